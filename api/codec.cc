@@ -1,0 +1,78 @@
+// Copyright 2026 The mp Authors.
+
+#include "mp/codec.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace mp {
+
+void Encoder::PutVarint(uint64_t v) {
+  while (v >= 0x80) {
+    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out_.push_back(static_cast<char>(v));
+}
+
+absl::Status Decoder::GetBytes(void* out, size_t size) {
+  if (size > in_.size()) {
+    return absl::OutOfRangeError(absl::StrCat("mp codec: truncated input: need ",
+                                              size, " bytes, have ",
+                                              in_.size()));
+  }
+  if (size != 0) std::memcpy(out, in_.data(), size);
+  in_.remove_prefix(size);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::string_view> Decoder::GetView(size_t size) {
+  if (size > in_.size()) {
+    return absl::OutOfRangeError(absl::StrCat("mp codec: truncated input: need ",
+                                              size, " bytes, have ",
+                                              in_.size()));
+  }
+  absl::string_view v = in_.substr(0, size);
+  in_.remove_prefix(size);
+  return v;
+}
+
+absl::StatusOr<uint64_t> Decoder::GetVarint() {
+  uint64_t v = 0;
+  for (int shift = 0, i = 0; i < 10; ++i, shift += 7) {
+    if (static_cast<size_t>(i) >= in_.size()) {
+      return absl::OutOfRangeError("mp codec: truncated varint");
+    }
+    const uint8_t byte = static_cast<uint8_t>(in_[i]);
+    if (i == 9 && byte > 1) {
+      return absl::InvalidArgumentError("mp codec: varint overflows 64 bits");
+    }
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      in_.remove_prefix(i + 1);
+      return v;
+    }
+  }
+  return absl::InvalidArgumentError("mp codec: varint longer than 10 bytes");
+}
+
+absl::StatusOr<size_t> Decoder::GetCount(size_t min_item_size) {
+  absl::StatusOr<uint64_t> n = GetVarint();
+  if (!n.ok()) return n.status();
+  if (min_item_size == 0) min_item_size = 1;
+  if (*n > in_.size() / min_item_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp codec: length ", *n, " exceeds the ", in_.size(),
+                     " bytes left"));
+  }
+  return static_cast<size_t>(*n);
+}
+
+absl::Status Decoder::Finish() const {
+  if (!in_.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp codec: ", in_.size(), " unexpected trailing bytes"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mp

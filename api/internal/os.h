@@ -1,0 +1,127 @@
+// Copyright 2026 The mp Authors.
+//
+// The backend contract: what one OS must provide for mp's Process. Each
+// backend (posix/, win32/) implements every function below, in this order,
+// in a file of the same name; nothing else in mp calls the OS. Both
+// platforms' behaviour is stated here, so a porter reads one header.
+//
+// Conventions for every function:
+//   * errors are absl::Status with the OS's message and the call that failed;
+//   * every descriptor or handle created is close-on-exec / non-inheritable,
+//     except what is handed to a child explicitly, and is released on every
+//     path, including errors;
+//   * calls interrupted by a signal (EINTR) are retried with the time left.
+
+#ifndef MP_INTERNAL_OS_H_
+#define MP_INTERNAL_OS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "mp/internal/target.h"
+
+namespace mp {
+namespace os {
+
+// A started child, as the parent holds it.
+//   POSIX: `pid`, and `sentinel`, the read end of a pipe whose only write end
+//     lives in the child, so it becomes readable (EOF) when the child ends.
+//   Win32: `pid`, and `sentinel`, the process HANDLE (signalled at exit).
+struct Child {
+  int64_t pid = -1;
+  intptr_t sentinel = -1;
+};
+
+// Everything a child needs to run its target, as sent to a spawned child.
+struct Launch {
+  internal::CodeRef invoker;
+  internal::CodeRef target;
+  std::string args;
+};
+
+// --- Provided by the common layer (api/internal/run_target.cc) ---------------
+
+// Runs a target in the child and returns its exit code: 0 after a normal
+// return, 1 after an uncaught exception or undecodable arguments (the
+// reason is printed to stderr first). Backends call it, then ExitNow().
+int RunTarget(internal::InvokerFn invoker, void (*target)(),
+              absl::string_view args);
+
+// The spawn channel's messages, encoded with the codec so that both
+// backends speak the same bytes. The parent sends one Launch message; the
+// child answers with one Answer message. Each is framed on the wire as an
+// 8-byte little-endian length and then the bytes (see ReadFrame below).
+std::string EncodeLaunch(const Launch& launch);
+absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes);
+std::string EncodeAnswer(const absl::Status& status);
+// The status the child reported, or an error if the bytes are malformed.
+absl::Status DecodeAnswer(absl::string_view bytes);
+// Spawn-channel frames larger than this are refused (corrupt length).
+inline constexpr uint64_t kMaxLaunchBytes = uint64_t{1} << 32;
+
+// --- Provided by each backend ----------------------------------------------
+
+// Whether this OS can fork (POSIX: yes; Win32: no).
+bool HasFork();
+
+// Starts a child that runs `invoker(target, args)` and exits.
+//   fork (POSIX only): fork(); the child calls RunTarget() directly.
+//   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);
+//     Win32 calls CreateProcessW on GetModuleFileNameW. The child receives
+//     the encoded Launch through an inherited channel named on its command
+//     line, resolves it (ResolveCodeRef) and answers before running it; the
+//     parent waits for that answer, so exec failures and unresolvable
+//     targets are Start() errors, not silent child deaths.
+absl::StatusOr<Child> StartFork(internal::InvokerFn invoker, void (*target)(),
+                                absl::string_view args);
+absl::StatusOr<Child> StartSpawn(const Launch& launch);
+
+// Waits up to `timeout` (zero: just look; absl::InfiniteDuration(): until
+// it ends). Returns the exit code once the child has ended and been reaped —
+// POSIX: N for exit(N), -N for death by signal N; Win32: the exit code, with
+// Terminate()/Kill() reading as -15/-9 — or nullopt if it is still running.
+// After a code is returned the child's resources are released.
+absl::StatusOr<std::optional<int>> WaitChild(Child& child,
+                                             absl::Duration timeout);
+
+enum class Signal { kTerminate, kKill };
+// POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
+// that WaitChild reports as -15 / -9. A child that already ended is OK.
+absl::Status SignalChild(const Child& child, Signal signal);
+
+// Releases the parent's handles without waiting. A POSIX child that is
+// still running is left to the reaper (see process.cc); a Win32 child keeps
+// running.
+void ReleaseChild(Child& child);
+
+// In a spawned child: the Launch the parent sent, if this process is one.
+// Called by mp::Init() with main()'s arguments. Returns nullopt in a
+// process that is not a spawned child; on a malformed channel it reports
+// to the parent and exits.
+std::optional<Launch> ReceiveLaunch(int argc, char** argv);
+// In a spawned child, after resolving: tells the parent the target was
+// found (status OK) or why it was not. The parent's StartSpawn returns it.
+void AnswerLaunch(const absl::Status& status);
+
+// A code address as a module-relative reference, and back. Resolving checks
+// that the result lies in executable code of a module loaded here.
+absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address);
+absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
+
+// Ends the calling process now with `code` after flushing stdio; runs no
+// destructors or atexit handlers (a child must not run its parent's).
+[[noreturn]] void ExitNow(int code);
+
+int64_t CurrentPid();
+int64_t ParentPid();
+int CpuCount();
+
+}  // namespace os
+}  // namespace mp
+
+#endif  // MP_INTERNAL_OS_H_

@@ -1,0 +1,88 @@
+// Copyright 2026 The mp Authors.
+//
+// How a child finds the code it runs — identically under fork and spawn.
+//
+// A spawned child (posix-spawn, win32) is a fresh copy of the *same binary*:
+// every module is loaded again, possibly at another address (ASLR), but each
+// function sits at the same offset inside the same module. So a target is
+// named by a CodeRef — (module path, offset) — instead of a pointer or a
+// registered name. This needs no macro and no registration: any plain
+// function or captureless lambda works, and a capturing lambda is rejected at
+// compile time (its captures could not reach a spawned child).
+//
+// Two code addresses are sent: the target function itself, and the invoker,
+// a template instantiation that decodes the target's arguments with the
+// codec and calls it. The child resolves both CodeRefs against its own
+// loaded modules and checks that each lands inside executable code of that
+// module before calling anything. A target in a module the child does not
+// load at start (e.g. a plugin loaded with dlopen/LoadLibrary) cannot be
+// found there; Start() rejects it for *every* start method, fork included,
+// so a program accepted under fork is also accepted under spawn.
+//
+// Fork children use the same invoker and the same encoded arguments, so the
+// argument values a target sees never depend on the start method.
+
+#ifndef MP_INTERNAL_TARGET_H_
+#define MP_INTERNAL_TARGET_H_
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "mp/codec.h"
+
+namespace mp {
+namespace internal {
+
+// Calls `target` (type-erased) with arguments decoded from `args`.
+using InvokerFn = absl::Status (*)(void (*target)(), absl::string_view args);
+
+// The decoding half of a function target R(P...): instantiated by the
+// Process constructor, so it exists in every copy of the binary. A return
+// value is ignored, as Python ignores run()'s.
+template <typename R, typename... P>
+absl::Status Invoke(void (*target)(), absl::string_view args) {
+  std::tuple<std::decay_t<P>...> values;
+  Decoder d(args);
+  absl::Status s = std::apply(
+      [&d](auto&... v) {
+        absl::Status first;
+        // Decode left to right; stop at the first error.
+        ((first.ok() ? (first = mp::Decode(d, v), 0) : 0), ...);
+        return first;
+      },
+      values);
+  if (!s.ok()) return s;
+  s = d.Finish();
+  if (!s.ok()) return s;
+  auto fn = reinterpret_cast<R (*)(P...)>(target);
+  std::apply([fn](auto&... v) { (void)fn(std::move(v)...); }, values);
+  return absl::OkStatus();
+}
+
+// A code address that another instance of the same binary can resolve.
+struct CodeRef {
+  std::string module;   // path of the loaded module holding the code
+  uint64_t offset = 0;  // from that module's load base
+};
+
+}  // namespace internal
+
+template <>
+struct Codec<internal::CodeRef> {
+  static void Encode(Encoder& e, const internal::CodeRef& r) {
+    mp::Encode(e, r.module);
+    mp::Encode(e, r.offset);
+  }
+  static absl::Status Decode(Decoder& d, internal::CodeRef& r) {
+    absl::Status s = mp::Decode(d, r.module);
+    return s.ok() ? mp::Decode(d, r.offset) : s;
+  }
+};
+
+}  // namespace mp
+
+#endif  // MP_INTERNAL_TARGET_H_

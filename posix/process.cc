@@ -1,0 +1,385 @@
+// Copyright 2026 The mp Authors.
+//
+// The POSIX backend of mp/internal/os.h: fork, and spawn by fork + exec of
+// the running binary. Function for function the mirror of win32/process.cc.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "mp/internal/os.h"
+
+namespace mp {
+namespace os {
+namespace {
+
+// The command-line flag that marks a spawned child; its value names the two
+// inherited descriptors: "<channel fd>,<sentinel fd>".
+constexpr char kChildFlag[] = "--mp-spawn-child";
+
+// A spawned child must answer within this time (it only has to run static
+// initialisers and read its launch message); a child stuck longer is killed
+// and Start() fails instead of hanging.
+constexpr absl::Duration kAnswerTimeout = absl::Seconds(60);
+
+// In a child: the write end of its own sentinel pipe. A child that forks a
+// child of its own closes it there, so only the child itself holds it and
+// its parent sees EOF exactly when it ends.
+int g_own_sentinel = -1;
+// In a spawned child: the channel to the parent, until AnswerLaunch().
+int g_channel = -1;
+
+absl::Status Errno(absl::string_view what, int err = errno) {
+  return absl::Status(absl::ErrnoToStatusCode(err),
+                      absl::StrCat(what, ": ", std::strerror(err)));
+}
+
+void CloseFd(int& fd) {
+  if (fd >= 0) {
+    // POSIX leaves the fd's state unspecified after EINTR; on Linux it is
+    // closed, so close() is never retried.
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+int PollTimeoutMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+// Waits until `fd` is readable (or hung up) or `deadline` passes; retries
+// EINTR with the time left. Returns true when readable.
+absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, PollTimeoutMs(deadline));
+    if (n > 0) return true;
+    if (n == 0) {
+      if (absl::Now() >= deadline) return false;
+      continue;  // woke early (rounding): wait for the rest
+    }
+    if (errno != EINTR) return Errno("poll");
+  }
+}
+
+absl::Status WriteAll(int fd, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    // MSG_NOSIGNAL: a child that died must be an error, not SIGPIPE.
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("send to spawned child");
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// Reads exactly `size` bytes; a short read at EOF is OutOfRange.
+absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
+  while (size > 0) {
+    absl::StatusOr<bool> ready = WaitReadable(fd, deadline);
+    if (!ready.ok()) return ready.status();
+    if (!*ready) return absl::DeadlineExceededError("mp: spawn channel timed out");
+    const ssize_t n = ::read(fd, out, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("read spawn channel");
+    }
+    if (n == 0) return absl::OutOfRangeError("mp: spawn channel closed");
+    out += n;
+    size -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+std::string Frame(absl::string_view bytes) {
+  std::string out(8, '\0');
+  uint64_t n = bytes.size();
+  std::memcpy(&out[0], &n, 8);
+  out.append(bytes.data(), bytes.size());
+  return out;
+}
+
+absl::StatusOr<std::string> ReadFrame(int fd, absl::Time deadline) {
+  uint64_t n = 0;
+  absl::Status s = ReadExactly(fd, reinterpret_cast<char*>(&n), 8, deadline);
+  if (!s.ok()) return s;
+  if (n > kMaxLaunchBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp: spawn channel frame of ", n, " bytes is corrupt"));
+  }
+  std::string bytes;
+  // Grow as data arrives: a corrupt length cannot force a huge allocation.
+  while (bytes.size() < n) {
+    const size_t chunk = std::min<uint64_t>(n - bytes.size(), 1 << 20);
+    const size_t at = bytes.size();
+    bytes.resize(at + chunk);
+    s = ReadExactly(fd, &bytes[at], chunk, deadline);
+    if (!s.ok()) return s;
+  }
+  return bytes;
+}
+
+int64_t ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return 255;
+}
+
+// Reaps `pid`, blocking; used on error paths where the child is ending.
+void ReapNow(pid_t pid) {
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// The binary to re-execute: the kernel's link to the running executable.
+absl::StatusOr<std::string> SelfExe() {
+  std::string path(PATH_MAX, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", &path[0], path.size());
+  if (n < 0) return Errno("readlink /proc/self/exe");
+  if (static_cast<size_t>(n) >= path.size()) {
+    return absl::FailedPreconditionError("mp: executable path too long");
+  }
+  path.resize(static_cast<size_t>(n));
+  return path;
+}
+
+}  // namespace
+
+void ReleaseChild(Child& child);
+
+bool HasFork() { return true; }
+
+absl::StatusOr<Child> StartFork(internal::InvokerFn invoker, void (*target)(),
+                                absl::string_view args) {
+  int sentinel[2];
+  if (::pipe2(sentinel, O_CLOEXEC) != 0) return Errno("pipe2");
+  // Unflushed stdio buffers would be written twice, once by each process.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    CloseFd(sentinel[0]);
+    CloseFd(sentinel[1]);
+    return Errno("fork", err);
+  }
+  if (pid == 0) {
+    // The child: a copy of the parent (only this thread). Like Python's fork
+    // start method it runs the target right here, with the same memory.
+    ::close(sentinel[0]);
+    if (g_own_sentinel >= 0) ::close(g_own_sentinel);
+    g_own_sentinel = sentinel[1];
+    ExitNow(RunTarget(invoker, target, args));
+  }
+  CloseFd(sentinel[1]);
+  return Child{pid, sentinel[0]};
+}
+
+absl::StatusOr<Child> StartSpawn(const Launch& launch) {
+  absl::StatusOr<std::string> exe = SelfExe();
+  if (!exe.ok()) return exe.status();
+  // One socket pair carries the launch message down and the answer back.
+  int channel[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+    return Errno("socketpair");
+  }
+  int sentinel[2];
+  if (::pipe2(sentinel, O_CLOEXEC) != 0) {
+    const int err = errno;
+    CloseFd(channel[0]);
+    CloseFd(channel[1]);
+    return Errno("pipe2", err);
+  }
+  // Everything the child needs is built before fork(): between fork and
+  // exec only async-signal-safe calls are allowed (no malloc, no locks —
+  // another thread may have held the allocator's lock at fork time).
+  const std::string flag_value = absl::StrCat(channel[1], ",", sentinel[1]);
+  const std::string flag = kChildFlag;
+  char* const argv[] = {const_cast<char*>(exe->c_str()),
+                        const_cast<char*>(flag.c_str()),
+                        const_cast<char*>(flag_value.c_str()), nullptr};
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    CloseFd(channel[0]);
+    CloseFd(channel[1]);
+    CloseFd(sentinel[0]);
+    CloseFd(sentinel[1]);
+    return Errno("fork", err);
+  }
+  if (pid == 0) {
+    // DANGER: async-signal-safe calls only until execv. The two descriptors
+    // the child is given lose close-on-exec; every other one keeps it.
+    ::fcntl(channel[1], F_SETFD, 0);
+    ::fcntl(sentinel[1], F_SETFD, 0);
+    ::execv(argv[0], argv);
+    // exec failed: tell the parent why, in the answer format it expects
+    // (an 8-byte length, then a status whose code is the raw errno + 1000,
+    // which DecodeAnswer cannot produce, so it is recognised below).
+    const int32_t err = errno;
+    char msg[8 + 4];
+    const uint64_t n = 4;
+    std::memcpy(msg, &n, 8);
+    std::memcpy(msg + 8, &err, 4);
+    (void)!::write(channel[1], msg, sizeof msg);
+    ::_exit(127);
+  }
+  CloseFd(channel[1]);
+  CloseFd(sentinel[1]);
+
+  const absl::Time deadline = absl::Now() + kAnswerTimeout;
+  absl::Status s = WriteAll(channel[0], Frame(EncodeLaunch(launch)));
+  absl::StatusOr<std::string> answer = ReadFrame(channel[0], deadline);
+  CloseFd(channel[0]);
+  if (answer.ok() && answer->size() == 4) {
+    int32_t err;
+    std::memcpy(&err, answer->data(), 4);
+    s = Errno(absl::StrCat("exec ", *exe), err);
+  } else if (answer.ok()) {
+    s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
+  } else if (absl::IsDeadlineExceeded(answer.status())) {
+    ::kill(pid, SIGKILL);
+    s = absl::DeadlineExceededError(absl::StrCat(
+        "mp: spawned child ", pid, " did not answer within ",
+        absl::FormatDuration(kAnswerTimeout), "; killed"));
+  } else {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    CloseFd(sentinel[0]);
+    return absl::InternalError(absl::StrCat(
+        "mp: spawned child ", pid, " ended (exit code ", ExitCodeOf(status),
+        ") before it started its target; did main() call mp::Init() first?"));
+  }
+  if (!s.ok()) {
+    ReapNow(pid);
+    CloseFd(sentinel[0]);
+    return s;
+  }
+  return Child{pid, sentinel[0]};
+}
+
+absl::StatusOr<std::optional<int>> WaitChild(Child& child,
+                                             absl::Duration timeout) {
+  if (child.sentinel < 0) {
+    return absl::FailedPreconditionError("mp: child already reaped");
+  }
+  const absl::Time deadline = timeout == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + timeout;
+  absl::StatusOr<bool> ended = WaitReadable(child.sentinel, deadline);
+  if (!ended.ok()) return ended.status();
+  if (!*ended) return std::optional<int>();
+  // The sentinel hung up: the child is ending (or closed it by hand). Reap
+  // it by its own pid, never with a wildcard that could steal other code's
+  // children; poll briefly if it is not a zombie yet.
+  for (absl::Duration nap = absl::Microseconds(50);;
+       nap = std::min(nap * 2, absl::Milliseconds(10))) {
+    int status = 0;
+    const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, WNOHANG);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Errno("waitpid");
+    if (r == child.pid) {
+      ReleaseChild(child);
+      return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
+    }
+    if (absl::Now() >= deadline) return std::optional<int>();
+    absl::SleepFor(nap);
+  }
+}
+
+absl::Status SignalChild(const Child& child, Signal signal) {
+  if (child.sentinel < 0) return absl::OkStatus();  // reaped: pid may be reused
+  const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
+  if (::kill(static_cast<pid_t>(child.pid), sig) != 0 && errno != ESRCH) {
+    return Errno("kill");
+  }
+  return absl::OkStatus();
+}
+
+void ReleaseChild(Child& child) {
+  int fd = static_cast<int>(child.sentinel);
+  CloseFd(fd);
+  child.sentinel = -1;
+}
+
+std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
+  if (argc < 3 || std::strcmp(argv[1], kChildFlag) != 0) return std::nullopt;
+  std::vector<absl::string_view> fds = absl::StrSplit(argv[2], ',');
+  int channel = -1, sentinel = -1;
+  if (fds.size() != 2 || !absl::SimpleAtoi(fds[0], &channel) ||
+      !absl::SimpleAtoi(fds[1], &sentinel) || channel < 0 || sentinel < 0 ||
+      ::fcntl(channel, F_GETFD) < 0 || ::fcntl(sentinel, F_GETFD) < 0) {
+    std::fprintf(stderr, "mp: %s %s: not a valid spawn channel\n", kChildFlag,
+                 argv[2]);
+    ExitNow(2);
+  }
+  // Ours alone: neither may leak into programs this child executes.
+  ::fcntl(channel, F_SETFD, FD_CLOEXEC);
+  ::fcntl(sentinel, F_SETFD, FD_CLOEXEC);
+  g_channel = channel;
+  g_own_sentinel = sentinel;
+  absl::StatusOr<std::string> bytes =
+      ReadFrame(channel, absl::Now() + kAnswerTimeout);
+  absl::StatusOr<Launch> launch =
+      bytes.ok() ? DecodeLaunch(*bytes) : absl::StatusOr<Launch>(bytes.status());
+  if (!launch.ok()) {
+    AnswerLaunch(launch.status());
+    ExitNow(2);
+  }
+  return *std::move(launch);
+}
+
+void AnswerLaunch(const absl::Status& status) {
+  if (g_channel < 0) return;
+  (void)WriteAll(g_channel, Frame(EncodeAnswer(status)));
+  CloseFd(g_channel);
+}
+
+void ExitNow(int code) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  ::_exit(code & 0xff);
+}
+
+int64_t CurrentPid() { return ::getpid(); }
+int64_t ParentPid() { return ::getppid(); }
+
+int CpuCount() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+}  // namespace os
+}  // namespace mp

@@ -1,0 +1,69 @@
+// Copyright 2026 The mp Authors.
+//
+// The backends the conformance suite runs on. A backend is a type naming a
+// start method on the OS the test binary was built for; the suite is written
+// once (typed tests, as Abseil's waiter_test.cc) and every suite is
+// instantiated for `Backends`, the list for the OS this binary targets
+// (MP_OS_* comes from //platform:os, the one place that tells OSes apart):
+//
+//   posix-fork   ForkBackend    (Linux binary)
+//   posix-spawn  SpawnBackend   (Linux binary)
+//   win32        Win32Backend   (mingw-w64 .exe under Wine)
+//
+// Test names carry the backend: Conformance/ProcessTest/fork.ExitCodeOfExit.
+
+#ifndef MP_TESTS_CONFORMANCE_BACKENDS_H_
+#define MP_TESTS_CONFORMANCE_BACKENDS_H_
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "mp/process.h"
+
+namespace mp {
+namespace conformance {
+
+struct ForkBackend {
+  static constexpr StartMethod kMethod = StartMethod::kFork;
+  static constexpr const char* kName = "fork";
+};
+
+struct SpawnBackend {
+  static constexpr StartMethod kMethod = StartMethod::kSpawn;
+  static constexpr const char* kName = "spawn";
+};
+
+struct Win32Backend {
+  static constexpr StartMethod kMethod = StartMethod::kSpawn;
+  static constexpr const char* kName = "win32";
+};
+
+#if MP_OS_WINDOWS
+using Backends = ::testing::Types<Win32Backend>;
+#else
+using Backends = ::testing::Types<ForkBackend, SpawnBackend>;
+#endif
+
+struct BackendName {
+  template <typename B>
+  static std::string GetName(int) {
+    return B::kName;
+  }
+};
+
+// A Process on backend B.
+template <typename B, typename F, typename... A>
+Process MakeProcess(F target, A&&... args) {
+  Process p(target, std::forward<A>(args)...);
+  EXPECT_TRUE(p.SetStartMethod(B::kMethod).ok());
+  return p;
+}
+
+// The longest any conformance case waits for a child that should end: a
+// broken backend fails the case instead of hanging the suite.
+inline constexpr absl::Duration kPatience = absl::Seconds(30);
+
+}  // namespace conformance
+}  // namespace mp
+
+#endif  // MP_TESTS_CONFORMANCE_BACKENDS_H_

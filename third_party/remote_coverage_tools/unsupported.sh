@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "coverage tools are not available on the offline Debian Bazel" >&2
+exit 1

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs everything mp's build and tests need on a fresh Debian 12 machine,
+# from Debian's packages only. Run as root. Idempotent: when everything is
+# already there it only checks, and takes a second or two.
+#
+#   sudo tools/setup.sh              # install
+#   sudo tools/setup.sh --check      # report what is missing, change nothing
+set -euo pipefail
+
+ABSEIL_VERSION=20220623.1
+ABSEIL_DIR=${MP_ABSEIL_SRC:-/usr/local/src/abseil-cpp-${ABSEIL_VERSION}}
+
+PACKAGES=(
+  bazel-bootstrap               # Bazel 4.2.3 (WORKSPACE mode, offline)
+  bazel-platforms               # @platforms with every constraint Abseil uses
+  bazel-skylib                  # @bazel_skylib (Abseil's BUILD files load it)
+  g++                           # the Linux toolchain
+  googletest                    # /usr/src/googletest, built from source
+  libbenchmark-dev              # Google Benchmark (Linux benchmarks)
+  g++-mingw-w64-x86-64-posix    # the Win32 cross toolchain, posix threads
+  wine64                        # runs the Win32 tests
+  dpkg-dev                      # dpkg-source, for Abseil's source package
+  python3                       # the conformance report tool and Python baselines
+)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+missing_packages() {
+  local p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+      printf '%s\n' "$p"
+  done
+}
+
+abseil_ready() { [ -f "$ABSEIL_DIR/absl/base/config.h" ] && [ -f "$ABSEIL_DIR/BUILD.bazel" ]; }
+
+if [ "${1:-}" = "--check" ]; then
+  rc=0
+  m=$(missing_packages)
+  [ -z "$m" ] || { say "missing packages:" $m; rc=1; }
+  abseil_ready || { say "missing Abseil source at $ABSEIL_DIR"; rc=1; }
+  [ $rc = 0 ] && say "everything is installed"
+  exit $rc
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (sudo $0)" >&2
+  exit 1
+fi
+
+m=$(missing_packages)
+if [ -n "$m" ]; then
+  say "installing:" $m
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $m >/dev/null
+fi
+
+# Abseil: Debian ships no mingw build of it, and the system libabsl must never
+# meet a source-built Abseil in one binary (different inline namespaces), so
+# one Abseil is built from Debian's source package for Linux and Win32 alike.
+# apt-get source needs a deb-src entry; a private apt configuration adds it
+# for the same archive the machine already uses, without touching /etc.
+if ! abseil_ready; then
+  say "fetching Abseil ${ABSEIL_VERSION} source (Debian source package 'abseil')"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/parts" "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
+  shopt -s nullglob
+  n=0
+  for f in /etc/apt/sources.list.d/*.sources; do
+    sed -E 's/^Types:.*/Types: deb-src/' "$f" >"$work/parts/src$((n++)).sources"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    sed -nE 's/^deb[[:space:]]/deb-src /p' "$f" >"$work/parts/src$((n++)).list"
+  done
+  shopt -u nullglob
+  apt_private=(
+    -o Dir::Etc::SourceList=/dev/null
+    -o Dir::Etc::SourceParts="$work/parts"
+    -o Dir::State::Lists="$work/lists"
+    -o Dir::Cache="$work/cache"
+    -o APT::Sandbox::User=root
+  )
+  apt-get "${apt_private[@]}" update -qq
+  version=$(apt-cache "${apt_private[@]}" showsrc abseil |
+    sed -n 's/^Version: //p' | grep "^${ABSEIL_VERSION}-" | sort -V | tail -1)
+  [ -n "$version" ] || { echo "setup: no abseil ${ABSEIL_VERSION} source package found" >&2; exit 1; }
+  (cd "$work/src" && apt-get "${apt_private[@]}" source -qq "abseil=${version}" >/dev/null)
+  mkdir -p "$(dirname "$ABSEIL_DIR")"
+  rm -rf "$ABSEIL_DIR.tmp"
+  mv "$work/src/abseil-${ABSEIL_VERSION}" "$ABSEIL_DIR.tmp"
+  rm -rf "$ABSEIL_DIR.tmp/debian"
+  chmod -R a+rX "$ABSEIL_DIR.tmp"
+  rm -rf "$ABSEIL_DIR"
+  mv "$ABSEIL_DIR.tmp" "$ABSEIL_DIR"
+  say "Abseil source in $ABSEIL_DIR"
+fi
+
+say "ready: bazel, mingw-w64 ($(x86_64-w64-mingw32-g++-posix -dumpversion)), $(wine --version 2>/dev/null), Abseil ${ABSEIL_VERSION}"
