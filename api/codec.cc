@@ -16,9 +16,8 @@ void Encoder::PutVarint(uint64_t v) {
 
 absl::Status Decoder::GetBytes(void* out, size_t size) {
   if (size > in_.size()) {
-    return absl::OutOfRangeError(absl::StrCat("mp codec: truncated input: need ",
-                                              size, " bytes, have ",
-                                              in_.size()));
+    return absl::OutOfRangeError(absl::StrCat(
+        "mp codec: truncated input: need ", size, " bytes, have ", in_.size()));
   }
   if (size != 0) std::memcpy(out, in_.data(), size);
   in_.remove_prefix(size);
@@ -27,9 +26,8 @@ absl::Status Decoder::GetBytes(void* out, size_t size) {
 
 absl::StatusOr<absl::string_view> Decoder::GetView(size_t size) {
   if (size > in_.size()) {
-    return absl::OutOfRangeError(absl::StrCat("mp codec: truncated input: need ",
-                                              size, " bytes, have ",
-                                              in_.size()));
+    return absl::OutOfRangeError(absl::StrCat(
+        "mp codec: truncated input: need ", size, " bytes, have ", in_.size()));
   }
   absl::string_view v = in_.substr(0, size);
   in_.remove_prefix(size);
@@ -60,9 +58,8 @@ absl::StatusOr<size_t> Decoder::GetCount(size_t min_item_size) {
   if (!n.ok()) return n.status();
   if (min_item_size == 0) min_item_size = 1;
   if (*n > in_.size() / min_item_size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mp codec: length ", *n, " exceeds the ", in_.size(),
-                     " bytes left"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mp codec: length ", *n, " exceeds the ", in_.size(), " bytes left"));
   }
   return static_cast<size_t>(*n);
 }

@@ -32,7 +32,8 @@ void ReapUnjoined() {
   std::lock_guard<std::mutex> lock(g_unjoined_mu);
   std::vector<os::Child>& v = Unjoined();
   for (size_t i = 0; i < v.size();) {
-    absl::StatusOr<std::optional<int>> r = os::WaitChild(v[i], absl::ZeroDuration());
+    absl::StatusOr<std::optional<int>> r =
+        os::WaitChild(v[i], absl::ZeroDuration());
     if (!r.ok() || r->has_value()) {
       v[i] = v.back();
       v.pop_back();
@@ -156,7 +157,8 @@ absl::Status Process::Start() {
           "statement of main() (the `if __name__ == '__main__'` guard); "
           "without it the child would re-run main()"));
     }
-    child = os::StartSpawn(os::Launch{*std::move(invoker), *std::move(target), args_});
+    child = os::StartSpawn(
+        os::Launch{*std::move(invoker), *std::move(target), args_});
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),

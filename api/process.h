@@ -156,10 +156,9 @@ template <typename F, typename = void>
 struct IsPlainTarget : std::false_type {};
 template <typename F>
 struct IsPlainTarget<F, std::void_t<decltype(+std::declval<F>())>>
-    : std::bool_constant<
-          std::is_pointer_v<decltype(+std::declval<F>())> &&
-          std::is_function_v<
-              std::remove_pointer_t<decltype(+std::declval<F>())>>> {};
+    : std::bool_constant<std::is_pointer_v<decltype(+std::declval<F>())> &&
+                         std::is_function_v<std::remove_pointer_t<
+                             decltype(+std::declval<F>())>>> {};
 }  // namespace internal
 
 template <typename F, typename... A>

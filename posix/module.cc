@@ -97,8 +97,8 @@ absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref) {
   }
   if (!s.in_code) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "mp: target offset ", absl::Hex(ref.offset), " is not code in ",
-        where, "; is the child the same binary as the parent?"));
+        "mp: target offset ", absl::Hex(ref.offset), " is not code in ", where,
+        "; is the child the same binary as the parent?"));
   }
   return reinterpret_cast<const void*>(s.bias + ref.offset);
 }

@@ -64,7 +64,8 @@ int PollTimeoutMs(absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return -1;
   const absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  const int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
@@ -101,7 +102,8 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
   while (size > 0) {
     absl::StatusOr<bool> ready = WaitReadable(fd, deadline);
     if (!ready.ok()) return ready.status();
-    if (!*ready) return absl::DeadlineExceededError("mp: spawn channel timed out");
+    if (!*ready)
+      return absl::DeadlineExceededError("mp: spawn channel timed out");
     const ssize_t n = ::read(fd, out, size);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -114,32 +116,11 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
   return absl::OkStatus();
 }
 
-std::string Frame(absl::string_view bytes) {
-  std::string out(8, '\0');
-  uint64_t n = bytes.size();
-  std::memcpy(&out[0], &n, 8);
-  out.append(bytes.data(), bytes.size());
-  return out;
-}
-
-absl::StatusOr<std::string> ReadFrame(int fd, absl::Time deadline) {
-  uint64_t n = 0;
-  absl::Status s = ReadExactly(fd, reinterpret_cast<char*>(&n), 8, deadline);
-  if (!s.ok()) return s;
-  if (n > kMaxLaunchBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("mp: spawn channel frame of ", n, " bytes is corrupt"));
-  }
-  std::string bytes;
-  // Grow as data arrives: a corrupt length cannot force a huge allocation.
-  while (bytes.size() < n) {
-    const size_t chunk = std::min<uint64_t>(n - bytes.size(), 1 << 20);
-    const size_t at = bytes.size();
-    bytes.resize(at + chunk);
-    s = ReadExactly(fd, &bytes[at], chunk, deadline);
-    if (!s.ok()) return s;
-  }
-  return bytes;
+// One frame from the spawn channel `fd`, all of it before `deadline`.
+absl::StatusOr<std::string> ReadFrameFrom(int fd, absl::Time deadline) {
+  return ReadFrame([fd, deadline](char* out, size_t size) {
+    return ReadExactly(fd, out, size, deadline);
+  });
 }
 
 int64_t ExitCodeOf(int status) {
@@ -257,7 +238,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
 
   const absl::Time deadline = absl::Now() + kAnswerTimeout;
   absl::Status s = WriteAll(channel[0], Frame(EncodeLaunch(launch)));
-  absl::StatusOr<std::string> answer = ReadFrame(channel[0], deadline);
+  absl::StatusOr<std::string> answer = ReadFrameFrom(channel[0], deadline);
   CloseFd(channel[0]);
   if (answer.ok() && answer->size() == 4) {
     int32_t err;
@@ -267,9 +248,9 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
   } else if (absl::IsDeadlineExceeded(answer.status())) {
     ::kill(pid, SIGKILL);
-    s = absl::DeadlineExceededError(absl::StrCat(
-        "mp: spawned child ", pid, " did not answer within ",
-        absl::FormatDuration(kAnswerTimeout), "; killed"));
+    s = absl::DeadlineExceededError(
+        absl::StrCat("mp: spawned child ", pid, " did not answer within ",
+                     absl::FormatDuration(kAnswerTimeout), "; killed"));
   } else {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -348,9 +329,10 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   g_channel = channel;
   g_own_sentinel = sentinel;
   absl::StatusOr<std::string> bytes =
-      ReadFrame(channel, absl::Now() + kAnswerTimeout);
-  absl::StatusOr<Launch> launch =
-      bytes.ok() ? DecodeLaunch(*bytes) : absl::StatusOr<Launch>(bytes.status());
+      ReadFrameFrom(channel, absl::Now() + kAnswerTimeout);
+  absl::StatusOr<Launch> launch = bytes.ok()
+                                      ? DecodeLaunch(*bytes)
+                                      : absl::StatusOr<Launch>(bytes.status());
   if (!launch.ok()) {
     AnswerLaunch(launch.status());
     ExitNow(2);

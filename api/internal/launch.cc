@@ -1,5 +1,8 @@
 // Copyright 2026 The mp Authors.
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "mp/codec.h"
 #include "mp/internal/os.h"
@@ -47,6 +50,35 @@ absl::Status DecodeAnswer(absl::string_view bytes) {
     return absl::InternalError("mp: malformed answer from a spawned child");
   }
   return absl::Status(static_cast<absl::StatusCode>(code), message);
+}
+
+std::string Frame(absl::string_view bytes) {
+  std::string out(8, '\0');
+  const uint64_t n = bytes.size();
+  std::memcpy(&out[0], &n, 8);
+  out.append(bytes.data(), bytes.size());
+  return out;
+}
+
+absl::StatusOr<std::string> ReadFrame(
+    const std::function<absl::Status(char* out, size_t size)>& read_exactly) {
+  uint64_t n = 0;
+  absl::Status s = read_exactly(reinterpret_cast<char*>(&n), 8);
+  if (!s.ok()) return s;
+  if (n > kMaxLaunchBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp: spawn channel frame of ", n, " bytes is corrupt"));
+  }
+  std::string bytes;
+  while (bytes.size() < n) {
+    const size_t chunk =
+        static_cast<size_t>(std::min<uint64_t>(n - bytes.size(), 1 << 20));
+    const size_t at = bytes.size();
+    bytes.resize(at + chunk);
+    s = read_exactly(&bytes[at], chunk);
+    if (!s.ok()) return s;
+  }
+  return bytes;
 }
 
 }  // namespace os

@@ -16,6 +16,7 @@
 #define MP_INTERNAL_OS_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -63,6 +64,13 @@ std::string EncodeAnswer(const absl::Status& status);
 absl::Status DecodeAnswer(absl::string_view bytes);
 // Spawn-channel frames larger than this are refused (corrupt length).
 inline constexpr uint64_t kMaxLaunchBytes = uint64_t{1} << 32;
+// A frame: the 8-byte little-endian length of `bytes`, then `bytes`.
+std::string Frame(absl::string_view bytes);
+// Reads one frame with `read_exactly` (the backend's "fill this buffer or
+// fail" primitive). The body is read in bounded chunks, so a corrupt length
+// cannot force a large allocation before the data has actually arrived.
+absl::StatusOr<std::string> ReadFrame(
+    const std::function<absl::Status(char* out, size_t size)>& read_exactly);
 
 // --- Provided by each backend ----------------------------------------------
 

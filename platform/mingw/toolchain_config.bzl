@@ -67,6 +67,8 @@ def _impl(ctx):
                 actions = _LINK,
                 flag_groups = [flag_group(flags = [
                     "-static",
+                    # The gcc driver links C++ objects: name the C++ runtime.
+                    "-lstdc++",
                     "-lbcrypt",
                     "-ldbghelp",
                     "-ladvapi32",

@@ -2,6 +2,8 @@
 //
 // Process conformance: the same cases on every backend.
 
+#include "mp/process.h"
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -9,7 +11,6 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
-#include "mp/process.h"
 #include "tests/conformance/backends.h"
 
 namespace mp {
@@ -65,16 +66,16 @@ TYPED_TEST_P(ProcessTest, UncaughtExceptionExitsOne) {
 }
 
 TYPED_TEST_P(ProcessTest, ArgumentsArrive) {
-  Process p = MakeProcess<TypeParam>(CheckArgs, -42, std::string("h\0llo", 5),
-                                     std::vector<double>{1.5, -0.0, 1e300},
-                                     true);
+  Process p =
+      MakeProcess<TypeParam>(CheckArgs, -42, std::string("h\0llo", 5),
+                             std::vector<double>{1.5, -0.0, 1e300}, true);
   ASSERT_TRUE(p.Start().ok());
   EXPECT_EQ(JoinCode(p), 0);
 }
 
 TYPED_TEST_P(ProcessTest, CapturelessLambdaTarget) {
-  Process p = MakeProcess<TypeParam>([](int a, int b) { std::_Exit(a + b); },
-                                     20, 22);
+  Process p =
+      MakeProcess<TypeParam>([](int a, int b) { std::_Exit(a + b); }, 20, 22);
   ASSERT_TRUE(p.Start().ok());
   EXPECT_EQ(JoinCode(p), 42);
 }
@@ -124,11 +125,11 @@ TYPED_TEST_P(ProcessTest, OperationsBeforeStartFail) {
   EXPECT_EQ(p.Terminate().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(ProcessTest, NormalReturnExitsZero,
-                            ExitCodeOfExit, UncaughtExceptionExitsOne,
-                            ArgumentsArrive, CapturelessLambdaTarget,
-                            ChildsParentIsTheParent, StartTwiceFails,
-                            JoinTimeoutThenKill, TerminateReadsAsMinusSigterm,
+REGISTER_TYPED_TEST_SUITE_P(ProcessTest, NormalReturnExitsZero, ExitCodeOfExit,
+                            UncaughtExceptionExitsOne, ArgumentsArrive,
+                            CapturelessLambdaTarget, ChildsParentIsTheParent,
+                            StartTwiceFails, JoinTimeoutThenKill,
+                            TerminateReadsAsMinusSigterm,
                             OperationsBeforeStartFail);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, ProcessTest, Backends, BackendName);

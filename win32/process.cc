@@ -1,0 +1,440 @@
+// Copyright 2026 The mp Authors.
+//
+// The Win32 backend of mp/internal/os.h: spawn by CreateProcessW of the
+// running binary. Function for function the mirror of posix/process.cc.
+
+#include <tlhelp32.h>
+#include <windows.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "mp/internal/os.h"
+#include "win32/strings.h"
+
+namespace mp {
+namespace os {
+namespace {
+
+// The command-line flag that marks a spawned child; its value names the two
+// inherited pipe handles: "<launch read handle>,<answer write handle>".
+constexpr char kChildFlag[] = "--mp-spawn-child";
+
+// As on POSIX: a spawned child that does not answer in time is killed.
+constexpr absl::Duration kAnswerTimeout = absl::Seconds(60);
+
+// Terminate() and Kill() end a child with these exit codes, which read back
+// through the API as -SIGTERM and -SIGKILL, as on POSIX and in Python.
+constexpr UINT kTerminateCode = static_cast<UINT>(-15);
+constexpr UINT kKillCode = static_cast<UINT>(-9);
+
+// In a spawned child: the answer pipe to the parent, until AnswerLaunch().
+HANDLE g_answer = nullptr;
+
+absl::Status LastError(absl::string_view what, DWORD err = GetLastError()) {
+  wchar_t* text = nullptr;
+  FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
+                     FORMAT_MESSAGE_IGNORE_INSERTS,
+                 nullptr, err, 0, reinterpret_cast<wchar_t*>(&text), 0,
+                 nullptr);
+  std::string message = text ? Narrow(text) : std::string();
+  if (text) LocalFree(text);
+  while (!message.empty() &&
+         (message.back() == '\n' || message.back() == '\r')) {
+    message.pop_back();
+  }
+  const absl::StatusCode code =
+      err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND
+          ? absl::StatusCode::kNotFound
+      : err == ERROR_ACCESS_DENIED ? absl::StatusCode::kPermissionDenied
+      : err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_NO_SYSTEM_RESOURCES
+          ? absl::StatusCode::kResourceExhausted
+          : absl::StatusCode::kUnknown;
+  return absl::Status(code,
+                      absl::StrCat(what, ": ", message, " (error ", err, ")"));
+}
+
+void CloseHandleOnce(HANDLE& h) {
+  if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+  h = nullptr;
+}
+
+DWORD TimeoutMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return INFINITE;
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  const int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  return ms >= INFINITE ? INFINITE - 1 : static_cast<DWORD>(ms);
+}
+
+absl::Status WriteAll(HANDLE h, absl::string_view bytes) {
+  while (!bytes.empty()) {
+    DWORD n = 0;
+    const DWORD chunk =
+        static_cast<DWORD>(std::min<size_t>(bytes.size(), 1 << 20));
+    if (!WriteFile(h, bytes.data(), chunk, &n, nullptr)) {
+      return LastError("WriteFile to spawned child");
+    }
+    bytes.remove_prefix(n);
+  }
+  return absl::OkStatus();
+}
+
+// Reads exactly `size` bytes from an anonymous pipe before `deadline`.
+// Anonymous pipes cannot time out a read, so the pipe is peeked first; a
+// writer that is gone ends the read with ERROR_BROKEN_PIPE (OutOfRange).
+absl::Status ReadExactly(HANDLE h, char* out, size_t size,
+                         absl::Time deadline) {
+  while (size > 0) {
+    DWORD available = 0;
+    if (!PeekNamedPipe(h, nullptr, 0, nullptr, &available, nullptr)) {
+      if (GetLastError() == ERROR_BROKEN_PIPE) {
+        return absl::OutOfRangeError("mp: spawn channel closed");
+      }
+      return LastError("PeekNamedPipe");
+    }
+    if (available == 0) {
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError("mp: spawn channel timed out");
+      }
+      Sleep(1);
+      continue;
+    }
+    DWORD n = 0;
+    const DWORD want = static_cast<DWORD>(std::min<size_t>(size, available));
+    if (!ReadFile(h, out, want, &n, nullptr)) {
+      if (GetLastError() == ERROR_BROKEN_PIPE) {
+        return absl::OutOfRangeError("mp: spawn channel closed");
+      }
+      return LastError("ReadFile spawn channel");
+    }
+    out += n;
+    size -= n;
+  }
+  return absl::OkStatus();
+}
+
+// One frame from the spawn channel `h`, all of it before `deadline`.
+absl::StatusOr<std::string> ReadFrameFrom(HANDLE h, absl::Time deadline) {
+  return ReadFrame([h, deadline](char* out, size_t size) {
+    return ReadExactly(h, out, size, deadline);
+  });
+}
+
+int ExitCodeOf(DWORD code) { return static_cast<int>(code); }
+
+// The binary to re-execute: the path of the running executable.
+absl::StatusOr<std::wstring> SelfExe() {
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    const DWORD n =
+        GetModuleFileNameW(nullptr, &path[0], static_cast<DWORD>(path.size()));
+    if (n == 0) return LastError("GetModuleFileNameW");
+    if (n < path.size()) {
+      path.resize(n);
+      return path;
+    }
+    path.resize(path.size() * 2);
+  }
+}
+
+// Quotes one argument so that CommandLineToArgvW / the CRT parse it back
+// unchanged (backslashes are literal except before a quote).
+void AppendQuoted(std::wstring& cmd, const std::wstring& arg) {
+  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
+    cmd += arg;
+    return;
+  }
+  cmd += L'"';
+  for (size_t i = 0;; ++i) {
+    size_t backslashes = 0;
+    while (i < arg.size() && arg[i] == L'\\') {
+      ++i;
+      ++backslashes;
+    }
+    if (i == arg.size()) {
+      cmd.append(backslashes * 2, L'\\');
+      break;
+    }
+    if (arg[i] == L'"') {
+      cmd.append(backslashes * 2 + 1, L'\\');
+    } else {
+      cmd.append(backslashes, L'\\');
+    }
+    cmd += arg[i];
+  }
+  cmd += L'"';
+}
+
+// An inheritable duplicate of a standard handle, or null if there is none.
+HANDLE InheritableStdHandle(DWORD which) {
+  HANDLE h = GetStdHandle(which);
+  if (h == nullptr || h == INVALID_HANDLE_VALUE) return nullptr;
+  HANDLE dup = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0,
+                       TRUE, DUPLICATE_SAME_ACCESS)) {
+    return nullptr;
+  }
+  return dup;
+}
+
+}  // namespace
+
+void ReleaseChild(Child& child);
+
+bool HasFork() { return false; }
+
+absl::StatusOr<Child> StartFork(internal::InvokerFn, void (*)(),
+                                absl::string_view) {
+  return absl::InvalidArgumentError("mp: Windows has no fork start method");
+}
+
+absl::StatusOr<Child> StartSpawn(const Launch& launch) {
+  absl::StatusOr<std::wstring> exe = SelfExe();
+  if (!exe.ok()) return exe.status();
+  // Two anonymous pipes: the launch message down, the answer back. All four
+  // ends are created non-inheritable; only the child's two ends are made
+  // inheritable, and the handle list below names exactly those (plus the
+  // standard handles), so nothing else this process owns leaks into it.
+  HANDLE down_read = nullptr, down_write = nullptr;
+  HANDLE up_read = nullptr, up_write = nullptr;
+  HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
+  LPPROC_THREAD_ATTRIBUTE_LIST attributes = nullptr;
+  PROCESS_INFORMATION pi = {};
+  auto cleanup = [&]() {
+    CloseHandleOnce(down_read);
+    CloseHandleOnce(down_write);
+    CloseHandleOnce(up_read);
+    CloseHandleOnce(up_write);
+    for (HANDLE& h : std_handles) CloseHandleOnce(h);
+    if (attributes != nullptr) {
+      DeleteProcThreadAttributeList(attributes);
+      HeapFree(GetProcessHeap(), 0, attributes);
+      attributes = nullptr;
+    }
+  };
+  if (!CreatePipe(&down_read, &down_write, nullptr, 1 << 20) ||
+      !CreatePipe(&up_read, &up_write, nullptr, 1 << 16)) {
+    absl::Status s = LastError("CreatePipe");
+    cleanup();
+    return s;
+  }
+  if (!SetHandleInformation(down_read, HANDLE_FLAG_INHERIT,
+                            HANDLE_FLAG_INHERIT) ||
+      !SetHandleInformation(up_write, HANDLE_FLAG_INHERIT,
+                            HANDLE_FLAG_INHERIT)) {
+    absl::Status s = LastError("SetHandleInformation");
+    cleanup();
+    return s;
+  }
+  std_handles[0] = InheritableStdHandle(STD_INPUT_HANDLE);
+  std_handles[1] = InheritableStdHandle(STD_OUTPUT_HANDLE);
+  std_handles[2] = InheritableStdHandle(STD_ERROR_HANDLE);
+  std::vector<HANDLE> inherit = {down_read, up_write};
+  for (HANDLE h : std_handles) {
+    if (h != nullptr) inherit.push_back(h);
+  }
+  SIZE_T size = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
+  attributes = static_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(
+      HeapAlloc(GetProcessHeap(), 0, size));
+  if (attributes == nullptr ||
+      !InitializeProcThreadAttributeList(attributes, 1, 0, &size)) {
+    absl::Status s = LastError("InitializeProcThreadAttributeList");
+    if (attributes != nullptr) HeapFree(GetProcessHeap(), 0, attributes);
+    attributes = nullptr;
+    cleanup();
+    return s;
+  }
+  if (!UpdateProcThreadAttribute(
+          attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit.data(),
+          inherit.size() * sizeof(HANDLE), nullptr, nullptr)) {
+    absl::Status s = LastError("UpdateProcThreadAttribute");
+    cleanup();
+    return s;
+  }
+  STARTUPINFOEXW si = {};
+  si.StartupInfo.cb = sizeof si;
+  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  si.StartupInfo.hStdInput = std_handles[0];
+  si.StartupInfo.hStdOutput = std_handles[1];
+  si.StartupInfo.hStdError = std_handles[2];
+  si.lpAttributeList = attributes;
+
+  std::wstring cmd;
+  AppendQuoted(cmd, *exe);
+  cmd += L' ';
+  AppendQuoted(cmd, Widen(kChildFlag));
+  cmd += L' ';
+  AppendQuoted(cmd,
+               Widen(absl::StrCat(reinterpret_cast<uintptr_t>(down_read), ",",
+                                  reinterpret_cast<uintptr_t>(up_write))));
+  if (!CreateProcessW(exe->c_str(), &cmd[0], nullptr, nullptr,
+                      /*bInheritHandles=*/TRUE,
+                      EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT,
+                      nullptr, nullptr, &si.StartupInfo, &pi)) {
+    absl::Status s = LastError(absl::StrCat("CreateProcessW ", Narrow(*exe)));
+    cleanup();
+    return s;
+  }
+  CloseHandle(pi.hThread);
+  // The child has its copies; the parent keeps only its own ends.
+  CloseHandleOnce(down_read);
+  CloseHandleOnce(up_write);
+
+  const absl::Time deadline = absl::Now() + kAnswerTimeout;
+  absl::Status s = WriteAll(down_write, Frame(EncodeLaunch(launch)));
+  CloseHandleOnce(down_write);
+  absl::StatusOr<std::string> answer = ReadFrameFrom(up_read, deadline);
+  Child child{static_cast<int64_t>(pi.dwProcessId),
+              reinterpret_cast<intptr_t>(pi.hProcess)};
+  if (answer.ok()) {
+    s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
+  } else if (absl::IsDeadlineExceeded(answer.status())) {
+    TerminateProcess(pi.hProcess, kKillCode);
+    s = absl::DeadlineExceededError(absl::StrCat(
+        "mp: spawned child ", pi.dwProcessId, " did not answer within ",
+        absl::FormatDuration(kAnswerTimeout), "; killed"));
+  } else {
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    DWORD code = 0;
+    GetExitCodeProcess(pi.hProcess, &code);
+    s = absl::InternalError(absl::StrCat(
+        "mp: spawned child ", pi.dwProcessId, " ended (exit code ",
+        ExitCodeOf(code),
+        ") before it started its target; did main() call mp::Init() first?"));
+  }
+  cleanup();
+  if (!s.ok()) {
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    ReleaseChild(child);
+    return s;
+  }
+  return child;
+}
+
+absl::StatusOr<std::optional<int>> WaitChild(Child& child,
+                                             absl::Duration timeout) {
+  if (child.sentinel == -1) {
+    return absl::FailedPreconditionError("mp: child already reaped");
+  }
+  HANDLE process = reinterpret_cast<HANDLE>(child.sentinel);
+  const absl::Time deadline = timeout == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + timeout;
+  for (;;) {
+    const DWORD r = WaitForSingleObject(process, TimeoutMs(deadline));
+    if (r == WAIT_OBJECT_0) break;
+    if (r == WAIT_FAILED) return LastError("WaitForSingleObject");
+    if (absl::Now() >= deadline) return std::optional<int>();
+  }
+  DWORD code = 0;
+  if (!GetExitCodeProcess(process, &code))
+    return LastError("GetExitCodeProcess");
+  ReleaseChild(child);
+  return std::optional<int>(ExitCodeOf(code));
+}
+
+absl::Status SignalChild(const Child& child, Signal signal) {
+  if (child.sentinel == -1) return absl::OkStatus();  // reaped already
+  HANDLE process = reinterpret_cast<HANDLE>(child.sentinel);
+  if (WaitForSingleObject(process, 0) == WAIT_OBJECT_0) return absl::OkStatus();
+  if (!TerminateProcess(process,
+                        signal == Signal::kKill ? kKillCode : kTerminateCode)) {
+    const DWORD err = GetLastError();
+    // It ended between the check and the call.
+    if (err == ERROR_ACCESS_DENIED &&
+        WaitForSingleObject(process, 0) == WAIT_OBJECT_0) {
+      return absl::OkStatus();
+    }
+    return LastError("TerminateProcess", err);
+  }
+  return absl::OkStatus();
+}
+
+void ReleaseChild(Child& child) {
+  if (child.sentinel == -1) return;
+  CloseHandle(reinterpret_cast<HANDLE>(child.sentinel));
+  child.sentinel = -1;
+}
+
+std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
+  if (argc < 3 || std::strcmp(argv[1], kChildFlag) != 0) return std::nullopt;
+  std::vector<absl::string_view> values = absl::StrSplit(argv[2], ',');
+  uintptr_t launch_value = 0, answer_value = 0;
+  DWORD flags = 0;
+  if (values.size() != 2 || !absl::SimpleAtoi(values[0], &launch_value) ||
+      !absl::SimpleAtoi(values[1], &answer_value) ||
+      !GetHandleInformation(reinterpret_cast<HANDLE>(launch_value), &flags) ||
+      !GetHandleInformation(reinterpret_cast<HANDLE>(answer_value), &flags)) {
+    std::fprintf(stderr, "mp: %s %s: not a valid spawn channel\n", kChildFlag,
+                 argv[2]);
+    ExitNow(2);
+  }
+  HANDLE launch_pipe = reinterpret_cast<HANDLE>(launch_value);
+  g_answer = reinterpret_cast<HANDLE>(answer_value);
+  // Ours alone: neither may leak into processes this child creates.
+  SetHandleInformation(launch_pipe, HANDLE_FLAG_INHERIT, 0);
+  SetHandleInformation(g_answer, HANDLE_FLAG_INHERIT, 0);
+  absl::StatusOr<std::string> bytes =
+      ReadFrameFrom(launch_pipe, absl::Now() + kAnswerTimeout);
+  CloseHandleOnce(launch_pipe);
+  absl::StatusOr<Launch> launch = bytes.ok()
+                                      ? DecodeLaunch(*bytes)
+                                      : absl::StatusOr<Launch>(bytes.status());
+  if (!launch.ok()) {
+    AnswerLaunch(launch.status());
+    ExitNow(2);
+  }
+  return *std::move(launch);
+}
+
+void AnswerLaunch(const absl::Status& status) {
+  if (g_answer == nullptr) return;
+  (void)WriteAll(g_answer, Frame(EncodeAnswer(status)));
+  CloseHandleOnce(g_answer);
+}
+
+void ExitNow(int code) {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  // ExitProcess runs no C++ destructors and no atexit handlers.
+  ExitProcess(static_cast<UINT>(code));
+}
+
+int64_t CurrentPid() { return GetCurrentProcessId(); }
+
+int64_t ParentPid() {
+  const DWORD self = GetCurrentProcessId();
+  HANDLE snapshot = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+  if (snapshot == INVALID_HANDLE_VALUE) return -1;
+  PROCESSENTRY32W entry = {};
+  entry.dwSize = sizeof entry;
+  int64_t parent = -1;
+  for (BOOL ok = Process32FirstW(snapshot, &entry); ok;
+       ok = Process32NextW(snapshot, &entry)) {
+    if (entry.th32ProcessID == self) {
+      parent = entry.th32ParentProcessID;
+      break;
+    }
+  }
+  CloseHandle(snapshot);
+  return parent;
+}
+
+int CpuCount() {
+  const DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+}  // namespace os
+}  // namespace mp
