@@ -3,8 +3,11 @@
 // The Win32 backend of mp/internal/os.h: spawn by CreateProcessW of the
 // running binary. Function for function the mirror of posix/process.cc.
 
-#include <tlhelp32.h>
+// <windows.h> first: the other Win32 headers need it.
+// clang-format off
 #include <windows.h>
+#include <tlhelp32.h>
+// clang-format on
 
 #include <cstdio>
 #include <cstring>
