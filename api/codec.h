@@ -3,10 +3,20 @@
 // mp's pickle: the byte encoding of values that cross a process boundary —
 // a Process target's arguments today, Pipe and Queue messages later.
 //
-// Supported types: arithmetic types, enums, std::string, std::vector<T>
-// (more arrive with the Process issue: tuples, maps, optionals, user
-// structs). A type without a Codec specialisation is a compile-time error
-// that says so; it never falls back to copying raw bytes.
+// Supported types: arithmetic types, enums, std::string, std::vector,
+// std::array, std::pair, std::tuple, std::optional, std::map,
+// std::unordered_map, any nesting of these, and your own structs with one
+// line naming their fields:
+//
+//   struct Point {
+//     int x = 0;
+//     std::string label;
+//     MP_FIELDS(x, label);
+//   };
+//
+// A type without a codec is a compile-time error that says so; mp never
+// falls back to copying raw bytes (pointers, handles and padding would
+// arrive as garbage).
 //
 // The encoding is little-endian, length-prefixed and position-independent,
 // identical on every backend, so a value encoded by a Linux parent and one
@@ -23,10 +33,15 @@
 #ifndef MP_CODEC_H_
 #define MP_CODEC_H_
 
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -83,9 +98,11 @@ struct Codec {
   // Dependent on T, so it fires only for a type that is actually used.
   static_assert(sizeof(T) == 0,
                 "mp::Codec: this type cannot be sent to another process. "
-                "Supported: arithmetic types, enums, std::string, "
-                "std::vector of a supported type. Add a Codec<T> "
-                "specialisation for your own type.");
+                "Supported: arithmetic types, enums, std::string, and "
+                "std::vector / std::array / std::pair / std::tuple / "
+                "std::optional / std::map / std::unordered_map of supported "
+                "types. For your own struct add MP_FIELDS(field, ...) "
+                "inside it.");
 };
 
 template <typename T>
@@ -175,6 +192,61 @@ struct Codec<std::string> {
   }
 };
 
+namespace codec_internal {
+
+// The fewest bytes one encoded T can take: lets a decoder reject a count
+// that the remaining input cannot hold before allocating for it.
+template <typename T>
+constexpr size_t MinEncodedSize() {
+  if constexpr (std::is_same_v<T, bool>) {
+    return 1;
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    return sizeof(T);
+  } else {
+    return 1;  // length prefixes and flags take at least one byte
+  }
+}
+
+// Decodes `n` items into a container through `add(item)`.
+template <typename T, typename Add>
+absl::Status DecodeItems(Decoder& d, size_t n, Add add) {
+  for (size_t i = 0; i < n; ++i) {
+    T item{};
+    absl::Status s = Codec<T>::Decode(d, item);
+    if (!s.ok()) return s;
+    s = add(std::move(item));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+template <typename Tuple, size_t... I>
+void EncodeTuple(Encoder& e, const Tuple& t, std::index_sequence<I...>) {
+  (Codec<std::decay_t<std::tuple_element_t<I, Tuple>>>::Encode(e,
+                                                               std::get<I>(t)),
+   ...);
+}
+
+template <typename Tuple, size_t... I>
+absl::Status DecodeTuple(Decoder& d, Tuple& t, std::index_sequence<I...>) {
+  absl::Status s;
+  // Left to right, stopping at the first error.
+  ((s.ok() ? (s = Codec<std::decay_t<std::tuple_element_t<I, Tuple>>>::Decode(
+                  d, std::get<I>(t)),
+              0)
+           : 0),
+   ...);
+  return s;
+}
+
+template <typename T, typename = void>
+struct HasFields : std::false_type {};
+template <typename T>
+struct HasFields<T, std::void_t<decltype(std::declval<T&>().mp_fields())>>
+    : std::true_type {};
+
+}  // namespace codec_internal
+
 template <typename T, typename A>
 struct Codec<std::vector<T, A>> {
   static void Encode(Encoder& e, const std::vector<T, A>& v) {
@@ -182,23 +254,130 @@ struct Codec<std::vector<T, A>> {
     for (const T& item : v) Codec<T>::Encode(e, item);
   }
   static absl::Status Decode(Decoder& d, std::vector<T, A>& v) {
-    // Every encoded item takes at least one byte (bool, empty string, ...).
-    absl::StatusOr<size_t> n = d.GetCount(
-        std::is_arithmetic_v<T> ? (std::is_same_v<T, bool> ? 1 : sizeof(T))
-                                : 1);
+    absl::StatusOr<size_t> n = d.GetCount(codec_internal::MinEncodedSize<T>());
     if (!n.ok()) return n.status();
     v.clear();
     v.reserve(*n);
-    for (size_t i = 0; i < *n; ++i) {
-      T item{};
+    return codec_internal::DecodeItems<T>(d, *n, [&v](T&& item) {
+      v.push_back(std::move(item));
+      return absl::OkStatus();
+    });
+  }
+};
+
+template <typename T, size_t N>
+struct Codec<std::array<T, N>> {
+  static void Encode(Encoder& e, const std::array<T, N>& v) {
+    for (const T& item : v) Codec<T>::Encode(e, item);
+  }
+  static absl::Status Decode(Decoder& d, std::array<T, N>& v) {
+    for (T& item : v) {
       absl::Status s = Codec<T>::Decode(d, item);
       if (!s.ok()) return s;
-      v.push_back(std::move(item));
     }
     return absl::OkStatus();
   }
 };
 
+template <typename... T>
+struct Codec<std::tuple<T...>> {
+  static void Encode(Encoder& e, const std::tuple<T...>& v) {
+    codec_internal::EncodeTuple(e, v, std::index_sequence_for<T...>());
+  }
+  static absl::Status Decode(Decoder& d, std::tuple<T...>& v) {
+    return codec_internal::DecodeTuple(d, v, std::index_sequence_for<T...>());
+  }
+};
+
+template <typename A, typename B>
+struct Codec<std::pair<A, B>> {
+  static void Encode(Encoder& e, const std::pair<A, B>& v) {
+    Codec<A>::Encode(e, v.first);
+    Codec<B>::Encode(e, v.second);
+  }
+  static absl::Status Decode(Decoder& d, std::pair<A, B>& v) {
+    absl::Status s = Codec<A>::Decode(d, v.first);
+    return s.ok() ? Codec<B>::Decode(d, v.second) : s;
+  }
+};
+
+// One flag byte (0: empty, 1: a value follows).
+template <typename T>
+struct Codec<std::optional<T>> {
+  static void Encode(Encoder& e, const std::optional<T>& v) {
+    Codec<bool>::Encode(e, v.has_value());
+    if (v.has_value()) Codec<T>::Encode(e, *v);
+  }
+  static absl::Status Decode(Decoder& d, std::optional<T>& v) {
+    bool present = false;
+    absl::Status s = Codec<bool>::Decode(d, present);
+    if (!s.ok() || !present) {
+      v.reset();
+      return s;
+    }
+    v.emplace();
+    return Codec<T>::Decode(d, *v);
+  }
+};
+
+// Maps: a count, then key/value pairs. A repeated key is corrupt input.
+template <typename Map>
+struct MapCodec {
+  using K = typename Map::key_type;
+  using V = typename Map::mapped_type;
+  static void Encode(Encoder& e, const Map& m) {
+    e.PutVarint(m.size());
+    for (const auto& [k, v] : m) {
+      Codec<K>::Encode(e, k);
+      Codec<V>::Encode(e, v);
+    }
+  }
+  static absl::Status Decode(Decoder& d, Map& m) {
+    absl::StatusOr<size_t> n = d.GetCount(codec_internal::MinEncodedSize<K>());
+    if (!n.ok()) return n.status();
+    m.clear();
+    return codec_internal::DecodeItems<std::pair<K, V>>(
+        d, *n, [&m](std::pair<K, V>&& kv) {
+          if (!m.emplace(std::move(kv)).second) {
+            return absl::InvalidArgumentError("mp codec: repeated map key");
+          }
+          return absl::OkStatus();
+        });
+  }
+};
+
+template <typename K, typename V, typename C, typename A>
+struct Codec<std::map<K, V, C, A>> : MapCodec<std::map<K, V, C, A>> {};
+
+template <typename K, typename V, typename H, typename E, typename A>
+struct Codec<std::unordered_map<K, V, H, E, A>>
+    : MapCodec<std::unordered_map<K, V, H, E, A>> {};
+
+// Structs that name their fields with MP_FIELDS: the fields in order.
+template <typename T>
+struct Codec<T, std::enable_if_t<codec_internal::HasFields<T>::value>> {
+  static void Encode(Encoder& e, const T& v) {
+    auto fields = v.mp_fields();
+    codec_internal::EncodeTuple(
+        e, fields,
+        std::make_index_sequence<std::tuple_size_v<decltype(fields)>>());
+  }
+  static absl::Status Decode(Decoder& d, T& v) {
+    auto fields = v.mp_fields();
+    return codec_internal::DecodeTuple(
+        d, fields,
+        std::make_index_sequence<std::tuple_size_v<decltype(fields)>>());
+  }
+};
+
 }  // namespace mp
+
+// Inside a struct or class: MP_FIELDS(a, b, c) makes it encodable as its
+// fields a, b, c in that order (each of a supported type). The struct must be
+// default-constructible; decoding assigns the fields of a default instance.
+#define MP_FIELDS(...)                                     \
+  auto mp_fields() { return std::tie(__VA_ARGS__); }       \
+  auto mp_fields() const { return std::tie(__VA_ARGS__); } \
+  static_assert(true, "")
 
 #endif  // MP_CODEC_H_

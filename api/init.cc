@@ -3,31 +3,47 @@
 #include "mp/init.h"
 
 #include <atomic>
+#include <cstdlib>
 
+#include "mp/internal/children.h"
 #include "mp/internal/os.h"
 
 namespace mp {
 namespace {
 std::atomic<bool> g_initialized{false};
+
+void FinishChildrenAtExit() { internal::FinishChildren(); }
 }  // namespace
 
 bool Initialized() { return g_initialized.load(); }
 
-void Init(int argc, char** argv) {
-  g_initialized.store(true);
+MainScope::~MainScope() {
+  if (active_) internal::FinishChildren();
+}
+
+MainScope Init(int argc, char** argv) {
+  if (!g_initialized.exchange(true)) std::atexit(FinishChildrenAtExit);
   std::optional<os::Launch> launch = os::ReceiveLaunch(argc, argv);
-  if (!launch.has_value()) return;  // the parent: carry on with main()
+  if (!launch.has_value()) {  // the parent: carry on with main()
+    MainScope scope;
+    scope.active_ = true;
+    return scope;
+  }
 
   // A spawned child: find both code addresses in this copy of the binary,
   // tell the parent whether that worked, then run and never return.
   absl::StatusOr<const void*> invoker = os::ResolveCodeRef(launch->invoker);
-  absl::StatusOr<const void*> target = os::ResolveCodeRef(launch->target);
-  absl::Status found = !invoker.ok() ? invoker.status() : target.status();
+  absl::StatusOr<const void*> function = os::ResolveCodeRef(launch->function);
+  absl::Status found = !invoker.ok() ? invoker.status() : function.status();
   os::AnswerLaunch(found);
   if (!found.ok()) os::ExitNow(2);
-  os::ExitNow(os::RunTarget(
-      reinterpret_cast<internal::InvokerFn>(const_cast<void*>(*invoker)),
-      reinterpret_cast<void (*)()>(const_cast<void*>(*target)), launch->args));
+  os::Target target;
+  target.invoker =
+      reinterpret_cast<internal::InvokerFn>(const_cast<void*>(*invoker));
+  target.function = reinterpret_cast<void (*)()>(const_cast<void*>(*function));
+  target.args = std::move(launch->args);
+  target.options = launch->options;
+  os::ExitNow(os::RunTarget(target));
 }
 
 }  // namespace mp

@@ -5,12 +5,12 @@
 
 #include "mp/process.h"
 
+#include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "mp/init.h"
+#include "mp/internal/children.h"
 #include "mp/internal/os.h"
 
 namespace mp {
@@ -19,30 +19,6 @@ namespace {
 std::atomic<StartMethod> g_default_method{StartMethod::kDefault};
 std::atomic<int> g_process_counter{0};
 
-// Children whose Process object went away before they were reaped. They are
-// reaped (without blocking) whenever another child starts, so they do not
-// linger as zombies; the parent's handles stay open until then.
-std::mutex g_unjoined_mu;
-std::vector<os::Child>& Unjoined() {
-  static auto* v = new std::vector<os::Child>();
-  return *v;
-}
-
-void ReapUnjoined() {
-  std::lock_guard<std::mutex> lock(g_unjoined_mu);
-  std::vector<os::Child>& v = Unjoined();
-  for (size_t i = 0; i < v.size();) {
-    absl::StatusOr<std::optional<int>> r =
-        os::WaitChild(v[i], absl::ZeroDuration());
-    if (!r.ok() || r->has_value()) {
-      v[i] = v.back();
-      v.pop_back();
-    } else {
-      ++i;
-    }
-  }
-}
-
 StartMethod Resolve(StartMethod m) {
   if (m != StartMethod::kDefault) return m;
   m = g_default_method.load();
@@ -50,18 +26,14 @@ StartMethod Resolve(StartMethod m) {
   return os::HasFork() ? StartMethod::kFork : StartMethod::kSpawn;
 }
 
+absl::Status NoFork() {
+  return absl::InvalidArgumentError("mp: this OS has no fork start method");
+}
+
 }  // namespace
 
-struct Process::State {
-  os::Child child;
-};
-
-void Process::StateDeleter::operator()(State* state) const { delete state; }
-
 absl::Status SetStartMethod(StartMethod method) {
-  if (method == StartMethod::kFork && !os::HasFork()) {
-    return absl::InvalidArgumentError("mp: this OS has no fork start method");
-  }
+  if (method == StartMethod::kFork && !os::HasFork()) return NoFork();
   g_default_method.store(method);
   return absl::OkStatus();
 }
@@ -84,30 +56,26 @@ void Process::InitCommon() {
   name_ = absl::StrCat("Process-", ++g_process_counter);
 }
 
-Process::Process(Process&& other) noexcept
-    : name_(std::move(other.name_)),
-      daemon_(other.daemon_),
-      method_(other.method_),
-      invoker_(other.invoker_),
-      target_(other.target_),
-      args_(std::move(other.args_)),
-      exit_code_(other.exit_code_),
-      state_(std::move(other.state_)) {}
+Process::~Process() = default;
 
-Process::~Process() {
-  if (state_ != nullptr && !exit_code_.has_value()) {
-    std::lock_guard<std::mutex> lock(g_unjoined_mu);
-    Unjoined().push_back(state_->child);
+absl::Status Process::CheckStarted() const {
+  if (closed_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mp: ", name_, " is closed"));
   }
+  if (record_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mp: ", name_, " was not started"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Process::SetStartMethod(StartMethod method) {
-  if (state_ != nullptr) {
-    return absl::FailedPreconditionError("mp: start method set after Start()");
+  if (record_ != nullptr || closed_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mp: ", name_, ": start method set after Start()"));
   }
-  if (method == StartMethod::kFork && !os::HasFork()) {
-    return absl::InvalidArgumentError("mp: this OS has no fork start method");
-  }
+  if (method == StartMethod::kFork && !os::HasFork()) return NoFork();
   method_ = method;
   return absl::OkStatus();
 }
@@ -118,7 +86,7 @@ absl::Status Process::SetName(std::string name) {
 }
 
 absl::Status Process::SetDaemon(bool daemon) {
-  if (state_ != nullptr) {
+  if (record_ != nullptr || closed_) {
     return absl::FailedPreconditionError(
         absl::StrCat("mp: ", name_, ": daemon flag set after Start()"));
   }
@@ -126,93 +94,137 @@ absl::Status Process::SetDaemon(bool daemon) {
   return absl::OkStatus();
 }
 
+absl::Status Process::SetDieWithParent(bool die_with_parent) {
+  if (record_ != nullptr || closed_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "mp: ", name_, ": die-with-parent flag set after Start()"));
+  }
+  die_with_parent_ = die_with_parent;
+  return absl::OkStatus();
+}
+
 absl::Status Process::Start() {
-  if (state_ != nullptr) {
+  if (closed_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mp: ", name_, " is closed"));
+  }
+  if (record_ != nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("mp: ", name_, " was already started"));
   }
-  if (target_ == nullptr) {
+  if (invoker_ == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("mp: ", name_, " has no target (moved from?)"));
   }
-  ReapUnjoined();
+  if (internal::CurrentIsDaemon()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "mp: ", name_,
+        ": a daemon process may not start children (as in Python)"));
+  }
+  ActiveChildren();  // reap children whose Process objects are gone
   const StartMethod method = Resolve(method_);
   // The same checks for every start method, so that a program accepted
   // under fork is accepted under spawn and the other way round.
   absl::StatusOr<internal::CodeRef> invoker =
       os::MakeCodeRef(reinterpret_cast<const void*>(invoker_));
-  if (!invoker.ok()) return invoker.status();
   absl::StatusOr<internal::CodeRef> target =
-      os::MakeCodeRef(reinterpret_cast<const void*>(target_));
-  if (!target.ok()) return target.status();
+      invoker.ok() ? os::MakeCodeRef(reinterpret_cast<const void*>(target_))
+                   : invoker;
+  if (!target.ok()) {
+    return absl::Status(target.status().code(),
+                        absl::StrCat(name_, ": ", target.status().message()));
+  }
+  const os::ChildOptions options{daemon_, die_with_parent_};
 
   absl::StatusOr<os::Child> child;
   if (method == StartMethod::kFork) {
-    child = os::StartFork(invoker_, target_, args_);
+    child = os::StartFork(os::Target{invoker_, target_, args_, options});
+  } else if (!Initialized()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "mp: ", name_,
+        ": the spawn start method needs mp::Init(argc, argv) as the first "
+        "statement of main() (the `if __name__ == '__main__'` guard); "
+        "without it the child would re-run main()"));
   } else {
-    if (!Initialized()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "mp: ", name_,
-          ": the spawn start method needs mp::Init(argc, argv) as the first "
-          "statement of main() (the `if __name__ == '__main__'` guard); "
-          "without it the child would re-run main()"));
-    }
     child = os::StartSpawn(
-        os::Launch{*std::move(invoker), *std::move(target), args_});
+        os::Launch{*std::move(invoker), *std::move(target), args_, options});
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),
                         absl::StrCat(name_, ": ", child.status().message()));
   }
-  state_.reset(new State{*child});
+  record_ = std::make_shared<internal::ChildRecord>(*child, name_, daemon_);
+  internal::RegisterChild(record_);
   return absl::OkStatus();
 }
 
-absl::Status Process::Poll(absl::Duration timeout) {
-  if (state_ == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("mp: ", name_, " was not started"));
-  }
-  if (exit_code_.has_value()) return absl::OkStatus();
-  absl::StatusOr<std::optional<int>> r = os::WaitChild(state_->child, timeout);
-  if (!r.ok()) return r.status();
-  exit_code_ = *r;
-  return absl::OkStatus();
+absl::Status Process::Join() {
+  absl::Status s = CheckStarted();
+  return s.ok() ? internal::PollChild(*record_, absl::InfiniteDuration()) : s;
 }
-
-absl::Status Process::Join() { return Poll(absl::InfiniteDuration()); }
 
 absl::Status Process::Join(absl::Duration timeout) {
-  return Poll(std::max(timeout, absl::ZeroDuration()));
+  absl::Status s = CheckStarted();
+  return s.ok() ? internal::PollChild(*record_,
+                                      std::max(timeout, absl::ZeroDuration()))
+                : s;
 }
 
 bool Process::IsAlive() {
-  if (state_ == nullptr || exit_code_.has_value()) return false;
-  return Poll(absl::ZeroDuration()).ok() && !exit_code_.has_value();
+  if (!CheckStarted().ok()) return false;
+  if (!internal::PollChild(*record_, absl::ZeroDuration()).ok()) return false;
+  std::lock_guard<std::mutex> lock(record_->mu);
+  return !record_->child.reaped;
 }
 
 absl::Status Process::Terminate() {
-  if (state_ == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("mp: ", name_, " was not started"));
-  }
-  if (exit_code_.has_value()) return absl::OkStatus();
-  return os::SignalChild(state_->child, os::Signal::kTerminate);
+  absl::Status s = CheckStarted();
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(record_->mu);
+  return os::SignalChild(record_->child, os::Signal::kTerminate);
 }
 
 absl::Status Process::Kill() {
-  if (state_ == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("mp: ", name_, " was not started"));
-  }
-  if (exit_code_.has_value()) return absl::OkStatus();
-  return os::SignalChild(state_->child, os::Signal::kKill);
+  absl::Status s = CheckStarted();
+  if (!s.ok()) return s;
+  std::lock_guard<std::mutex> lock(record_->mu);
+  return os::SignalChild(record_->child, os::Signal::kKill);
+}
+
+std::optional<int> Process::ExitCode() const {
+  if (record_ == nullptr) return std::nullopt;
+  std::lock_guard<std::mutex> lock(record_->mu);
+  return record_->exit_code;
 }
 
 std::optional<int64_t> Process::Pid() const {
-  if (state_ == nullptr) return std::nullopt;
-  return state_->child.pid;
+  if (record_ == nullptr) return std::nullopt;
+  return record_->child.pid;
 }
+
+absl::StatusOr<intptr_t> Process::Sentinel() const {
+  absl::Status s = CheckStarted();
+  if (!s.ok()) return s;
+  return record_->child.sentinel;
+}
+
+absl::Status Process::Close() {
+  if (closed_) return absl::OkStatus();
+  if (record_ != nullptr) {
+    absl::Status s = internal::PollChild(*record_, absl::ZeroDuration());
+    if (!s.ok()) return s;
+    std::lock_guard<std::mutex> lock(record_->mu);
+    if (!record_->child.reaped) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "mp: ", name_, " is still running; Join() or Kill() it first"));
+    }
+    os::ReleaseChild(record_->child);
+  }
+  closed_ = true;
+  return absl::OkStatus();
+}
+
+std::vector<int64_t> ActiveChildren() { return internal::ActiveChildPids(); }
 
 int64_t CurrentPid() { return os::CurrentPid(); }
 int64_t ParentPid() { return os::ParentPid(); }

@@ -46,8 +46,10 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "mp/codec.h"
 #include "mp/internal/target.h"
@@ -67,79 +69,130 @@ StartMethod GetStartMethod();
 // "fork" or "spawn", as Python names them; "default" for kDefault.
 std::string StartMethodName(StartMethod method);
 
+namespace internal {
+struct ChildRecord;
+}  // namespace internal
+
+// The tag that a Process subclass passes to its base constructor, naming
+// itself (see "Class style" below).
+template <typename D>
+struct RunsAs {};
+
 class Process {
  public:
   // Function style: `target` is a plain function or a captureless lambda;
   // `args` are encoded now (so later changes to them are not seen), and must
-  // convert to the target's parameter types.
+  // convert to the target's parameter types. A capturing lambda, a wrong
+  // argument count or an argument of a type the codec cannot encode is a
+  // compile-time error.
   template <typename F, typename... A>
   explicit Process(F target, A&&... args);
 
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
-  Process(Process&& other) noexcept;
+  Process(Process&& other) noexcept = default;
   Process& operator=(Process&& other) = delete;
 
-  // Joins nothing and kills nothing: an unjoined child keeps running and is
-  // reaped by the library later (like a Python Process object going away).
+  // Neither joins nor kills: a child still running when its Process object
+  // goes away stays registered and is reaped later (by ActiveChildren(), the
+  // next Start(), or the end of main()), like a dropped Python Process.
   virtual ~Process();
+
+  // Class style: the code the child runs. Override it in a subclass.
+  virtual void Run() {}
 
   // Before Start(): choose this process's start method (kDefault: the
   // process-wide default).
   absl::Status SetStartMethod(StartMethod method);
-  // Before Start(): a name for logs; default "Process-N".
+  StartMethod start_method() const { return method_; }
+  // A name for messages; default "Process-N".
   absl::Status SetName(std::string name);
   const std::string& Name() const { return name_; }
-  // Before Start(): daemon children are terminated when the main program's
-  // code ends; the others are joined (see mp/init.h).
+  // Before Start(): daemon children are terminated when the main code ends
+  // (see mp/init.h); the others are joined. A daemon may not start
+  // children of its own. Setting it after Start() is FailedPrecondition.
   absl::Status SetDaemon(bool daemon);
   bool daemon() const { return daemon_; }
+  // Before Start(): whether the child is killed when this process dies,
+  // even by SIGKILL (default true; mp never leaves orphans unless asked).
+  absl::Status SetDieWithParent(bool die_with_parent);
 
   // Starts the child. Asynchronous: returns once the child exists (under
-  // spawn: once it has found its target). Errors: FailedPreconditionError if
-  // already started or closed, or a spawn child in a program that never
-  // called mp::Init(); the OS's error if the child cannot be created.
+  // spawn: once it has found its target). FailedPreconditionError if already
+  // started or closed, if this process is a daemon, or for spawn in a
+  // program that never called mp::Init(); InvalidArgumentError if the target
+  // is not in a module loaded at program start (the same for every start
+  // method); the OS's error if the child cannot be created.
   absl::Status Start();
 
   // Blocks until the child has ended (and reaps it). Safe to call again.
   absl::Status Join();
-  // Waits at most `timeout` (zero: just look). OK whether or not the child
-  // ended in time; check ExitCode() or IsAlive() to see which.
+  // Waits at most `timeout` (zero or negative: just look). OK whether or not
+  // the child ended in time; ExitCode() or IsAlive() tells which.
   absl::Status Join(absl::Duration timeout);
 
-  // True from Start() until the child is known to have ended.
+  // True from Start() until the child is seen to have ended.
   bool IsAlive();
   // Asks the child to end (SIGTERM; TerminateProcess on Windows). Returns at
-  // once: IsAlive() may still be true just after.
+  // once: IsAlive() may still be true just after. No-op once it has ended.
   absl::Status Terminate();
   // Ends the child without a chance to clean up (SIGKILL).
   absl::Status Kill();
 
   // Empty until the child has ended and been seen to end (Join, IsAlive).
-  std::optional<int> ExitCode() const { return exit_code_; }
+  std::optional<int> ExitCode() const;
   // The child's process id; empty before Start().
   std::optional<int64_t> Pid() const;
+  // What can be waited on for the child's end: a file descriptor that turns
+  // readable (POSIX) or a process HANDLE that turns signalled (Windows).
+  // Valid until Close() or destruction. FailedPrecondition before Start().
+  absl::StatusOr<intptr_t> Sentinel() const;
+
+  // Releases the OS resources of an ended child. FailedPrecondition while
+  // the child is running; idempotent. After it, everything but Name(),
+  // ExitCode() and Close() is FailedPrecondition.
+  absl::Status Close();
+
+ protected:
+  // Class style: a subclass names itself and passes its own constructor's
+  // arguments:
+  //
+  //   class Server : public mp::Process {
+  //    public:
+  //     Server(int a, int b) : Process(mp::RunsAs<Server>(), a, b), a_(a),
+  //     b_(b) {} void Run() override { ... a_, b_ ... }
+  //    private:
+  //     int a_, b_;
+  //   };
+  //
+  // On every start method the child builds a fresh Server from those
+  // arguments (decoded with the codec) and calls Run() on it, so fields set
+  // after construction are not seen (a spawned child could not see them,
+  // and fork behaves the same on purpose). Server must be constructible from
+  // the arguments as passed.
+  template <typename D, typename... A>
+  explicit Process(RunsAs<D>, A&&... args);
 
  private:
-  struct State;  // OS handles, owned here and released on every path
-  struct StateDeleter {
-    void operator()(State* state) const;
-  };
-
   void InitCommon();
   template <typename R, typename... P, typename... A>
   void Bind(R (*fn)(P...), A&&... args);
-  absl::Status Poll(absl::Duration timeout);
+  absl::Status CheckStarted() const;
 
   std::string name_;
   bool daemon_ = false;
+  bool die_with_parent_ = true;
+  bool closed_ = false;
   StartMethod method_ = StartMethod::kDefault;
   internal::InvokerFn invoker_ = nullptr;
   void (*target_)() = nullptr;
   std::string args_;
-  std::optional<int> exit_code_;
-  std::unique_ptr<State, StateDeleter> state_;
+  std::shared_ptr<internal::ChildRecord> record_;
 };
+
+// The pids of the children this process started that are still running;
+// reaps those that ended (as Python's active_children()).
+std::vector<int64_t> ActiveChildren();
 
 // The calling process's id, and its parent's: a child's ParentPid() equals
 // its parent's CurrentPid().
@@ -173,6 +226,19 @@ Process::Process(F target, A&&... args) {
   }
 }
 
+template <typename D, typename... A>
+Process::Process(RunsAs<D>, A&&... args) {
+  static_assert(std::is_base_of_v<Process, D>,
+                "mp::RunsAs<D>: D must be the class deriving from mp::Process");
+  static_assert(std::is_constructible_v<D, std::decay_t<A>...>,
+                "mp::Process class style: the class must be constructible from "
+                "the arguments passed to Process(RunsAs<...>(), args...)");
+  InitCommon();
+  args_ = ToBytes(std::tuple<std::decay_t<A>...>(std::forward<A>(args)...));
+  invoker_ = &internal::ConstructAndRun<D, std::decay_t<A>...>;
+  target_ = reinterpret_cast<void (*)()>(invoker_);
+}
+
 template <typename R, typename... P, typename... A>
 void Process::Bind(R (*fn)(P...), A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A),
@@ -181,11 +247,9 @@ void Process::Bind(R (*fn)(P...), A&&... args) {
   static_assert((std::is_constructible_v<std::decay_t<P>, A&&> && ...),
                 "mp::Process: an argument does not convert to the target's "
                 "parameter type");
-  Encoder e;
-  // Left to right; each argument converted to the parameter's own type so
-  // the child decodes exactly what the target takes.
-  (mp::Encode(e, std::decay_t<P>(std::forward<A>(args))), ...);
-  args_ = e.Release();
+  // Each argument converted to the parameter's own type, so the child
+  // decodes exactly what the target takes.
+  args_ = ToBytes(std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
   invoker_ = &internal::Invoke<R, P...>;
   target_ = reinterpret_cast<void (*)()>(fn);
 }

@@ -4,10 +4,12 @@
 // main program (name "") or a shared object by the path the loader used —
 // and an offset is taken from its load bias. The mirror of win32/module.cc.
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -68,6 +70,35 @@ int Visit(dl_phdr_info* info, size_t, void* data) {
   return 1;
 }
 
+int CollectName(dl_phdr_info* info, size_t, void* data) {
+  static_cast<std::set<std::string>*>(data)->insert(
+      info->dlpi_name ? info->dlpi_name : "");
+  return 0;
+}
+
+// The modules loaded when the program started: the main program and every
+// shared object it needs (all loaded before any static initialiser runs).
+const std::set<std::string>& StartupModules() {
+  static const std::set<std::string>* modules = [] {
+    auto* names = new std::set<std::string>;
+    dl_iterate_phdr(CollectName, names);
+    return names;
+  }();
+  return *modules;
+}
+// Take the snapshot during static initialisation, before main() can dlopen.
+const bool g_startup_modules_taken = (StartupModules(), true);
+
+// "Worker (0x5555...)" where the dynamic symbol table knows the name.
+std::string Describe(const void* address) {
+  Dl_info info;
+  if (dladdr(address, &info) != 0 && info.dli_sname != nullptr) {
+    return absl::StrCat(info.dli_sname, " (",
+                        absl::Hex(reinterpret_cast<uintptr_t>(address)), ")");
+  }
+  return absl::StrCat(absl::Hex(reinterpret_cast<uintptr_t>(address)));
+}
+
 }  // namespace
 
 absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address) {
@@ -75,9 +106,16 @@ absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address) {
   s.address = reinterpret_cast<uintptr_t>(address);
   dl_iterate_phdr(Visit, &s);
   if (!s.found_module || !s.in_code) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp: target ", Describe(address),
+                     " is not code of a loaded module, so a spawned child "
+                     "cannot find it"));
+  }
+  if (StartupModules().count(s.module) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "mp: target ", absl::Hex(s.address),
-        " is not code of a loaded module, so a spawned child cannot find it"));
+        "mp: target ", Describe(address), " is in ", s.module,
+        ", which was loaded after the program started (dlopen?); a spawned "
+        "child would not have it, so it is refused for every start method"));
   }
   return internal::CodeRef{s.module, s.address - s.bias};
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -148,20 +149,26 @@ absl::StatusOr<std::string> SelfExe() {
   return path;
 }
 
-}  // namespace
+// In a fresh child (after fork, before exec): ask the kernel to kill it when
+// the parent dies, and catch a parent that died before that took effect.
+// Async-signal-safe: prctl and getppid are plain system calls.
+void DieWithParent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(128 + SIGKILL);
+}
 
-void ReleaseChild(Child& child);
+}  // namespace
 
 bool HasFork() { return true; }
 
-absl::StatusOr<Child> StartFork(internal::InvokerFn invoker, void (*target)(),
-                                absl::string_view args) {
+absl::StatusOr<Child> StartFork(const Target& target) {
   int sentinel[2];
   if (::pipe2(sentinel, O_CLOEXEC) != 0) return Errno("pipe2");
   // Unflushed stdio buffers would be written twice, once by each process.
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
@@ -172,10 +179,11 @@ absl::StatusOr<Child> StartFork(internal::InvokerFn invoker, void (*target)(),
   if (pid == 0) {
     // The child: a copy of the parent (only this thread). Like Python's fork
     // start method it runs the target right here, with the same memory.
+    if (target.options.die_with_parent) DieWithParent(parent);
     ::close(sentinel[0]);
     if (g_own_sentinel >= 0) ::close(g_own_sentinel);
     g_own_sentinel = sentinel[1];
-    ExitNow(RunTarget(invoker, target, args));
+    ExitNow(RunTarget(target));
   }
   CloseFd(sentinel[1]);
   return Child{pid, sentinel[0]};
@@ -207,6 +215,8 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
+  const bool die_with_parent = launch.options.die_with_parent;
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
@@ -218,7 +228,9 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   }
   if (pid == 0) {
     // DANGER: async-signal-safe calls only until execv. The two descriptors
-    // the child is given lose close-on-exec; every other one keeps it.
+    // the child is given lose close-on-exec; every other one keeps it. The
+    // death signal survives exec.
+    if (die_with_parent) DieWithParent(parent);
     ::fcntl(channel[1], F_SETFD, 0);
     ::fcntl(sentinel[1], F_SETFD, 0);
     ::execv(argv[0], argv);
@@ -270,7 +282,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              absl::Duration timeout) {
-  if (child.sentinel < 0) {
+  if (child.reaped || child.sentinel < 0) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
   const absl::Time deadline = timeout == absl::InfiniteDuration()
@@ -289,7 +301,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return Errno("waitpid");
     if (r == child.pid) {
-      ReleaseChild(child);
+      child.reaped = true;
       return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
     }
     if (absl::Now() >= deadline) return std::optional<int>();
@@ -298,7 +310,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 }
 
 absl::Status SignalChild(const Child& child, Signal signal) {
-  if (child.sentinel < 0) return absl::OkStatus();  // reaped: pid may be reused
+  if (child.reaped) return absl::OkStatus();  // its pid may be reused by now
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
   if (::kill(static_cast<pid_t>(child.pid), sig) != 0 && errno != ESRCH) {
     return Errno("kill");

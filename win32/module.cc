@@ -4,10 +4,16 @@
 // "") or a DLL by its full path — and an offset is taken from its base. The
 // mirror of posix/module.cc.
 
+// <windows.h> first: the other Win32 headers need it.
+// clang-format off
 #include <windows.h>
+#include <psapi.h>
+// clang-format on
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "mp/internal/os.h"
@@ -50,6 +56,34 @@ std::string ModulePath(HMODULE module) {
   }
 }
 
+// The modules loaded when the program started: the main program and the
+// DLLs of its import table (all loaded before any static initialiser runs).
+const std::set<HMODULE>& StartupModules() {
+  static const std::set<HMODULE>* modules = [] {
+    auto* set = new std::set<HMODULE>;
+    std::vector<HMODULE> list(256);
+    DWORD needed = 0;
+    for (;;) {
+      if (!K32EnumProcessModules(
+              GetCurrentProcess(), list.data(),
+              static_cast<DWORD>(list.size() * sizeof(HMODULE)), &needed)) {
+        break;
+      }
+      if (needed <= list.size() * sizeof(HMODULE)) {
+        list.resize(needed / sizeof(HMODULE));
+        set->insert(list.begin(), list.end());
+        break;
+      }
+      list.resize(needed / sizeof(HMODULE));
+    }
+    set->insert(GetModuleHandleW(nullptr));
+    return set;
+  }();
+  return *modules;
+}
+// Take the snapshot during static initialisation, before LoadLibrary.
+const bool g_startup_modules_taken = (StartupModules(), true);
+
 }  // namespace
 
 absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address) {
@@ -68,6 +102,13 @@ absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address) {
     return absl::InvalidArgumentError(absl::StrCat(
         "mp: target ", absl::Hex(reinterpret_cast<uintptr_t>(address)),
         " is not code of a loaded module, so a spawned child cannot find it"));
+  }
+  if (StartupModules().count(module) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mp: target ", absl::Hex(reinterpret_cast<uintptr_t>(address)),
+        " is in ", ModulePath(module),
+        ", which was loaded after the program started (LoadLibrary?); a "
+        "spawned child would not have it, so it is refused"));
   }
   const bool main_program = module == GetModuleHandleW(nullptr);
   return internal::CodeRef{main_program ? std::string() : ModulePath(module),

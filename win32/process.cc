@@ -41,6 +41,21 @@ constexpr UINT kKillCode = static_cast<UINT>(-9);
 // In a spawned child: the answer pipe to the parent, until AnswerLaunch().
 HANDLE g_answer = nullptr;
 
+// Exit codes of crashes, read back as the POSIX signal of the same meaning
+// so that ExitCode() agrees across backends (Python reports the raw NTSTATUS).
+struct CrashCode {
+  DWORD status;
+  int signal;
+};
+constexpr CrashCode kCrashCodes[] = {
+    {0xC0000005, 11},  // STATUS_ACCESS_VIOLATION      -> SIGSEGV
+    {0xC00000FD, 11},  // STATUS_STACK_OVERFLOW        -> SIGSEGV
+    {0xC000001D, 4},   // STATUS_ILLEGAL_INSTRUCTION   -> SIGILL
+    {0xC0000094, 8},   // STATUS_INTEGER_DIVIDE_BY_ZERO -> SIGFPE
+    {0xC000008E, 8},   // STATUS_FLOAT_DIVIDE_BY_ZERO  -> SIGFPE
+    {0xC000013A, 2},   // STATUS_CONTROL_C_EXIT        -> SIGINT
+};
+
 absl::Status LastError(absl::string_view what, DWORD err = GetLastError()) {
   wchar_t* text = nullptr;
   FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
@@ -132,7 +147,36 @@ absl::StatusOr<std::string> ReadFrameFrom(HANDLE h, absl::Time deadline) {
   });
 }
 
-int ExitCodeOf(DWORD code) { return static_cast<int>(code); }
+int ExitCodeOf(DWORD code) {
+  for (const CrashCode& c : kCrashCodes) {
+    if (code == c.status) return -c.signal;
+  }
+  // kTerminateCode and kKillCode read back as -15 and -9 by themselves.
+  return static_cast<int>(code);
+}
+
+// This process's Job object, created on first use: every child started with
+// die_with_parent is assigned to it, and KILL_ON_JOB_CLOSE ends them all
+// when the last handle to it closes — when this process dies, however it
+// dies. The handle is never inherited. BREAKAWAY_OK lets a child start a
+// grandchild that deliberately outlives it (die_with_parent = false).
+absl::StatusOr<HANDLE> KillOnCloseJob() {
+  static HANDLE job = [] {
+    HANDLE h = CreateJobObjectW(nullptr, nullptr);
+    if (h == nullptr) return h;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION info = {};
+    info.BasicLimitInformation.LimitFlags =
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_BREAKAWAY_OK;
+    if (!SetInformationJobObject(h, JobObjectExtendedLimitInformation, &info,
+                                 sizeof info)) {
+      CloseHandle(h);
+      return static_cast<HANDLE>(nullptr);
+    }
+    return h;
+  }();
+  if (job == nullptr) return LastError("CreateJobObjectW");
+  return job;
+}
 
 // The binary to re-execute: the path of the running executable.
 absl::StatusOr<std::wstring> SelfExe() {
@@ -191,18 +235,21 @@ HANDLE InheritableStdHandle(DWORD which) {
 
 }  // namespace
 
-void ReleaseChild(Child& child);
-
 bool HasFork() { return false; }
 
-absl::StatusOr<Child> StartFork(internal::InvokerFn, void (*)(),
-                                absl::string_view) {
+absl::StatusOr<Child> StartFork(const Target&) {
   return absl::InvalidArgumentError("mp: Windows has no fork start method");
 }
 
 absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   absl::StatusOr<std::wstring> exe = SelfExe();
   if (!exe.ok()) return exe.status();
+  HANDLE job = nullptr;
+  if (launch.options.die_with_parent) {
+    absl::StatusOr<HANDLE> j = KillOnCloseJob();
+    if (!j.ok()) return j.status();
+    job = *j;
+  }
   // Two anonymous pipes: the launch message down, the answer back. All four
   // ends are created non-inheritable; only the child's two ends are made
   // inheritable, and the handle list below names exactly those (plus the
@@ -280,14 +327,36 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   AppendQuoted(cmd,
                Widen(absl::StrCat(reinterpret_cast<uintptr_t>(down_read), ",",
                                   reinterpret_cast<uintptr_t>(up_write))));
-  if (!CreateProcessW(exe->c_str(), &cmd[0], nullptr, nullptr,
-                      /*bInheritHandles=*/TRUE,
-                      EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT,
-                      nullptr, nullptr, &si.StartupInfo, &pi)) {
+  // Suspended until it is in the job, so it cannot start a grandchild that
+  // escapes the job first.
+  DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT |
+                CREATE_SUSPENDED;
+  if (!launch.options.die_with_parent) flags |= CREATE_BREAKAWAY_FROM_JOB;
+  BOOL created = CreateProcessW(exe->c_str(), &cmd[0], nullptr, nullptr,
+                                /*bInheritHandles=*/TRUE, flags, nullptr,
+                                nullptr, &si.StartupInfo, &pi);
+  if (!created && GetLastError() == ERROR_ACCESS_DENIED &&
+      (flags & CREATE_BREAKAWAY_FROM_JOB) != 0) {
+    // Our own job does not allow breakaway: the child stays in it.
+    flags &= ~static_cast<DWORD>(CREATE_BREAKAWAY_FROM_JOB);
+    created = CreateProcessW(exe->c_str(), &cmd[0], nullptr, nullptr, TRUE,
+                             flags, nullptr, nullptr, &si.StartupInfo, &pi);
+  }
+  if (!created) {
     absl::Status s = LastError(absl::StrCat("CreateProcessW ", Narrow(*exe)));
     cleanup();
     return s;
   }
+  if (job != nullptr && !AssignProcessToJobObject(job, pi.hProcess)) {
+    absl::Status s = LastError("AssignProcessToJobObject");
+    TerminateProcess(pi.hProcess, kKillCode);
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    cleanup();
+    return s;
+  }
+  ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
   // The child has its copies; the parent keeps only its own ends.
   CloseHandleOnce(down_read);
@@ -326,7 +395,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              absl::Duration timeout) {
-  if (child.sentinel == -1) {
+  if (child.reaped || child.sentinel == -1) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
   HANDLE process = reinterpret_cast<HANDLE>(child.sentinel);
@@ -347,7 +416,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 }
 
 absl::Status SignalChild(const Child& child, Signal signal) {
-  if (child.sentinel == -1) return absl::OkStatus();  // reaped already
+  if (child.reaped) return absl::OkStatus();  // reaped already
   HANDLE process = reinterpret_cast<HANDLE>(child.sentinel);
   if (WaitForSingleObject(process, 0) == WAIT_OBJECT_0) return absl::OkStatus();
   if (!TerminateProcess(process,

@@ -13,8 +13,10 @@ namespace os {
 std::string EncodeLaunch(const Launch& launch) {
   Encoder e;
   Encode(e, launch.invoker);
-  Encode(e, launch.target);
+  Encode(e, launch.function);
   Encode(e, launch.args);
+  Encode(e, launch.options.daemon);
+  Encode(e, launch.options.die_with_parent);
   return e.Release();
 }
 
@@ -22,8 +24,10 @@ absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes) {
   Decoder d(bytes);
   Launch launch;
   absl::Status s = Decode(d, launch.invoker);
-  if (s.ok()) s = Decode(d, launch.target);
+  if (s.ok()) s = Decode(d, launch.function);
   if (s.ok()) s = Decode(d, launch.args);
+  if (s.ok()) s = Decode(d, launch.options.daemon);
+  if (s.ok()) s = Decode(d, launch.options.die_with_parent);
   if (s.ok()) s = d.Finish();
   if (!s.ok()) {
     return absl::InvalidArgumentError(

@@ -33,25 +33,56 @@ namespace os {
 //   POSIX: `pid`, and `sentinel`, the read end of a pipe whose only write end
 //     lives in the child, so it becomes readable (EOF) when the child ends.
 //   Win32: `pid`, and `sentinel`, the process HANDLE (signalled at exit).
+// `reaped` is set by WaitChild once the exit code was collected; the
+// sentinel stays open (and usable for waiting) until ReleaseChild.
 struct Child {
   int64_t pid = -1;
   intptr_t sentinel = -1;
+  bool reaped = false;
 };
 
-// Everything a child needs to run its target, as sent to a spawned child.
+// How a child is started, beyond what it runs.
+struct ChildOptions {
+  // Python's daemon flag: a daemon may not start children of its own, and
+  // is terminated rather than joined when its parent's main code ends.
+  bool daemon = false;
+  // The child is killed when this process dies, even by SIGKILL.
+  //   POSIX (Linux): PR_SET_PDEATHSIG(SIGKILL), set between fork and exec,
+  //     plus a check that the parent did not die before it was set. Linux
+  //     ties it to the *thread* that forked: a child started from a thread
+  //     that exits first is killed then.
+  //   Win32: the child is assigned to this process's Job object, created
+  //     with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE; the job handle closes when
+  //     this process dies, however it dies.
+  bool die_with_parent = true;
+};
+
+// What a child runs, in this process's memory (fork children use it as is).
+struct Target {
+  internal::InvokerFn invoker = nullptr;
+  void (*function)() = nullptr;
+  std::string args;
+  ChildOptions options;
+};
+
+// Everything a spawned child needs to run its target: the Target with its
+// code addresses as CodeRefs, sent over the spawn channel.
 struct Launch {
   internal::CodeRef invoker;
-  internal::CodeRef target;
+  internal::CodeRef function;
   std::string args;
+  ChildOptions options;
 };
 
 // --- Provided by the common layer (api/internal/run_target.cc) ---------------
 
 // Runs a target in the child and returns its exit code: 0 after a normal
 // return, 1 after an uncaught exception or undecodable arguments (the
-// reason is printed to stderr first). Backends call it, then ExitNow().
-int RunTarget(internal::InvokerFn invoker, void (*target)(),
-              absl::string_view args);
+// reason is printed to stderr first). Before the target it forgets the
+// parent's children (a fork child has a copy of the parent's list) and
+// records the daemon flag; after it, it ends this child's own children as
+// the end of main() does (see mp/init.h). Backends call it, then ExitNow().
+int RunTarget(const Target& target);
 
 // The spawn channel's messages, encoded with the codec so that both
 // backends speak the same bytes. The parent sends one Launch message; the
@@ -78,33 +109,33 @@ absl::StatusOr<std::string> ReadFrame(
 bool HasFork();
 
 // Starts a child that runs `invoker(target, args)` and exits.
-//   fork (POSIX only): fork(); the child calls RunTarget() directly.
+//   fork (POSIX only): fork(); the child calls RunTarget(target) directly.
 //   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);
 //     Win32 calls CreateProcessW on GetModuleFileNameW. The child receives
 //     the encoded Launch through an inherited channel named on its command
 //     line, resolves it (ResolveCodeRef) and answers before running it; the
 //     parent waits for that answer, so exec failures and unresolvable
 //     targets are Start() errors, not silent child deaths.
-absl::StatusOr<Child> StartFork(internal::InvokerFn invoker, void (*target)(),
-                                absl::string_view args);
+absl::StatusOr<Child> StartFork(const Target& target);
 absl::StatusOr<Child> StartSpawn(const Launch& launch);
 
 // Waits up to `timeout` (zero: just look; absl::InfiniteDuration(): until
 // it ends). Returns the exit code once the child has ended and been reaped —
 // POSIX: N for exit(N), -N for death by signal N; Win32: the exit code, with
-// Terminate()/Kill() reading as -15/-9 — or nullopt if it is still running.
-// After a code is returned the child's resources are released.
+// Terminate()/Kill() reading as -15/-9 and crashes mapped to signals (see
+// win32/process.cc) — or nullopt if it is still running. Sets `reaped`;
+// an already reaped child is FailedPrecondition.
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              absl::Duration timeout);
 
 enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
-// that WaitChild reports as -15 / -9. A child that already ended is OK.
+// that WaitChild reports as -15 / -9. A child that already ended, or was
+// reaped (its pid may belong to someone else by now), is OK and untouched.
 absl::Status SignalChild(const Child& child, Signal signal);
 
-// Releases the parent's handles without waiting. A POSIX child that is
-// still running is left to the reaper (see process.cc); a Win32 child keeps
-// running.
+// Closes the parent's handles (the sentinel). Does not wait: callers reap
+// first, or keep the child in the registry (api/internal/children.h).
 void ReleaseChild(Child& child);
 
 // In a spawned child: the Launch the parent sent, if this process is one.
@@ -116,7 +147,10 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv);
 // found (status OK) or why it was not. The parent's StartSpawn returns it.
 void AnswerLaunch(const absl::Status& status);
 
-// A code address as a module-relative reference, and back. Resolving checks
+// A code address as a module-relative reference, and back. Making one
+// fails for an address that is not code of a module loaded at program start
+// (a module loaded later, e.g. by dlopen/LoadLibrary, would be missing in a
+// spawned child), naming the symbol where the OS knows it. Resolving checks
 // that the result lies in executable code of a module loaded here.
 absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address);
 absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);

@@ -3,25 +3,27 @@
 #include <cstdio>
 #include <exception>
 
+#include "mp/internal/children.h"
 #include "mp/internal/os.h"
 
 namespace mp {
 namespace os {
 
-int RunTarget(internal::InvokerFn invoker, void (*target)(),
-              absl::string_view args) {
+int RunTarget(const Target& target) {
+  internal::ResetInChild(target.options.daemon);
   // As Python's Process._bootstrap: an exception that escapes the target is
   // reported and becomes exit code 1; it must not unwind into the parent's
   // copy of main() (fork) or into main() at all (spawn).
+  int code = 1;
   try {
-    absl::Status s = invoker(target, args);
-    if (!s.ok()) {
+    absl::Status s = target.invoker(target.function, target.args);
+    if (s.ok()) {
+      code = 0;
+    } else {
       std::fprintf(stderr, "mp: child %lld: cannot decode the arguments: %s\n",
                    static_cast<long long>(CurrentPid()),
                    std::string(s.message()).c_str());
-      return 1;
     }
-    return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mp: child %lld: uncaught exception: %s\n",
                  static_cast<long long>(CurrentPid()), e.what());
@@ -29,7 +31,9 @@ int RunTarget(internal::InvokerFn invoker, void (*target)(),
     std::fprintf(stderr, "mp: child %lld: uncaught exception\n",
                  static_cast<long long>(CurrentPid()));
   }
-  return 1;
+  // The child's own main code has ended: the same rule as for main().
+  internal::FinishChildren();
+  return code;
 }
 
 }  // namespace os

@@ -41,25 +41,28 @@ namespace internal {
 using InvokerFn = absl::Status (*)(void (*target)(), absl::string_view args);
 
 // The decoding half of a function target R(P...): instantiated by the
-// Process constructor, so it exists in every copy of the binary. A return
-// value is ignored, as Python ignores run()'s.
+// Process constructor, so it exists in every copy of the binary. The
+// arguments travel as one std::tuple of the parameter types. A return value
+// is ignored, as Python ignores run()'s.
 template <typename R, typename... P>
 absl::Status Invoke(void (*target)(), absl::string_view args) {
-  std::tuple<std::decay_t<P>...> values;
-  Decoder d(args);
-  absl::Status s = std::apply(
-      [&d](auto&... v) {
-        absl::Status first;
-        // Decode left to right; stop at the first error.
-        ((first.ok() ? (first = mp::Decode(d, v), 0) : 0), ...);
-        return first;
-      },
-      values);
-  if (!s.ok()) return s;
-  s = d.Finish();
-  if (!s.ok()) return s;
+  absl::StatusOr<std::tuple<std::decay_t<P>...>> values =
+      FromBytes<std::tuple<std::decay_t<P>...>>(args);
+  if (!values.ok()) return values.status();
   auto fn = reinterpret_cast<R (*)(P...)>(target);
-  std::apply([fn](auto&... v) { (void)fn(std::move(v)...); }, values);
+  std::apply([fn](auto&... v) { (void)fn(std::move(v)...); }, *values);
+  return absl::OkStatus();
+}
+
+// The class-style invoker: builds a D from the decoded constructor arguments
+// and runs it. `unused` is the invoker itself (a class has no function).
+template <typename D, typename... A>
+absl::Status ConstructAndRun(void (*unused)(), absl::string_view args) {
+  (void)unused;
+  absl::StatusOr<std::tuple<A...>> values = FromBytes<std::tuple<A...>>(args);
+  if (!values.ok()) return values.status();
+  D process = std::make_from_tuple<D>(*std::move(values));
+  process.Run();
   return absl::OkStatus();
 }
 
