@@ -409,9 +409,10 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     if (absl::Now() >= deadline) return std::optional<int>();
   }
   DWORD code = 0;
-  if (!GetExitCodeProcess(process, &code))
+  if (!GetExitCodeProcess(process, &code)) {
     return LastError("GetExitCodeProcess");
-  ReleaseChild(child);
+  }
+  child.reaped = true;
   return std::optional<int>(ExitCodeOf(code));
 }
 

@@ -4,14 +4,24 @@
 
 #include "mp/process.h"
 
+#include <array>
+#include <csignal>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/conformance/backends.h"
+#include "tests/conformance/helpers.h"
 
 namespace mp {
 namespace conformance {
@@ -35,9 +45,122 @@ void CheckArgs(int i, std::string s, std::vector<double> v, bool b) {
 // Exits 0 when this child's parent is `parent`.
 void CheckParent(int64_t parent) { std::_Exit(ParentPid() == parent ? 0 : 4); }
 
+// Set by module initialisation (a dynamic initialiser), which a spawned
+// child runs again and a fork child inherits.
+int ComputedAtInit() { return 33; }
+const int g_set_by_module_init = ComputedAtInit();
+// Changed by a test in main's thread before Start(): a fork child sees the
+// change, a spawned child sees the value module initialisation gave it.
+int g_changed_in_main = 1;
+
+void ExitWithInitGlobal() { std::_Exit(g_set_by_module_init); }
+void ExitWithChangedGlobal() { std::_Exit(g_changed_in_main); }
+
+enum class Fruit : int16_t { kApple = -3, kPear = 7 };
+
+struct Record {
+  int64_t id = 0;
+  std::string name;
+  std::map<std::string, std::vector<int>> tags;
+  MP_FIELDS(id, name, tags);
+  bool operator==(const Record& o) const {
+    return id == o.id && name == o.name && tags == o.tags;
+  }
+};
+
+Record SampleRecord() { return Record{-9, "rec", {{"a", {1, 2, 3}}, {"", {}}}}; }
+
+// Exits 0 when every codec type arrived equal, 3 otherwise.
+void CheckEveryType(uint8_t u8, float f, Fruit fruit, std::array<int, 3> arr,
+                    std::pair<std::string, double> pair,
+                    std::tuple<bool, int, std::string> tuple,
+                    std::optional<std::string> some,
+                    std::optional<int> none,
+                    std::unordered_map<int, std::string> umap, Record record,
+                    std::vector<std::optional<Record>> records) {
+  const bool same =
+      u8 == 255 && f == 2.5f && fruit == Fruit::kPear &&
+      arr == std::array<int, 3>{7, 8, 9} &&
+      pair == std::make_pair(std::string("pi"), 3.14159) &&
+      tuple == std::make_tuple(true, -1, std::string("t")) &&
+      some == std::optional<std::string>("x") && !none.has_value() &&
+      umap == std::unordered_map<int, std::string>{{1, "one"}, {2, "two"}} &&
+      record == SampleRecord() && records.size() == 2 && !records[0] &&
+      records[1] == SampleRecord();
+  std::_Exit(same ? 0 : 3);
+}
+
+// Faults on a bad address (not null, so no sanitizer claims it first).
+void Segfault() {
+  std::signal(SIGSEGV, SIG_DFL);
+  *reinterpret_cast<volatile int*>(uintptr_t{16}) = 1;
+}
+
+// Starts a grandchild with `method` that checks its parent is this child;
+// exits 21 when the grandchild exited 0.
+void StartGrandchild(StartMethod method) {
+  Process g(CheckParent, CurrentPid());
+  if (!g.SetStartMethod(method).ok() || !g.Start().ok() ||
+      !g.Join(kPatience).ok()) {
+    std::_Exit(30);
+  }
+  std::_Exit(g.ExitCode() == 0 ? 21 : 22);
+}
+
+// A daemon child: exits 0 when starting a child of its own is refused.
+void DaemonTriesToStartChild(StartMethod method) {
+  Process g(ReturnNormally);
+  (void)g.SetStartMethod(method);
+  absl::Status s = g.Start();
+  std::_Exit(s.code() == absl::StatusCode::kFailedPrecondition ? 0 : 5);
+}
+
+// Writes a file after a short while (a non-daemon grandchild's last act).
+void WriteMarkerLater(std::string path) {
+  absl::SleepFor(absl::Milliseconds(200));
+  WriteFileAtomically(path, "done");
+}
+
+// Starts a daemon grandchild that sleeps forever and a non-daemon one that
+// writes `marker` late, reports both pids in `pids_file`, and returns: the
+// end of this child's code must terminate the first and join the second.
+void StartDaemonAndWorker(StartMethod method, std::string pids_file,
+                          std::string marker) {
+  Process daemon(SleepLong);
+  Process worker(WriteMarkerLater, marker);
+  (void)daemon.SetStartMethod(method);
+  (void)worker.SetStartMethod(method);
+  (void)daemon.SetDaemon(true);
+  if (!daemon.Start().ok() || !worker.Start().ok()) std::_Exit(40);
+  WriteFileAtomically(pids_file,
+                      absl::StrCat(*daemon.Pid(), " ", *worker.Pid()));
+}
+
+// Starts a grandchild that sleeps forever (dying with this child unless
+// `keep` says otherwise), reports its pid, then sleeps forever itself.
+void StartSleeperAndWait(StartMethod method, bool keep, std::string pid_file) {
+  Process g(SleepLong);
+  (void)g.SetStartMethod(method);
+  (void)g.SetDieWithParent(!keep);
+  if (!g.Start().ok()) std::_Exit(40);
+  WriteFileAtomically(pid_file, absl::StrCat(*g.Pid()));
+  SleepLong();
+}
+
+class Server : public Process {
+ public:
+  Server(int a, std::string b) : Process(RunsAs<Server>(), a, b), a_(a), b_(b) {}
+  void Run() override { std::_Exit(a_ + static_cast<int>(b_.size())); }
+
+ private:
+  int a_;
+  std::string b_;
+};
+
 // Joins `p` with the suite's patience and returns its exit code (or -1000).
 int JoinCode(Process& p) {
-  EXPECT_TRUE(p.Join(kPatience).ok());
+  absl::Status s = p.Join(kPatience);
+  EXPECT_TRUE(s.ok()) << s;
   return p.ExitCode().value_or(-1000);
 }
 
@@ -125,12 +248,210 @@ TYPED_TEST_P(ProcessTest, OperationsBeforeStartFail) {
   EXPECT_EQ(p.Terminate().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+
+TYPED_TEST_P(ProcessTest, GlobalSetByModuleInitIsSeen) {
+  Process p = MakeProcess<TypeParam>(ExitWithInitGlobal);
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(JoinCode(p), 33);
+}
+
+// The seed's Windows-vs-Linux difference, as a tested difference: a fork
+// child has the parent's memory; a spawned child re-ran module init only.
+TYPED_TEST_P(ProcessTest, GlobalChangedInMainSeenByForkOnly) {
+  g_changed_in_main = 2;
+  Process p = MakeProcess<TypeParam>(ExitWithChangedGlobal);
+  ASSERT_TRUE(p.Start().ok());
+  const int code = JoinCode(p);
+  g_changed_in_main = 1;
+  EXPECT_EQ(code, TypeParam::kMethod == StartMethod::kFork ? 2 : 1);
+}
+
+TYPED_TEST_P(ProcessTest, HundredChildrenStartedThenJoined) {
+  std::vector<Process> children;
+  for (int i = 0; i < 100; ++i) {
+    children.push_back(MakeProcess<TypeParam>(ExitWith, i));
+    ASSERT_TRUE(children.back().Start().ok()) << i;
+  }
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(JoinCode(children[i]), i);
+}
+
+TYPED_TEST_P(ProcessTest, FiftyTerminatedAllReadMinusSigterm) {
+  std::vector<Process> children;
+  for (int i = 0; i < 50; ++i) {
+    children.push_back(MakeProcess<TypeParam>(SleepLong));
+    ASSERT_TRUE(children.back().Start().ok()) << i;
+  }
+  for (Process& p : children) ASSERT_TRUE(p.Terminate().ok());
+  for (Process& p : children) EXPECT_EQ(JoinCode(p), -15);
+}
+
+TYPED_TEST_P(ProcessTest, Grandchild) {
+  Process p = MakeProcess<TypeParam>(StartGrandchild, TypeParam::kMethod);
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(JoinCode(p), 21);
+}
+
+TYPED_TEST_P(ProcessTest, SegfaultReadsAsMinusSigsegv) {
+  Process p = MakeProcess<TypeParam>(Segfault);
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(JoinCode(p), -11);
+}
+
+TYPED_TEST_P(ProcessTest, ArgumentsOfEveryCodecTypeArrive) {
+  Process p = MakeProcess<TypeParam>(
+      CheckEveryType, uint8_t{255}, 2.5f, Fruit::kPear,
+      std::array<int, 3>{7, 8, 9}, std::make_pair(std::string("pi"), 3.14159),
+      std::make_tuple(true, -1, std::string("t")),
+      std::optional<std::string>("x"), std::optional<int>(),
+      std::unordered_map<int, std::string>{{1, "one"}, {2, "two"}},
+      SampleRecord(),
+      std::vector<std::optional<Record>>{std::nullopt, SampleRecord()});
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(JoinCode(p), 0);
+}
+
+TYPED_TEST_P(ProcessTest, ClassStyleConstructorArgumentsReachChild) {
+  Server s(40, "ab");
+  ASSERT_TRUE(s.SetStartMethod(TypeParam::kMethod).ok());
+  ASSERT_TRUE(s.Start().ok());
+  EXPECT_EQ(JoinCode(s), 42);
+}
+
+TYPED_TEST_P(ProcessTest, DaemonMayNotStartChildren) {
+  Process p =
+      MakeProcess<TypeParam>(DaemonTriesToStartChild, TypeParam::kMethod);
+  ASSERT_TRUE(p.SetDaemon(true).ok());
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(JoinCode(p), 0);
+}
+
+TYPED_TEST_P(ProcessTest, FlagsAfterStartFail) {
+  Process p = MakeProcess<TypeParam>(ReturnNormally);
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(p.SetDaemon(true).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(p.SetStartMethod(StartMethod::kSpawn).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(p.SetDieWithParent(false).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(JoinCode(p), 0);
+}
+
+TYPED_TEST_P(ProcessTest, JoinZeroOnLiveChildReturnsAtOnce) {
+  Process p = MakeProcess<TypeParam>(SleepLong);
+  ASSERT_TRUE(p.Start().ok());
+  const absl::Time before = absl::Now();
+  EXPECT_TRUE(p.Join(absl::ZeroDuration()).ok());
+  EXPECT_LT(absl::Now() - before, absl::Seconds(1));
+  EXPECT_FALSE(p.ExitCode().has_value());
+  EXPECT_TRUE(p.IsAlive());
+  ASSERT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+}
+
+TYPED_TEST_P(ProcessTest, CloseRefusedWhileRunningThenIdempotent) {
+  Process p = MakeProcess<TypeParam>(SleepLong);
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(p.Close().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(p.Sentinel().ok());
+  ASSERT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+  absl::Status closed = p.Close();
+  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_TRUE(p.Close().ok());
+  EXPECT_EQ(p.Join().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(p.Start().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(p.Sentinel().ok());
+  EXPECT_EQ(p.ExitCode(), -9);
+}
+
+TYPED_TEST_P(ProcessTest, ActiveChildrenListsRunningChildren) {
+  Process p = MakeProcess<TypeParam>(SleepLong);
+  ASSERT_TRUE(p.Start().ok());
+  std::vector<int64_t> active = ActiveChildren();
+  EXPECT_NE(std::find(active.begin(), active.end(), *p.Pid()), active.end());
+  ASSERT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+  active = ActiveChildren();
+  EXPECT_EQ(std::find(active.begin(), active.end(), *p.Pid()), active.end());
+}
+
+// Seed §4/§7 for a child's own children: when its code ends, the daemon is
+// terminated and the other child is joined (its late marker exists).
+TYPED_TEST_P(ProcessTest, EndOfCodeTerminatesDaemonsAndJoinsOthers) {
+  const std::string pids_file = TempPath("pids");
+  const std::string marker = TempPath("marker");
+  Process p = MakeProcess<TypeParam>(StartDaemonAndWorker, TypeParam::kMethod,
+                                     pids_file, marker);
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(JoinCode(p), 0);
+  std::optional<std::string> pids = WaitForFile(pids_file, absl::ZeroDuration());
+  ASSERT_TRUE(pids.has_value());
+  std::vector<std::string> parts = absl::StrSplit(*pids, ' ');
+  ASSERT_EQ(parts.size(), 2u);
+  int64_t daemon_pid = 0, worker_pid = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(parts[0], &daemon_pid));
+  ASSERT_TRUE(absl::SimpleAtoi(parts[1], &worker_pid));
+  EXPECT_TRUE(WaitForFile(marker, absl::ZeroDuration()).has_value())
+      << "the non-daemon grandchild was not joined";
+  EXPECT_TRUE(WaitPidGone(daemon_pid, kPatience));
+  EXPECT_TRUE(WaitPidGone(worker_pid, kPatience));
+}
+
+// No orphans: a grandchild dies with its parent, even one killed by
+// SIGKILL, unless it opted out.
+TYPED_TEST_P(ProcessTest, ChildDiesWithKilledParent) {
+  const std::string pid_file = TempPath("grandchild");
+  Process p = MakeProcess<TypeParam>(StartSleeperAndWait, TypeParam::kMethod,
+                                     false, pid_file);
+  ASSERT_TRUE(p.Start().ok());
+  std::optional<std::string> text = WaitForFile(pid_file, kPatience);
+  ASSERT_TRUE(text.has_value());
+  int64_t grandchild = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(*text, &grandchild));
+  ASSERT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+  EXPECT_TRUE(WaitPidGone(grandchild, absl::Seconds(1)))
+      << "grandchild " << grandchild << " outlived its killed parent";
+  KillPid(grandchild);
+}
+
+TYPED_TEST_P(ProcessTest, OptedOutChildOutlivesKilledParent) {
+  const std::string pid_file = TempPath("grandchild");
+  Process p = MakeProcess<TypeParam>(StartSleeperAndWait, TypeParam::kMethod,
+                                     true, pid_file);
+  ASSERT_TRUE(p.Start().ok());
+  std::optional<std::string> text = WaitForFile(pid_file, kPatience);
+  ASSERT_TRUE(text.has_value());
+  int64_t grandchild = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(*text, &grandchild));
+  ASSERT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+  // Give a death signal, had there been one, ample time to land.
+  EXPECT_FALSE(WaitPidGone(grandchild, absl::Milliseconds(300)));
+  KillPid(grandchild);
+  EXPECT_TRUE(WaitPidGone(grandchild, kPatience));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ProcessTest, NormalReturnExitsZero, ExitCodeOfExit,
                             UncaughtExceptionExitsOne, ArgumentsArrive,
                             CapturelessLambdaTarget, ChildsParentIsTheParent,
                             StartTwiceFails, JoinTimeoutThenKill,
                             TerminateReadsAsMinusSigterm,
-                            OperationsBeforeStartFail);
+                            OperationsBeforeStartFail,
+                            GlobalSetByModuleInitIsSeen,
+                            GlobalChangedInMainSeenByForkOnly,
+                            HundredChildrenStartedThenJoined,
+                            FiftyTerminatedAllReadMinusSigterm, Grandchild,
+                            SegfaultReadsAsMinusSigsegv,
+                            ArgumentsOfEveryCodecTypeArrive,
+                            ClassStyleConstructorArgumentsReachChild,
+                            DaemonMayNotStartChildren, FlagsAfterStartFail,
+                            JoinZeroOnLiveChildReturnsAtOnce,
+                            CloseRefusedWhileRunningThenIdempotent,
+                            ActiveChildrenListsRunningChildren,
+                            EndOfCodeTerminatesDaemonsAndJoinsOthers,
+                            ChildDiesWithKilledParent,
+                            OptedOutChildOutlivesKilledParent);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, ProcessTest, Backends, BackendName);
 

@@ -1,0 +1,38 @@
+// Copyright 2026 The mp Authors.
+//
+// Small OS helpers for conformance cases that look at processes from the
+// outside (is this pid alive?) and pass facts between processes through
+// files in the test's temporary directory.
+
+#ifndef MP_TESTS_CONFORMANCE_HELPERS_H_
+#define MP_TESTS_CONFORMANCE_HELPERS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace mp {
+namespace conformance {
+
+// Whether a process with this pid exists and has not ended.
+bool PidAlive(int64_t pid);
+// Kills a process by pid (cleanup for cases whose child outlives its parent).
+void KillPid(int64_t pid);
+
+// A fresh path in the test's temporary directory.
+std::string TempPath(const std::string& name);
+// Writes `text` to `path` atomically (write then rename), so a reader never
+// sees half of it.
+bool WriteFileAtomically(const std::string& path, const std::string& text);
+// The contents of `path` once it exists, or nullopt after `timeout`.
+std::optional<std::string> WaitForFile(const std::string& path,
+                                       absl::Duration timeout);
+// Waits until `pid` has ended; false after `timeout`.
+bool WaitPidGone(int64_t pid, absl::Duration timeout);
+
+}  // namespace conformance
+}  // namespace mp
+
+#endif  // MP_TESTS_CONFORMANCE_HELPERS_H_
