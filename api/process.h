@@ -6,7 +6,7 @@
 //   void Worker(int n, std::string tag) { ... }
 //
 //   int main(int argc, char** argv) {
-//     mp::Init(argc, argv);          // the `if __name__ == '__main__':` guard
+//     mp::MainScope scope = mp::Init(argc, argv);  // `if __name__ == ...`
 //     mp::Process p(Worker, 7, std::string("x"));
 //     if (absl::Status s = p.Start(); !s.ok()) { ... }
 //     p.Join();
@@ -24,11 +24,16 @@
 //     the rest of main() never runs in a child. Globals changed in main()
 //     before Start() are *not* seen. Windows only has spawn.
 //
-// Targets are plain functions or captureless lambdas; their arguments are
-// encoded with mp's codec (mp/codec.h) in the parent and decoded in the
-// child on every start method, so a program that works under fork works
-// under spawn too. See mp/internal/target.h for how a spawned child finds
-// its target.
+// Targets are plain functions or captureless lambdas (function style), or
+// a subclass's Run() (class style, see the protected constructor). Their
+// arguments are encoded with mp's codec (mp/codec.h) in the parent and
+// decoded in the child on every start method, so a program that works under
+// fork works under spawn too. See mp/internal/target.h for how a spawned
+// child finds its target.
+//
+// Children are killed when this process dies unless SetDieWithParent(false)
+// (Python leaves orphans); at the end of main's code (mp/init.h) daemon
+// children are terminated and the others joined.
 //
 // Exit codes follow Python: empty while running, 0 after a normal return,
 // N after exit(N), 1 after an uncaught exception, -N after death by signal N

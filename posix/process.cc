@@ -209,6 +209,11 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   // another thread may have held the allocator's lock at fork time).
   const std::string flag_value = absl::StrCat(channel[1], ",", sentinel[1]);
   const std::string flag = kChildFlag;
+  // exec /proc/self/exe, not the path it names: if the binary was replaced
+  // or deleted since this process started, the link still reaches the very
+  // same file, and a spawned child must be the same binary (CodeRefs are
+  // offsets into it). argv[0] keeps the readable path.
+  const char* const exec_path = "/proc/self/exe";
   char* const argv[] = {const_cast<char*>(exe->c_str()),
                         const_cast<char*>(flag.c_str()),
                         const_cast<char*>(flag_value.c_str()), nullptr};
@@ -233,7 +238,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     if (die_with_parent) DieWithParent(parent);
     ::fcntl(channel[1], F_SETFD, 0);
     ::fcntl(sentinel[1], F_SETFD, 0);
-    ::execv(argv[0], argv);
+    ::execv(exec_path, argv);
     // exec failed: tell the parent why, in the answer format it expects
     // (an 8-byte length, then a status whose code is the raw errno + 1000,
     // which DecodeAnswer cannot produce, so it is recognised below).

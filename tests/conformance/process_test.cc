@@ -15,11 +15,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
 #include "tests/conformance/backends.h"
 #include "tests/conformance/helpers.h"
 
@@ -68,14 +68,15 @@ struct Record {
   }
 };
 
-Record SampleRecord() { return Record{-9, "rec", {{"a", {1, 2, 3}}, {"", {}}}}; }
+Record SampleRecord() {
+  return Record{-9, "rec", {{"a", {1, 2, 3}}, {"", {}}}};
+}
 
 // Exits 0 when every codec type arrived equal, 3 otherwise.
 void CheckEveryType(uint8_t u8, float f, Fruit fruit, std::array<int, 3> arr,
                     std::pair<std::string, double> pair,
                     std::tuple<bool, int, std::string> tuple,
-                    std::optional<std::string> some,
-                    std::optional<int> none,
+                    std::optional<std::string> some, std::optional<int> none,
                     std::unordered_map<int, std::string> umap, Record record,
                     std::vector<std::optional<Record>> records) {
   const bool same =
@@ -149,7 +150,8 @@ void StartSleeperAndWait(StartMethod method, bool keep, std::string pid_file) {
 
 class Server : public Process {
  public:
-  Server(int a, std::string b) : Process(RunsAs<Server>(), a, b), a_(a), b_(b) {}
+  Server(int a, std::string b)
+      : Process(RunsAs<Server>(), a, b), a_(a), b_(b) {}
   void Run() override { std::_Exit(a_ + static_cast<int>(b_.size())); }
 
  private:
@@ -174,6 +176,29 @@ TYPED_TEST_P(ProcessTest, NormalReturnExitsZero) {
   ASSERT_TRUE(p.Start().ok());
   EXPECT_EQ(JoinCode(p), 0);
   EXPECT_FALSE(p.IsAlive());
+  EXPECT_FALSE(PidAlive(*p.Pid())) << "joined child left a zombie";
+}
+
+// A Process object dropped while its child runs: the child is not killed,
+// and once it ends it is reaped (no zombie), here by ActiveChildren().
+TYPED_TEST_P(ProcessTest, DroppedProcessIsReapedLater) {
+  const std::string marker = TempPath("dropped");
+  int64_t pid = 0;
+  {
+    Process p = MakeProcess<TypeParam>(WriteMarkerLater, marker);
+    ASSERT_TRUE(p.Start().ok());
+    pid = *p.Pid();
+  }
+  ASSERT_TRUE(WaitForFile(marker, kPatience).has_value())
+      << "the child was killed with its Process object";
+  const absl::Time deadline = absl::Now() + kPatience;
+  for (;;) {
+    std::vector<int64_t> active = ActiveChildren();
+    if (std::find(active.begin(), active.end(), pid) == active.end()) break;
+    ASSERT_LT(absl::Now(), deadline) << "never reaped";
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  EXPECT_FALSE(PidAlive(pid)) << "dropped child left a zombie";
 }
 
 TYPED_TEST_P(ProcessTest, ExitCodeOfExit) {
@@ -247,7 +272,6 @@ TYPED_TEST_P(ProcessTest, OperationsBeforeStartFail) {
   EXPECT_EQ(p.Join().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(p.Terminate().code(), absl::StatusCode::kFailedPrecondition);
 }
-
 
 TYPED_TEST_P(ProcessTest, GlobalSetByModuleInitIsSeen) {
   Process p = MakeProcess<TypeParam>(ExitWithInitGlobal);
@@ -384,7 +408,8 @@ TYPED_TEST_P(ProcessTest, EndOfCodeTerminatesDaemonsAndJoinsOthers) {
                                      pids_file, marker);
   ASSERT_TRUE(p.Start().ok());
   EXPECT_EQ(JoinCode(p), 0);
-  std::optional<std::string> pids = WaitForFile(pids_file, absl::ZeroDuration());
+  std::optional<std::string> pids =
+      WaitForFile(pids_file, absl::ZeroDuration());
   ASSERT_TRUE(pids.has_value());
   std::vector<std::string> parts = absl::StrSplit(*pids, ' ');
   ASSERT_EQ(parts.size(), 2u);
@@ -432,26 +457,20 @@ TYPED_TEST_P(ProcessTest, OptedOutChildOutlivesKilledParent) {
   EXPECT_TRUE(WaitPidGone(grandchild, kPatience));
 }
 
-REGISTER_TYPED_TEST_SUITE_P(ProcessTest, NormalReturnExitsZero, ExitCodeOfExit,
-                            UncaughtExceptionExitsOne, ArgumentsArrive,
-                            CapturelessLambdaTarget, ChildsParentIsTheParent,
-                            StartTwiceFails, JoinTimeoutThenKill,
-                            TerminateReadsAsMinusSigterm,
-                            OperationsBeforeStartFail,
-                            GlobalSetByModuleInitIsSeen,
-                            GlobalChangedInMainSeenByForkOnly,
-                            HundredChildrenStartedThenJoined,
-                            FiftyTerminatedAllReadMinusSigterm, Grandchild,
-                            SegfaultReadsAsMinusSigsegv,
-                            ArgumentsOfEveryCodecTypeArrive,
-                            ClassStyleConstructorArgumentsReachChild,
-                            DaemonMayNotStartChildren, FlagsAfterStartFail,
-                            JoinZeroOnLiveChildReturnsAtOnce,
-                            CloseRefusedWhileRunningThenIdempotent,
-                            ActiveChildrenListsRunningChildren,
-                            EndOfCodeTerminatesDaemonsAndJoinsOthers,
-                            ChildDiesWithKilledParent,
-                            OptedOutChildOutlivesKilledParent);
+REGISTER_TYPED_TEST_SUITE_P(
+    ProcessTest, NormalReturnExitsZero, ExitCodeOfExit,
+    UncaughtExceptionExitsOne, ArgumentsArrive, CapturelessLambdaTarget,
+    ChildsParentIsTheParent, StartTwiceFails, JoinTimeoutThenKill,
+    TerminateReadsAsMinusSigterm, OperationsBeforeStartFail,
+    DroppedProcessIsReapedLater, GlobalSetByModuleInitIsSeen,
+    GlobalChangedInMainSeenByForkOnly, HundredChildrenStartedThenJoined,
+    FiftyTerminatedAllReadMinusSigterm, Grandchild, SegfaultReadsAsMinusSigsegv,
+    ArgumentsOfEveryCodecTypeArrive, ClassStyleConstructorArgumentsReachChild,
+    DaemonMayNotStartChildren, FlagsAfterStartFail,
+    JoinZeroOnLiveChildReturnsAtOnce, CloseRefusedWhileRunningThenIdempotent,
+    ActiveChildrenListsRunningChildren,
+    EndOfCodeTerminatesDaemonsAndJoinsOthers, ChildDiesWithKilledParent,
+    OptedOutChildOutlivesKilledParent);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, ProcessTest, Backends, BackendName);
 

@@ -11,7 +11,9 @@ void Greet(int n, std::string who) {
 }
 
 int main(int argc, char** argv) {
-  mp::Init(argc, argv);  // C++'s `if __name__ == '__main__':`
+  // C++'s `if __name__ == '__main__':`; when `scope` ends, daemon children
+  // are terminated and the others joined, as when Python's main code ends.
+  mp::MainScope scope = mp::Init(argc, argv);
 
   mp::Process p(Greet, 7, std::string("world"));
   if (absl::Status s = p.Start(); !s.ok()) {
