@@ -6,6 +6,51 @@
 
 namespace mp {
 
+HandleTable::HandleTable(
+    std::vector<intptr_t> handles,
+    std::function<absl::StatusOr<intptr_t>(intptr_t)> duplicate,
+    std::function<void(intptr_t)> close)
+    : handles_(std::move(handles)),
+      taken_(handles_.size(), false),
+      duplicate_(std::move(duplicate)),
+      close_(std::move(close)) {}
+
+absl::StatusOr<intptr_t> HandleTable::Take(uint64_t index) {
+  if (index >= handles_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mp codec: handle index ", index, " out of ", handles_.size()));
+  }
+  if (!taken_[index]) {
+    taken_[index] = true;
+    return handles_[index];
+  }
+  return duplicate_(handles_[index]);
+}
+
+void HandleTable::CloseUntaken() {
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    if (!taken_[i]) {
+      taken_[i] = true;
+      close_(handles_[i]);
+    }
+  }
+}
+
+void Encoder::PutHandle(intptr_t handle, std::shared_ptr<const void> owner) {
+  if (handles_ == nullptr) {
+    if (status_.ok()) {
+      status_ = absl::InvalidArgumentError(
+          "mp codec: an object wrapping an OS handle (Lock, Connection, "
+          "Queue, ...) can only be passed as a Process argument");
+    }
+    PutVarint(0);
+    return;
+  }
+  PutVarint(handles_->handles.size());
+  handles_->handles.push_back(handle);
+  handles_->keep_alive.push_back(std::move(owner));
+}
+
 void Encoder::PutVarint(uint64_t v) {
   while (v >= 0x80) {
     out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
@@ -62,6 +107,16 @@ absl::StatusOr<size_t> Decoder::GetCount(size_t min_item_size) {
         "mp codec: length ", *n, " exceeds the ", in_.size(), " bytes left"));
   }
   return static_cast<size_t>(*n);
+}
+
+absl::StatusOr<intptr_t> Decoder::TakeHandle() {
+  absl::StatusOr<uint64_t> index = GetVarint();
+  if (!index.ok()) return index.status();
+  if (handles_ == nullptr) {
+    return absl::InvalidArgumentError(
+        "mp codec: these bytes cannot carry OS handles");
+  }
+  return handles_->Take(*index);
 }
 
 absl::Status Decoder::Finish() const {

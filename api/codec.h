@@ -36,7 +36,9 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -51,9 +53,55 @@
 
 namespace mp {
 
+// OS handles (file descriptors, HANDLEs) travel beside the bytes, never in
+// them: an object that wraps one (a Lock, a Connection, ...) puts the handle
+// in a HandleList and only its index in the bytes. Only Process arguments
+// carry handles (the child is given exactly those); encoding such an object
+// anywhere else is an error reported by Encoder::status().
+struct HandleList {
+  std::vector<intptr_t> handles;
+  // Keeps each handle's owner alive until the handles have been passed on.
+  std::vector<std::shared_ptr<const void>> keep_alive;
+};
+
+// The handles a decoder may take, as received by a child. Taking one hands
+// its ownership to the decoded object; taking the same one again yields a
+// duplicate from `duplicate`. Handles never taken are closed by `close`
+// when the table is finished (so no stray copy of, say, a pipe's write end
+// stays open in the child and keeps its reader from seeing end-of-file).
+class HandleTable {
+ public:
+  HandleTable(std::vector<intptr_t> handles,
+              std::function<absl::StatusOr<intptr_t>(intptr_t)> duplicate,
+              std::function<void(intptr_t)> close);
+  HandleTable(const HandleTable&) = delete;
+  HandleTable& operator=(const HandleTable&) = delete;
+  ~HandleTable() { CloseUntaken(); }
+
+  absl::StatusOr<intptr_t> Take(uint64_t index);
+  void CloseUntaken();
+
+ private:
+  std::vector<intptr_t> handles_;
+  std::vector<bool> taken_;
+  std::function<absl::StatusOr<intptr_t>(intptr_t)> duplicate_;
+  std::function<void(intptr_t)> close_;
+};
+
 // Appends encoded values to a byte string.
 class Encoder {
  public:
+  Encoder() = default;
+  // An encoder that may carry handles, collected in `handles`.
+  explicit Encoder(HandleList* handles) : handles_(handles) {}
+
+  // Puts a handle: its index in the bytes, the handle and `owner` in the
+  // HandleList. Without a HandleList it records an error instead.
+  void PutHandle(intptr_t handle, std::shared_ptr<const void> owner);
+  // OK unless something could not be encoded here (a handle outside
+  // Process arguments).
+  const absl::Status& status() const { return status_; }
+
   void PutBytes(const void* data, size_t size) {
     out_.append(static_cast<const char*>(data), size);
   }
@@ -65,12 +113,19 @@ class Encoder {
 
  private:
   std::string out_;
+  HandleList* handles_ = nullptr;
+  absl::Status status_;
 };
 
 // Reads encoded values back from a byte view it does not own.
 class Decoder {
  public:
-  explicit Decoder(absl::string_view in) : in_(in) {}
+  explicit Decoder(absl::string_view in, HandleTable* handles = nullptr)
+      : in_(in), handles_(handles) {}
+
+  // Takes the next handle (see HandleTable); InvalidArgument where the
+  // bytes carry no handles.
+  absl::StatusOr<intptr_t> TakeHandle();
 
   // Copies exactly `size` bytes, or fails without consuming anything.
   absl::Status GetBytes(void* out, size_t size);
@@ -88,6 +143,7 @@ class Decoder {
 
  private:
   absl::string_view in_;
+  HandleTable* handles_ = nullptr;
 };
 
 // Codec<T> says how one type is encoded. Specialise it to add a type:
@@ -116,6 +172,8 @@ absl::Status Decode(Decoder& d, T& value) {
 }
 
 // Convenience: one value to bytes and back (the whole input must be used).
+// Values that wrap OS handles cannot be encoded this way (see HandleList);
+// use Encoder::status() to find out, or the StatusOr overloads below.
 template <typename T>
 std::string ToBytes(const T& value) {
   Encoder e;
@@ -124,8 +182,9 @@ std::string ToBytes(const T& value) {
 }
 
 template <typename T>
-absl::StatusOr<T> FromBytes(absl::string_view bytes) {
-  Decoder d(bytes);
+absl::StatusOr<T> FromBytes(absl::string_view bytes,
+                            HandleTable* handles = nullptr) {
+  Decoder d(bytes, handles);
   T value{};
   absl::Status s = Decode(d, value);
   if (!s.ok()) return s;

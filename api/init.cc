@@ -42,6 +42,7 @@ MainScope Init(int argc, char** argv) {
       reinterpret_cast<internal::InvokerFn>(const_cast<void*>(*invoker));
   target.function = reinterpret_cast<void (*)()>(const_cast<void*>(*function));
   target.args = std::move(launch->args);
+  target.handles = std::move(launch->handles);
   target.options = launch->options;
   os::ExitNow(os::RunTarget(target));
 }

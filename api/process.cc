@@ -116,6 +116,10 @@ absl::Status Process::Start() {
     return absl::FailedPreconditionError(
         absl::StrCat("mp: ", name_, " has no target (moved from?)"));
   }
+  if (!bind_status_.ok()) {
+    return absl::Status(bind_status_.code(),
+                        absl::StrCat(name_, ": ", bind_status_.message()));
+  }
   if (internal::CurrentIsDaemon()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "mp: ", name_,
@@ -138,7 +142,8 @@ absl::Status Process::Start() {
 
   absl::StatusOr<os::Child> child;
   if (method == StartMethod::kFork) {
-    child = os::StartFork(os::Target{invoker_, target_, args_, options});
+    child = os::StartFork(
+        os::Target{invoker_, target_, args_, handles_.handles, options});
   } else if (!Initialized()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "mp: ", name_,
@@ -146,14 +151,16 @@ absl::Status Process::Start() {
         "statement of main() (the `if __name__ == '__main__'` guard); "
         "without it the child would re-run main()"));
   } else {
-    child = os::StartSpawn(
-        os::Launch{*std::move(invoker), *std::move(target), args_, options});
+    child = os::StartSpawn(os::Launch{*std::move(invoker), *std::move(target),
+                                      args_, handles_.handles, options});
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),
                         absl::StrCat(name_, ": ", child.status().message()));
   }
   record_ = std::make_shared<internal::ChildRecord>(*child, name_, daemon_);
+  // The child has its own copies now; the parent's owners may go.
+  handles_.keep_alive.clear();
   internal::RegisterChild(record_);
   return absl::OkStatus();
 }

@@ -192,6 +192,8 @@ class Process {
   internal::InvokerFn invoker_ = nullptr;
   void (*target_)() = nullptr;
   std::string args_;
+  HandleList handles_;        // OS handles among the arguments
+  absl::Status bind_status_;  // an argument that could not be encoded
   std::shared_ptr<internal::ChildRecord> record_;
 };
 
@@ -239,7 +241,10 @@ Process::Process(RunsAs<D>, A&&... args) {
                 "mp::Process class style: the class must be constructible from "
                 "the arguments passed to Process(RunsAs<...>(), args...)");
   InitCommon();
-  args_ = ToBytes(std::tuple<std::decay_t<A>...>(std::forward<A>(args)...));
+  Encoder e(&handles_);
+  Encode(e, std::tuple<std::decay_t<A>...>(std::forward<A>(args)...));
+  bind_status_ = e.status();
+  args_ = e.Release();
   invoker_ = &internal::ConstructAndRun<D, std::decay_t<A>...>;
   target_ = reinterpret_cast<void (*)()>(invoker_);
 }
@@ -254,7 +259,10 @@ void Process::Bind(R (*fn)(P...), A&&... args) {
                 "parameter type");
   // Each argument converted to the parameter's own type, so the child
   // decodes exactly what the target takes.
-  args_ = ToBytes(std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+  Encoder e(&handles_);
+  Encode(e, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+  bind_status_ = e.status();
+  args_ = e.Release();
   invoker_ = &internal::Invoke<R, P...>;
   target_ = reinterpret_cast<void (*)()>(fn);
 }

@@ -238,6 +238,8 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     if (die_with_parent) DieWithParent(parent);
     ::fcntl(channel[1], F_SETFD, 0);
     ::fcntl(sentinel[1], F_SETFD, 0);
+    for (intptr_t fd : launch.handles)
+      ::fcntl(static_cast<int>(fd), F_SETFD, 0);
     ::execv(exec_path, argv);
     // exec failed: tell the parent why, in the answer format it expects
     // (an 8-byte length, then a status whose code is the raw errno + 1000,
@@ -361,6 +363,17 @@ void AnswerLaunch(const absl::Status& status) {
   if (g_channel < 0) return;
   (void)WriteAll(g_channel, Frame(EncodeAnswer(status)));
   CloseFd(g_channel);
+}
+
+absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
+  const int fd = ::fcntl(static_cast<int>(handle), F_DUPFD_CLOEXEC, 3);
+  if (fd < 0) return Errno("fcntl(F_DUPFD_CLOEXEC)");
+  return fd;
+}
+
+void CloseOsHandle(intptr_t handle) {
+  int fd = static_cast<int>(handle);
+  CloseFd(fd);
 }
 
 void ExitNow(int code) {

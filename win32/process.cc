@@ -257,6 +257,10 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   HANDLE down_read = nullptr, down_write = nullptr;
   HANDLE up_read = nullptr, up_write = nullptr;
   HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
+  // Inheritable duplicates of the handles among the arguments; the child
+  // sees these values, so the launch message carries them.
+  std::vector<HANDLE> given;
+  Launch sent = launch;
   LPPROC_THREAD_ATTRIBUTE_LIST attributes = nullptr;
   PROCESS_INFORMATION pi = {};
   auto cleanup = [&]() {
@@ -265,6 +269,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     CloseHandleOnce(up_read);
     CloseHandleOnce(up_write);
     for (HANDLE& h : std_handles) CloseHandleOnce(h);
+    for (HANDLE& h : given) CloseHandleOnce(h);
     if (attributes != nullptr) {
       DeleteProcThreadAttributeList(attributes);
       HeapFree(GetProcessHeap(), 0, attributes);
@@ -288,7 +293,20 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   std_handles[0] = InheritableStdHandle(STD_INPUT_HANDLE);
   std_handles[1] = InheritableStdHandle(STD_OUTPUT_HANDLE);
   std_handles[2] = InheritableStdHandle(STD_ERROR_HANDLE);
+  for (size_t i = 0; i < launch.handles.size(); ++i) {
+    HANDLE dup = nullptr;
+    if (!DuplicateHandle(
+            GetCurrentProcess(), reinterpret_cast<HANDLE>(launch.handles[i]),
+            GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS)) {
+      absl::Status s = LastError("DuplicateHandle");
+      cleanup();
+      return s;
+    }
+    given.push_back(dup);
+    sent.handles[i] = reinterpret_cast<intptr_t>(dup);
+  }
   std::vector<HANDLE> inherit = {down_read, up_write};
+  inherit.insert(inherit.end(), given.begin(), given.end());
   for (HANDLE h : std_handles) {
     if (h != nullptr) inherit.push_back(h);
   }
@@ -363,7 +381,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   CloseHandleOnce(up_write);
 
   const absl::Time deadline = absl::Now() + kAnswerTimeout;
-  absl::Status s = WriteAll(down_write, Frame(EncodeLaunch(launch)));
+  absl::Status s = WriteAll(down_write, Frame(EncodeLaunch(sent)));
   CloseHandleOnce(down_write);
   absl::StatusOr<std::string> answer = ReadFrameFrom(up_read, deadline);
   Child child{static_cast<int64_t>(pi.dwProcessId),
@@ -474,6 +492,21 @@ void AnswerLaunch(const absl::Status& status) {
   if (g_answer == nullptr) return;
   (void)WriteAll(g_answer, Frame(EncodeAnswer(status)));
   CloseHandleOnce(g_answer);
+}
+
+absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
+  HANDLE dup = nullptr;
+  if (!DuplicateHandle(GetCurrentProcess(), reinterpret_cast<HANDLE>(handle),
+                       GetCurrentProcess(), &dup, 0, FALSE,
+                       DUPLICATE_SAME_ACCESS)) {
+    return LastError("DuplicateHandle");
+  }
+  return reinterpret_cast<intptr_t>(dup);
+}
+
+void CloseOsHandle(intptr_t handle) {
+  HANDLE h = reinterpret_cast<HANDLE>(handle);
+  CloseHandleOnce(h);
 }
 
 void ExitNow(int code) {

@@ -15,6 +15,7 @@ std::string EncodeLaunch(const Launch& launch) {
   Encode(e, launch.invoker);
   Encode(e, launch.function);
   Encode(e, launch.args);
+  Encode(e, std::vector<int64_t>(launch.handles.begin(), launch.handles.end()));
   Encode(e, launch.options.daemon);
   Encode(e, launch.options.die_with_parent);
   return e.Release();
@@ -26,6 +27,9 @@ absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes) {
   absl::Status s = Decode(d, launch.invoker);
   if (s.ok()) s = Decode(d, launch.function);
   if (s.ok()) s = Decode(d, launch.args);
+  std::vector<int64_t> handles;
+  if (s.ok()) s = Decode(d, handles);
+  launch.handles.assign(handles.begin(), handles.end());
   if (s.ok()) s = Decode(d, launch.options.daemon);
   if (s.ok()) s = Decode(d, launch.options.die_with_parent);
   if (s.ok()) s = d.Finish();

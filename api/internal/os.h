@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -62,6 +63,9 @@ struct Target {
   internal::InvokerFn invoker = nullptr;
   void (*function)() = nullptr;
   std::string args;
+  // The OS handles the arguments refer to, by index. A fork child has them
+  // under the same values; a spawned child is given exactly these.
+  std::vector<intptr_t> handles;
   ChildOptions options;
 };
 
@@ -71,6 +75,10 @@ struct Launch {
   internal::CodeRef invoker;
   internal::CodeRef function;
   std::string args;
+  // As in Target. StartSpawn makes them inheritable by this child alone and
+  // sends the values the child will see (on Win32: the inheritable
+  // duplicates' values; on POSIX: the same descriptors).
+  std::vector<intptr_t> handles;
   ChildOptions options;
 };
 
@@ -154,6 +162,11 @@ void AnswerLaunch(const absl::Status& status);
 // that the result lies in executable code of a module loaded here.
 absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address);
 absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
+
+// Handles of objects that cross process boundaries (descriptors on POSIX,
+// HANDLEs on Win32): a non-inheritable duplicate, and closing one.
+absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle);
+void CloseOsHandle(intptr_t handle);
 
 // Ends the calling process now with `code` after flushing stdio; runs no
 // destructors or atexit handlers (a child must not run its parent's).

@@ -15,8 +15,9 @@ int RunTarget(const Target& target) {
   // reported and becomes exit code 1; it must not unwind into the parent's
   // copy of main() (fork) or into main() at all (spawn).
   int code = 1;
+  HandleTable handles(target.handles, DuplicateOsHandle, CloseOsHandle);
   try {
-    absl::Status s = target.invoker(target.function, target.args);
+    absl::Status s = target.invoker(target.function, target.args, &handles);
     if (s.ok()) {
       code = 0;
     } else {

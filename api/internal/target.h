@@ -37,17 +37,22 @@
 namespace mp {
 namespace internal {
 
-// Calls `target` (type-erased) with arguments decoded from `args`.
-using InvokerFn = absl::Status (*)(void (*target)(), absl::string_view args);
+// Calls `target` (type-erased) with arguments decoded from `args`, taking
+// the OS handles they refer to from `handles`; handles not taken are closed
+// before the target runs.
+using InvokerFn = absl::Status (*)(void (*target)(), absl::string_view args,
+                                   HandleTable* handles);
 
 // The decoding half of a function target R(P...): instantiated by the
 // Process constructor, so it exists in every copy of the binary. The
 // arguments travel as one std::tuple of the parameter types. A return value
 // is ignored, as Python ignores run()'s.
 template <typename R, typename... P>
-absl::Status Invoke(void (*target)(), absl::string_view args) {
+absl::Status Invoke(void (*target)(), absl::string_view args,
+                    HandleTable* handles) {
   absl::StatusOr<std::tuple<std::decay_t<P>...>> values =
-      FromBytes<std::tuple<std::decay_t<P>...>>(args);
+      FromBytes<std::tuple<std::decay_t<P>...>>(args, handles);
+  handles->CloseUntaken();
   if (!values.ok()) return values.status();
   auto fn = reinterpret_cast<R (*)(P...)>(target);
   std::apply([fn](auto&... v) { (void)fn(std::move(v)...); }, *values);
@@ -57,9 +62,12 @@ absl::Status Invoke(void (*target)(), absl::string_view args) {
 // The class-style invoker: builds a D from the decoded constructor arguments
 // and runs it. `unused` is the invoker itself (a class has no function).
 template <typename D, typename... A>
-absl::Status ConstructAndRun(void (*unused)(), absl::string_view args) {
+absl::Status ConstructAndRun(void (*unused)(), absl::string_view args,
+                             HandleTable* handles) {
   (void)unused;
-  absl::StatusOr<std::tuple<A...>> values = FromBytes<std::tuple<A...>>(args);
+  absl::StatusOr<std::tuple<A...>> values =
+      FromBytes<std::tuple<A...>>(args, handles);
+  handles->CloseUntaken();
   if (!values.ok()) return values.status();
   D process = std::make_from_tuple<D>(*std::move(values));
   process.Run();
