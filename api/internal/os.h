@@ -163,6 +163,50 @@ void AnswerLaunch(const absl::Status& status);
 absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address);
 absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
 
+// --- Monitors: shared synchronisation state --------------------------------
+//
+// A Monitor is a robust, process-shared mutex with one condition variable
+// and `data_size` bytes of shared memory, reachable through ONE OS handle
+// that can be given to children. Every mp synchronisation object (Lock,
+// RLock, Semaphore, Event, Condition, Barrier, the Queue's bookkeeping) is
+// a Monitor plus platform-independent logic in api/sync.cc.
+//   POSIX: one memfd mapping: a header with a pthread mutex
+//     (PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ROBUST, ERRORCHECK or
+//     RECURSIVE) and a condvar (process-shared, CLOCK_MONOTONIC), then data.
+//   Win32: one file mapping holding the data and the condition's counters;
+//     a kernel mutex (WAIT_ABANDONED is owner death) and a kernel semaphore
+//     (wakeups) with random names stored in the mapping, opened by name.
+struct Monitor;
+
+// `kind` is stored in the monitor (MonitorKind) so that the common layer
+// can refuse, say, a Lock's handle decoded as a Semaphore.
+absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
+                                       bool recursive);
+// Opens a monitor from a handle received from a parent; takes ownership of
+// the handle (closed by CloseMonitor, or here on error). InvalidArgument if
+// the handle is not a monitor.
+absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle);
+uint32_t MonitorKind(const Monitor* monitor);
+void CloseMonitor(Monitor* monitor);
+intptr_t MonitorHandle(const Monitor* monitor);
+// The shared data: zero-filled at creation, 16-byte aligned.
+void* MonitorData(const Monitor* monitor);
+
+// Locks before `deadline` (absl::InfiniteFuture(): no limit). OK; or
+// OwnerDied (mp/status.h): locked, but the previous owner died holding it;
+// DeadlineExceeded; FailedPrecondition if this thread holds a non-recursive
+// monitor already. Signals never interrupt it.
+absl::Status MonitorLock(Monitor* monitor, absl::Time deadline);
+// FailedPrecondition if this thread does not hold it.
+absl::Status MonitorUnlock(Monitor* monitor);
+// Atomically unlocks, waits for a notification or `deadline`, and locks
+// again (also on timeout). OK (notified, or a spurious wakeup: callers loop
+// on their predicate), DeadlineExceeded, or OwnerDied (re-locked).
+absl::Status MonitorWait(Monitor* monitor, absl::Time deadline);
+// Wakes up to `n` waiters / all waiters. Call with the monitor locked.
+void MonitorNotify(Monitor* monitor, int n);
+void MonitorNotifyAll(Monitor* monitor);
+
 // Handles of objects that cross process boundaries (descriptors on POSIX,
 // HANDLEs on Win32): a non-inheritable duplicate, and closing one.
 absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle);

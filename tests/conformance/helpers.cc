@@ -16,7 +16,10 @@
 #include <windows.h>
 #else
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 namespace mp {
@@ -101,6 +104,46 @@ bool WaitPidGone(int64_t pid, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(2));
   }
   return true;
+}
+
+std::unique_ptr<SharedCounters> SharedCounters::Open(const std::string& path) {
+  constexpr size_t kBytes = kCount * sizeof(int64_t);
+  std::unique_ptr<SharedCounters> c(new SharedCounters);
+#if MP_OS_WINDOWS
+  HANDLE file = CreateFileA(path.c_str(), GENERIC_READ | GENERIC_WRITE,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
+                            OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) return nullptr;
+  c->file_ = reinterpret_cast<intptr_t>(file);
+  HANDLE mapping =
+      CreateFileMappingA(file, nullptr, PAGE_READWRITE, 0, kBytes, nullptr);
+  if (mapping == nullptr) return nullptr;
+  c->mapping_ = reinterpret_cast<intptr_t>(mapping);
+  void* p = MapViewOfFile(mapping, FILE_MAP_ALL_ACCESS, 0, 0, kBytes);
+  if (p == nullptr) return nullptr;
+#else
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  c->file_ = fd;
+  if (::ftruncate(fd, kBytes) != 0) return nullptr;
+  void* p = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) return nullptr;
+#endif
+  c->values_ = static_cast<volatile int64_t*>(p);
+  return c;
+}
+
+SharedCounters::~SharedCounters() {
+#if MP_OS_WINDOWS
+  if (values_ != nullptr) UnmapViewOfFile(const_cast<int64_t*>(values_));
+  if (mapping_ != -1) CloseHandle(reinterpret_cast<HANDLE>(mapping_));
+  if (file_ != -1) CloseHandle(reinterpret_cast<HANDLE>(file_));
+#else
+  if (values_ != nullptr) {
+    ::munmap(const_cast<int64_t*>(values_), kCount * sizeof(int64_t));
+  }
+  if (file_ != -1) ::close(static_cast<int>(file_));
+#endif
 }
 
 }  // namespace conformance

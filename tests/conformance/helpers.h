@@ -8,6 +8,7 @@
 #define MP_TESTS_CONFORMANCE_HELPERS_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,24 @@ std::optional<std::string> WaitForFile(const std::string& path,
                                        absl::Duration timeout);
 // Waits until `pid` has ended; false after `timeout`.
 bool WaitPidGone(int64_t pid, absl::Duration timeout);
+
+// A few 64-bit counters in a file mapped shared by every process that opens
+// the same path: what a case protects with the lock under test. Increments
+// are deliberately non-atomic read-modify-writes.
+class SharedCounters {
+ public:
+  static constexpr int kCount = 8;
+  // Creates (zeroed) or opens the file at `path`; nullptr on failure.
+  static std::unique_ptr<SharedCounters> Open(const std::string& path);
+  ~SharedCounters();
+  volatile int64_t& operator[](int i) { return values_[i]; }
+
+ private:
+  SharedCounters() = default;
+  volatile int64_t* values_ = nullptr;
+  intptr_t file_ = -1;
+  intptr_t mapping_ = -1;
+};
 
 }  // namespace conformance
 }  // namespace mp

@@ -1,0 +1,207 @@
+// Copyright 2026 The mp Authors.
+//
+// Monitors on POSIX (mp/internal/os.h): a memfd mapping with a robust,
+// process-shared pthread mutex and condvar in its header. The mirror of
+// win32/sync.cc.
+//
+// Why memfd and not shm_open: a memfd has no name, so nothing can leak in
+// /dev/shm when a process dies, and no other process can open it; children
+// get it as an inherited descriptor (fork: the same mapping; spawn: the fd,
+// mapped again). Robust mutexes make a holder's death visible to the next
+// locker (EOWNERDEAD), which marks the mutex consistent and reports
+// OwnerDied instead of deadlocking as Python does.
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "mp/internal/os.h"
+#include "mp/status.h"
+
+namespace mp {
+namespace os {
+
+namespace {
+
+constexpr uint32_t kMagic = 0x6d704d6e;  // "mpMn"
+
+struct Header {
+  uint32_t magic;
+  uint32_t kind;
+  uint64_t data_size;
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+};
+
+constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
+
+absl::Status ErrnoStatus(absl::string_view what, int err) {
+  return absl::Status(absl::ErrnoToStatusCode(err),
+                      absl::StrCat(what, ": ", std::strerror(err)));
+}
+
+// `deadline` as an absolute CLOCK_MONOTONIC time, immune to clock changes.
+timespec MonotonicDeadline(absl::Time deadline) {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  absl::Duration left = deadline - absl::Now();
+  if (left < absl::ZeroDuration()) left = absl::ZeroDuration();
+  return absl::ToTimespec(absl::DurationFromTimespec(now) + left);
+}
+
+absl::Status LockResult(int rc, pthread_mutex_t* mutex) {
+  switch (rc) {
+    case 0:
+      return absl::OkStatus();
+    case EOWNERDEAD:
+      pthread_mutex_consistent(mutex);
+      return OwnerDiedError(
+          "mp: acquired, but the previous owner died holding it");
+    case ETIMEDOUT:
+      return absl::DeadlineExceededError("mp: timed out");
+    case EDEADLK:
+      return absl::FailedPreconditionError(
+          "mp: this thread already holds it (not recursive)");
+    default:
+      return ErrnoStatus("pthread_mutex_lock", rc);
+  }
+}
+
+}  // namespace
+
+struct Monitor {
+  int fd = -1;
+  size_t size = 0;
+  Header* header = nullptr;
+};
+
+absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
+                                       bool recursive) {
+  const size_t size = kDataOffset + (data_size + 15) / 16 * 16;
+  const int fd = memfd_create("mp-monitor", MFD_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("memfd_create", errno);
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus("ftruncate", err);
+  }
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus("mmap", err);
+  }
+  Header* h = new (p) Header;
+  pthread_mutexattr_t ma;
+  pthread_mutexattr_init(&ma);
+  pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+  pthread_mutexattr_settype(
+      &ma, recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK);
+  int rc = pthread_mutex_init(&h->mutex, &ma);
+  pthread_mutexattr_destroy(&ma);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  if (rc == 0) rc = pthread_cond_init(&h->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (rc != 0) {
+    munmap(p, size);
+    close(fd);
+    return ErrnoStatus("pthread init", rc);
+  }
+  h->kind = kind;
+  h->data_size = data_size;
+  h->magic = kMagic;
+  return new Monitor{fd, size, h};
+}
+
+absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
+  const int fd = static_cast<int>(handle);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus("fstat", err);
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size < kDataOffset) {
+    close(fd);
+    return absl::InvalidArgumentError("mp: not a monitor (too small)");
+  }
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    return ErrnoStatus("mmap", err);
+  }
+  Header* h = static_cast<Header*>(p);
+  if (h->magic != kMagic || kDataOffset + h->data_size > size) {
+    munmap(p, size);
+    close(fd);
+    return absl::InvalidArgumentError("mp: handle is not a monitor");
+  }
+  return new Monitor{fd, size, h};
+}
+
+void CloseMonitor(Monitor* m) {
+  if (m == nullptr) return;
+  munmap(m->header, m->size);
+  close(m->fd);
+  delete m;
+}
+
+uint32_t MonitorKind(const Monitor* m) { return m->header->kind; }
+
+intptr_t MonitorHandle(const Monitor* m) { return m->fd; }
+
+void* MonitorData(const Monitor* m) {
+  return reinterpret_cast<char*>(m->header) + kDataOffset;
+}
+
+absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
+  pthread_mutex_t* mu = &m->header->mutex;
+  if (deadline == absl::InfiniteFuture()) {
+    return LockResult(pthread_mutex_lock(mu), mu);
+  }
+  const timespec ts = MonotonicDeadline(deadline);
+  return LockResult(pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts), mu);
+}
+
+absl::Status MonitorUnlock(Monitor* m) {
+  const int rc = pthread_mutex_unlock(&m->header->mutex);
+  if (rc == EPERM) {
+    return absl::FailedPreconditionError("mp: released by a non-owner");
+  }
+  return rc == 0 ? absl::OkStatus() : ErrnoStatus("pthread_mutex_unlock", rc);
+}
+
+absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
+  pthread_mutex_t* mu = &m->header->mutex;
+  int rc;
+  if (deadline == absl::InfiniteFuture()) {
+    rc = pthread_cond_wait(&m->header->cond, mu);
+  } else {
+    const timespec ts = MonotonicDeadline(deadline);
+    rc = pthread_cond_clockwait(&m->header->cond, mu, CLOCK_MONOTONIC, &ts);
+  }
+  return LockResult(rc, mu);
+}
+
+void MonitorNotify(Monitor* m, int n) {
+  for (int i = 0; i < n; ++i) pthread_cond_signal(&m->header->cond);
+}
+
+void MonitorNotifyAll(Monitor* m) { pthread_cond_broadcast(&m->header->cond); }
+
+}  // namespace os
+}  // namespace mp

@@ -1,0 +1,285 @@
+// Copyright 2026 The mp Authors.
+//
+// Monitors on Win32 (mp/internal/os.h): a pagefile-backed file mapping holds
+// the data and a header; the mutex is a kernel mutex and the condition a
+// kernel semaphore, both named with random names kept in the header, so one
+// handle — the mapping — is all a child needs. The mirror of posix/sync.cc.
+//
+// Kernel mutexes are recursive and report a dead owner as WAIT_ABANDONED,
+// which becomes OwnerDied, as EOWNERDEAD does on POSIX. A non-recursive
+// monitor keeps its owner (pid, thread id) and depth in the header and
+// refuses a second lock by the same thread, as PTHREAD_MUTEX_ERRORCHECK does.
+//
+// The condition: a waiter counts itself in `waiters`, releases the mutex,
+// waits on the semaphore, and locks again. Notify(n) hands out
+// min(n, waiters) semaphore tokens and subtracts them from `waiters`. A
+// waiter that times out takes a token if one is left (it was notified after
+// all) and otherwise uncounts itself, so every wait ends with exactly one
+// decrement and the count stays exact. A token may wake a thread that began
+// waiting after the notify: a spurious wakeup, which callers tolerate by
+// looping on their predicate.
+
+// <windows.h> first: the other Win32 headers need it.
+// clang-format off
+#include <windows.h>
+#include <bcrypt.h>
+// clang-format on
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "mp/internal/os.h"
+#include "mp/status.h"
+
+namespace mp {
+namespace os {
+
+namespace {
+
+constexpr uint32_t kMagic = 0x6d704d6e;  // "mpMn"
+constexpr size_t kNameChars = 48;
+
+struct Header {
+  uint32_t magic;
+  uint32_t kind;
+  uint64_t data_size;
+  uint32_t recursive;
+  // Owner of a non-recursive monitor, for the errorcheck rule; the depth
+  // is kept for recursive ones too (a condition wait releases every level).
+  DWORD owner_pid;
+  DWORD owner_tid;
+  LONG depth;
+  LONG waiters;
+  wchar_t mutex_name[kNameChars];
+  wchar_t semaphore_name[kNameChars];
+};
+
+constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
+
+absl::Status Win32Error(absl::string_view what, DWORD err = GetLastError()) {
+  return absl::UnknownError(absl::StrCat(what, " failed (error ", err, ")"));
+}
+
+std::wstring RandomName(const wchar_t* suffix) {
+  unsigned char bytes[16];
+  BCryptGenRandom(nullptr, bytes, sizeof bytes,
+                  BCRYPT_USE_SYSTEM_PREFERRED_RNG);
+  std::wstring name = L"Local\\mp-";
+  const wchar_t* hex = L"0123456789abcdef";
+  for (unsigned char b : bytes) {
+    name += hex[b >> 4];
+    name += hex[b & 15];
+  }
+  return name + suffix;
+}
+
+DWORD TimeoutMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return INFINITE;
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  const int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  return ms >= INFINITE ? INFINITE - 1 : static_cast<DWORD>(ms);
+}
+
+bool OwnedByThisThread(const Header* h) {
+  return h->depth > 0 && h->owner_pid == GetCurrentProcessId() &&
+         h->owner_tid == GetCurrentThreadId();
+}
+
+void BecomeOwner(Header* h) {
+  h->owner_pid = GetCurrentProcessId();
+  h->owner_tid = GetCurrentThreadId();
+}
+
+}  // namespace
+
+struct Monitor {
+  HANDLE mapping = nullptr;
+  Header* header = nullptr;
+  HANDLE mutex = nullptr;
+  HANDLE semaphore = nullptr;
+};
+
+namespace {
+
+void Destroy(Monitor* m) {
+  if (m->header != nullptr) UnmapViewOfFile(m->header);
+  if (m->mutex != nullptr) CloseHandle(m->mutex);
+  if (m->semaphore != nullptr) CloseHandle(m->semaphore);
+  if (m->mapping != nullptr) CloseHandle(m->mapping);
+  delete m;
+}
+
+// Takes the kernel mutex once (it may already be ours: it is recursive).
+absl::Status TakeMutex(Monitor* m, absl::Time deadline) {
+  for (;;) {
+    const DWORD r = WaitForSingleObject(m->mutex, TimeoutMs(deadline));
+    if (r == WAIT_OBJECT_0) return absl::OkStatus();
+    if (r == WAIT_ABANDONED) {
+      m->header->depth = 0;  // the dead owner's levels died with it
+      return OwnerDiedError(
+          "mp: acquired, but the previous owner died holding it");
+    }
+    if (r == WAIT_FAILED) return Win32Error("WaitForSingleObject");
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("mp: timed out");
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
+                                       bool recursive) {
+  const size_t size = kDataOffset + (data_size + 15) / 16 * 16;
+  auto* m = new Monitor;
+  m->mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
+                                  0, static_cast<DWORD>(size), nullptr);
+  if (m->mapping == nullptr) {
+    absl::Status s = Win32Error("CreateFileMappingW");
+    Destroy(m);
+    return s;
+  }
+  m->header = static_cast<Header*>(
+      MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
+  if (m->header == nullptr) {
+    absl::Status s = Win32Error("MapViewOfFile");
+    Destroy(m);
+    return s;
+  }
+  const std::wstring mutex_name = RandomName(L"-m");
+  const std::wstring semaphore_name = RandomName(L"-s");
+  m->mutex = CreateMutexW(nullptr, FALSE, mutex_name.c_str());
+  if (m->mutex == nullptr || GetLastError() == ERROR_ALREADY_EXISTS) {
+    absl::Status s = Win32Error("CreateMutexW");
+    Destroy(m);
+    return s;
+  }
+  m->semaphore =
+      CreateSemaphoreW(nullptr, 0, 0x7fffffff, semaphore_name.c_str());
+  if (m->semaphore == nullptr || GetLastError() == ERROR_ALREADY_EXISTS) {
+    absl::Status s = Win32Error("CreateSemaphoreW");
+    Destroy(m);
+    return s;
+  }
+  Header* h = m->header;
+  wcsncpy(h->mutex_name, mutex_name.c_str(), kNameChars - 1);
+  wcsncpy(h->semaphore_name, semaphore_name.c_str(), kNameChars - 1);
+  h->kind = kind;
+  h->data_size = data_size;
+  h->recursive = recursive ? 1 : 0;
+  h->magic = kMagic;
+  return m;
+}
+
+absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
+  auto* m = new Monitor;
+  m->mapping = reinterpret_cast<HANDLE>(handle);
+  m->header = static_cast<Header*>(
+      MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
+  if (m->header == nullptr) {
+    absl::Status s = Win32Error("MapViewOfFile");
+    Destroy(m);
+    return s;
+  }
+  MEMORY_BASIC_INFORMATION info;
+  if (VirtualQuery(m->header, &info, sizeof info) == 0 ||
+      info.RegionSize < kDataOffset || m->header->magic != kMagic ||
+      kDataOffset + m->header->data_size > info.RegionSize) {
+    Destroy(m);
+    return absl::InvalidArgumentError("mp: handle is not a monitor");
+  }
+  m->header->mutex_name[kNameChars - 1] = L'\0';
+  m->header->semaphore_name[kNameChars - 1] = L'\0';
+  m->mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE,
+                        m->header->mutex_name);
+  m->semaphore = OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE,
+                                m->header->semaphore_name);
+  if (m->mutex == nullptr || m->semaphore == nullptr) {
+    absl::Status s = Win32Error("OpenMutexW/OpenSemaphoreW");
+    Destroy(m);
+    return s;
+  }
+  return m;
+}
+
+void CloseMonitor(Monitor* m) {
+  if (m != nullptr) Destroy(m);
+}
+
+uint32_t MonitorKind(const Monitor* m) { return m->header->kind; }
+
+intptr_t MonitorHandle(const Monitor* m) {
+  return reinterpret_cast<intptr_t>(m->mapping);
+}
+
+void* MonitorData(const Monitor* m) {
+  return reinterpret_cast<char*>(m->header) + kDataOffset;
+}
+
+absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
+  Header* h = m->header;
+  absl::Status s = TakeMutex(m, deadline);
+  if (!s.ok() && !IsOwnerDied(s)) return s;
+  if (!h->recursive && OwnedByThisThread(h)) {
+    ReleaseMutex(m->mutex);  // undo the recursive take
+    return absl::FailedPreconditionError(
+        "mp: this thread already holds it (not recursive)");
+  }
+  BecomeOwner(h);
+  ++h->depth;
+  return s;
+}
+
+absl::Status MonitorUnlock(Monitor* m) {
+  Header* h = m->header;
+  if (!OwnedByThisThread(h)) {
+    return absl::FailedPreconditionError("mp: released by a non-owner");
+  }
+  if (--h->depth == 0) h->owner_pid = h->owner_tid = 0;
+  if (!ReleaseMutex(m->mutex)) return Win32Error("ReleaseMutex");
+  return absl::OkStatus();
+}
+
+absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
+  Header* h = m->header;
+  if (!OwnedByThisThread(h)) {
+    return absl::FailedPreconditionError("mp: wait without holding the lock");
+  }
+  const LONG depth = h->depth;
+  ++h->waiters;
+  h->depth = 0;
+  h->owner_pid = h->owner_tid = 0;
+  for (LONG i = 0; i < depth; ++i) ReleaseMutex(m->mutex);
+  const DWORD r = WaitForSingleObject(m->semaphore, TimeoutMs(deadline));
+  // Lock again, whatever happened, as pthread_cond_timedwait does.
+  absl::Status relock = TakeMutex(m, absl::InfiniteFuture());
+  for (LONG i = 1; i < depth; ++i) WaitForSingleObject(m->mutex, INFINITE);
+  BecomeOwner(h);
+  h->depth = depth;
+  if (r == WAIT_OBJECT_0) return relock;
+  if (WaitForSingleObject(m->semaphore, 0) == WAIT_OBJECT_0) {
+    return relock;  // notified after all, as the deadline passed
+  }
+  --h->waiters;
+  if (!relock.ok()) return relock;
+  if (r == WAIT_FAILED) return Win32Error("WaitForSingleObject");
+  return absl::DeadlineExceededError("mp: timed out");
+}
+
+void MonitorNotify(Monitor* m, int n) {
+  Header* h = m->header;
+  const LONG k = n < h->waiters ? n : h->waiters;
+  if (k <= 0) return;
+  h->waiters -= k;
+  ReleaseSemaphore(m->semaphore, k, nullptr);
+}
+
+void MonitorNotifyAll(Monitor* m) { MonitorNotify(m, m->header->waiters); }
+
+}  // namespace os
+}  // namespace mp
