@@ -99,8 +99,12 @@ class Encoder {
   // HandleList. Without a HandleList it records an error instead.
   void PutHandle(intptr_t handle, std::shared_ptr<const void> owner);
   // OK unless something could not be encoded here (a handle outside
-  // Process arguments).
+  // Process arguments, a closed Connection, ...).
   const absl::Status& status() const { return status_; }
+  // Records why a value cannot be encoded (the first reason is kept).
+  void Fail(absl::Status status) {
+    if (status_.ok()) status_ = std::move(status);
+  }
 
   void PutBytes(const void* data, size_t size) {
     out_.append(static_cast<const char*>(data), size);

@@ -161,6 +161,8 @@ absl::Status Process::Start() {
   record_ = std::make_shared<internal::ChildRecord>(*child, name_, daemon_);
   // The child has its own copies now; the parent's owners may go.
   handles_.keep_alive.clear();
+  for (std::function<void()>& close : after_start_) close();
+  after_start_.clear();
   internal::RegisterChild(record_);
   return absl::OkStatus();
 }

@@ -46,6 +46,7 @@
 #define MP_PROCESS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -153,6 +154,17 @@ class Process {
   // Valid until Close() or destruction. FailedPrecondition before Start().
   absl::StatusOr<intptr_t> Sentinel() const;
 
+  // Closes `object` (a Connection, Queue, ... — anything with Close()) in
+  // this process once Start() has succeeded. The child has its own copy;
+  // the parent's copy of, say, the child's end of a Pipe would otherwise
+  // keep that end open, and the child's reader would never see end of file
+  // (Python's classic hang). Copies share their state, so the caller's
+  // object reads as closed afterwards.
+  template <typename T>
+  void CloseAfterStart(T object) {
+    after_start_.push_back([object]() mutable { (void)object.Close(); });
+  }
+
   // Releases the OS resources of an ended child. FailedPrecondition while
   // the child is running; idempotent. After it, everything but Name(),
   // ExitCode() and Close() is FailedPrecondition.
@@ -194,6 +206,7 @@ class Process {
   std::string args_;
   HandleList handles_;        // OS handles among the arguments
   absl::Status bind_status_;  // an argument that could not be encoded
+  std::vector<std::function<void()>> after_start_;
   std::shared_ptr<internal::ChildRecord> record_;
 };
 

@@ -10,74 +10,24 @@
 
 #include "absl/strings/str_cat.h"
 #include "mp/internal/os.h"
+#include "mp/internal/sync_state.h"
 
 namespace mp {
 namespace internal {
-
-class SyncState {
- public:
-  explicit SyncState(os::Monitor* monitor) : monitor_(monitor) {}
-  ~SyncState() { os::CloseMonitor(monitor_); }
-  SyncState(const SyncState&) = delete;
-  SyncState& operator=(const SyncState&) = delete;
-
-  os::Monitor* monitor() const { return monitor_; }
-  template <typename T>
-  T* data() const {
-    return static_cast<T*>(os::MonitorData(monitor_));
-  }
-
-  // The thread of this process holding a Condition's lock, if any: Wait
-  // and Notify check it (the OS does not report ownership portably).
-  std::atomic<std::thread::id> holder{};
-
- private:
-  os::Monitor* const monitor_;
-};
-
-namespace {
 
 absl::Time DeadlineAfter(absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
   return absl::Now() + std::max(timeout, absl::ZeroDuration());
 }
 
-absl::StatusOr<std::shared_ptr<SyncState>> NewState(uint32_t kind,
-                                                    size_t data_size,
-                                                    bool recursive) {
+absl::StatusOr<std::shared_ptr<SyncState>> NewSyncState(uint32_t kind,
+                                                        size_t data_size,
+                                                        bool recursive) {
   absl::StatusOr<os::Monitor*> m =
       os::CreateMonitor(kind, data_size, recursive);
   if (!m.ok()) return m.status();
   return std::make_shared<SyncState>(*m);
 }
-
-// The internal lock of a Semaphore, Event or Barrier: held for a few
-// instructions only, so a holder's death cannot leave the state torn, and
-// OwnerDied is simply the lock being free again.
-class Internal {
- public:
-  explicit Internal(const SyncState& s) : m_(s.monitor()) {
-    status_ = os::MonitorLock(m_, absl::InfiniteFuture());
-    if (IsOwnerDied(status_)) status_ = absl::OkStatus();
-  }
-  ~Internal() {
-    if (status_.ok()) (void)os::MonitorUnlock(m_);
-  }
-  const absl::Status& status() const { return status_; }
-  // Waits for a notification; false once `deadline` has passed.
-  absl::StatusOr<bool> Wait(absl::Time deadline) {
-    absl::Status s = os::MonitorWait(m_, deadline);
-    if (s.ok() || IsOwnerDied(s)) return true;
-    if (absl::IsDeadlineExceeded(s)) return false;
-    return s;
-  }
-
- private:
-  os::Monitor* m_;
-  absl::Status status_;
-};
-
-}  // namespace
 
 absl::Status SharedObject::CheckNotEmpty() const {
   if (state_ == nullptr) {
@@ -142,7 +92,7 @@ absl::Status AcquireMonitor(const SyncState& s, absl::Time deadline) {
 
 absl::StatusOr<Lock> Lock::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
-      internal::NewState(kKind, 0, /*recursive=*/false);
+      internal::NewSyncState(kKind, 0, /*recursive=*/false);
   if (!s.ok()) return s.status();
   return Lock(*std::move(s));
 }
@@ -164,7 +114,7 @@ absl::Status Lock::Release() {
 
 absl::StatusOr<RLock> RLock::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
-      internal::NewState(kKind, 0, /*recursive=*/true);
+      internal::NewSyncState(kKind, 0, /*recursive=*/true);
   if (!s.ok()) return s.status();
   return RLock(*std::move(s));
 }
@@ -191,7 +141,7 @@ absl::StatusOr<Semaphore> Semaphore::CreateKind(uint32_t kind, int64_t value,
         absl::StrCat("mp: semaphore value ", value, " is negative"));
   }
   absl::StatusOr<std::shared_ptr<SyncState>> s =
-      internal::NewState(kind, sizeof(SemaphoreData), false);
+      internal::NewSyncState(kind, sizeof(SemaphoreData), false);
   if (!s.ok()) return s.status();
   SemaphoreData* d = (*s)->data<SemaphoreData>();
   d->value = value;
@@ -261,7 +211,7 @@ absl::StatusOr<BoundedSemaphore> BoundedSemaphore::Create(int64_t value) {
 
 absl::StatusOr<Event> Event::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
-      internal::NewState(kKind, sizeof(EventData), false);
+      internal::NewSyncState(kKind, sizeof(EventData), false);
   if (!s.ok()) return s.status();
   return Event(*std::move(s));
 }
@@ -326,7 +276,7 @@ absl::Status NotHeld() {
 
 absl::StatusOr<Condition> Condition::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
-      internal::NewState(kKind, 0, /*recursive=*/false);
+      internal::NewSyncState(kKind, 0, /*recursive=*/false);
   if (!s.ok()) return s.status();
   return Condition(*std::move(s));
 }
@@ -403,7 +353,7 @@ absl::StatusOr<Barrier> Barrier::Create(int parties) {
         absl::StrCat("mp: barrier parties must be >= 1, not ", parties));
   }
   absl::StatusOr<std::shared_ptr<SyncState>> s =
-      internal::NewState(kKind, sizeof(BarrierData), false);
+      internal::NewSyncState(kKind, sizeof(BarrierData), false);
   if (!s.ok()) return s.status();
   (*s)->data<BarrierData>()->parties = parties;
   return Barrier(*std::move(s));

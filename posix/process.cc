@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
+#include "posix/channel.h"
 
 namespace mp {
 namespace os {
@@ -180,6 +181,8 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     // The child: a copy of the parent (only this thread). Like Python's fork
     // start method it runs the target right here, with the same memory.
     if (target.options.die_with_parent) DieWithParent(parent);
+    // Hold exactly the channel ends a spawned child would hold.
+    CloseChannelsExcept(target.handles);
     ::close(sentinel[0]);
     if (g_own_sentinel >= 0) ::close(g_own_sentinel);
     g_own_sentinel = sentinel[1];

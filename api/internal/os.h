@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -206,6 +207,49 @@ absl::Status MonitorWait(Monitor* monitor, absl::Time deadline);
 // Wakes up to `n` waiters / all waiters. Call with the monitor locked.
 void MonitorNotify(Monitor* monitor, int n);
 void MonitorNotifyAll(Monitor* monitor);
+
+// --- Channels: record pipes --------------------------------------------------
+//
+// A channel is a pair of connected ends carrying records: SendRecord
+// delivers one whole record or nothing (a sender killed mid-call cannot
+// leave half a record), RecvRecord returns exactly one whole record. The
+// framing of messages into records (api/internal/framing.cc) relies on it.
+//   POSIX: an AF_UNIX SOCK_SEQPACKET socketpair.
+//   Win32: a message-mode named pipe pair (overlapped I/O, so that reads can
+//     time out and be waited for), PIPE_REJECT_REMOTE_CLIENTS.
+// Several processes may send on one end, and several receive on the other,
+// at once: records never interleave.
+inline constexpr size_t kMaxRecordBytes = 64 * 1024;
+
+struct ChannelPair {
+  intptr_t a = -1;  // simplex: the read end
+  intptr_t b = -1;  // simplex: the write end
+};
+absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex);
+// Sends `pieces`, concatenated, as one record (at most kMaxRecordBytes).
+// Blocks while the channel is full. EndOfFile (mp/status.h) if no process
+// holds the other end any more.
+absl::Status SendRecord(intptr_t end,
+                        std::initializer_list<absl::string_view> pieces);
+// Receives one record into `buffer` (kMaxRecordBytes long) before
+// `deadline`: its size; EndOfFile once every other end is closed;
+// DeadlineExceeded.
+absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
+                                  absl::Time deadline);
+// Waits until any of `ends` (channel ends, or process sentinels) is ready —
+// a record or end-of-file to read, or a process ended — or until
+// `deadline`. Returns one flag per input.
+absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
+                                            absl::Time deadline);
+void CloseChannel(intptr_t end);
+// Records a channel end this process received from its parent (decoded
+// from its arguments), as CreateChannelPair records the ends it makes.
+//   POSIX: a fork child closes every recorded end it was not given, so that
+//     it holds exactly the ends a spawned child would: otherwise its copy of,
+//     say, its parent's end of a pipe keeps its own reader from ever seeing
+//     end of file (Python's fork-only hang).
+//   Win32: nothing to do (no fork; children get explicit handle lists).
+void AdoptChannel(intptr_t end);
 
 // Handles of objects that cross process boundaries (descriptors on POSIX,
 // HANDLEs on Win32): a non-inheritable duplicate, and closing one.

@@ -1,0 +1,181 @@
+// Copyright 2026 The mp Authors.
+//
+// Channels on POSIX (mp/internal/os.h): AF_UNIX SOCK_SEQPACKET socketpairs.
+// The mirror of win32/channel.cc.
+//
+// SEQPACKET is reliable, ordered and keeps record boundaries: each sendmsg
+// queues one record atomically (a sender killed while blocked sends
+// nothing), each recv returns one record. Simplex pairs are shut down in the
+// unused direction, so the kernel itself refuses the wrong use.
+
+#include "posix/channel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "mp/internal/os.h"
+#include "mp/status.h"
+
+namespace mp {
+namespace os {
+namespace {
+
+// The channel ends this process holds, as a bitmap of descriptors, lock-free
+// so that a fork child can read it before doing anything else (another
+// thread may have held any lock at fork time).
+constexpr int kTrackedFds = 1 << 16;
+std::atomic<uint64_t> g_channel_fds[kTrackedFds / 64];
+
+void Track(intptr_t fd, bool on) {
+  if (fd < 0 || fd >= kTrackedFds) return;
+  const uint64_t bit = uint64_t{1} << (fd % 64);
+  if (on) {
+    g_channel_fds[fd / 64].fetch_or(bit);
+  } else {
+    g_channel_fds[fd / 64].fetch_and(~bit);
+  }
+}
+
+absl::Status ErrnoStatus(absl::string_view what, int err) {
+  return absl::Status(absl::ErrnoToStatusCode(err),
+                      absl::StrCat(what, ": ", std::strerror(err)));
+}
+
+int PollMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  const int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
+  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+}  // namespace
+
+absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return ErrnoStatus("socketpair", errno);
+  }
+  // Room for a few full records in flight each way.
+  const int size = 4 * static_cast<int>(kMaxRecordBytes);
+  for (int fd : sv) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  if (!duplex) {
+    shutdown(sv[0], SHUT_WR);
+    shutdown(sv[1], SHUT_RD);
+  }
+  Track(sv[0], true);
+  Track(sv[1], true);
+  return ChannelPair{sv[0], sv[1]};
+}
+
+absl::Status SendRecord(intptr_t end,
+                        std::initializer_list<absl::string_view> pieces) {
+  iovec iov[8];
+  size_t n = 0;
+  for (absl::string_view p : pieces) {
+    if (n == 8) return absl::InternalError("mp: too many record pieces");
+    iov[n].iov_base = const_cast<char*>(p.data());
+    iov[n].iov_len = p.size();
+    ++n;
+  }
+  msghdr msg = {};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = n;
+  for (;;) {
+    // MSG_NOSIGNAL: a vanished reader is an error, not SIGPIPE.
+    if (sendmsg(static_cast<int>(end), &msg, MSG_NOSIGNAL) >= 0) {
+      return absl::OkStatus();
+    }
+    if (errno == EINTR) continue;
+    if (errno == EPIPE || errno == ECONNRESET) {
+      return EndOfFileError("mp: the other end of the pipe is closed");
+    }
+    return ErrnoStatus("sendmsg", errno);
+  }
+}
+
+absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
+                                  absl::Time deadline) {
+  const int fd = static_cast<int>(end);
+  for (;;) {
+    pollfd p = {fd, POLLIN, 0};
+    const int ready = poll(&p, 1, PollMs(deadline));
+    if (ready < 0 && errno != EINTR) return ErrnoStatus("poll", errno);
+    if (ready <= 0) {
+      if (ready == 0 && absl::Now() >= deadline) {
+        return absl::DeadlineExceededError("mp: receive timed out");
+      }
+      continue;
+    }
+    // Another reader may have taken the record: never block here.
+    const ssize_t n =
+        recv(fd, buffer, kMaxRecordBytes, MSG_TRUNC | MSG_DONTWAIT);
+    if (n > 0) {
+      if (static_cast<size_t>(n) > kMaxRecordBytes) {
+        return absl::DataLossError("mp: oversized record (not from mp?)");
+      }
+      return static_cast<size_t>(n);
+    }
+    if (n == 0) return EndOfFileError("mp: end of file: every writer is gone");
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+    if (errno == ECONNRESET) {
+      return EndOfFileError("mp: end of file: every writer is gone");
+    }
+    return ErrnoStatus("recv", errno);
+  }
+}
+
+absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
+                                            absl::Time deadline) {
+  std::vector<pollfd> fds(ends.size());
+  for (size_t i = 0; i < ends.size(); ++i) {
+    fds[i] = {static_cast<int>(ends[i]), POLLIN, 0};
+  }
+  for (;;) {
+    const int n = poll(fds.data(), fds.size(), PollMs(deadline));
+    if (n < 0 && errno != EINTR) return ErrnoStatus("poll", errno);
+    if (n > 0 || (n == 0 && absl::Now() >= deadline)) break;
+  }
+  std::vector<bool> ready(ends.size());
+  for (size_t i = 0; i < ends.size(); ++i) ready[i] = fds[i].revents != 0;
+  return ready;
+}
+
+void CloseChannel(intptr_t end) {
+  Track(end, false);
+  CloseOsHandle(end);
+}
+
+void AdoptChannel(intptr_t end) { Track(end, true); }
+
+void CloseChannelsExcept(const std::vector<intptr_t>& keep) {
+  for (int word = 0; word < kTrackedFds / 64; ++word) {
+    uint64_t bits = g_channel_fds[word].load();
+    while (bits != 0) {
+      const int fd = word * 64 + __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (std::find(keep.begin(), keep.end(), fd) == keep.end()) {
+        Track(fd, false);
+        close(fd);
+      }
+    }
+  }
+}
+
+}  // namespace os
+}  // namespace mp

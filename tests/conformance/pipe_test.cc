@@ -1,0 +1,223 @@
+// Copyright 2026 The mp Authors.
+//
+// Pipe (Connection) conformance across real processes, and mp::Wait.
+
+#include "mp/pipe.h"
+
+#include <algorithm>
+#include <csignal>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "mp/process.h"
+#include "mp/status.h"
+#include "tests/conformance/backends.h"
+#include "tests/conformance/helpers.h"
+
+namespace mp {
+namespace conformance {
+namespace {
+
+constexpr int kWrongResult = 91;
+
+// Sends back every message it receives until end of file; exits 0 then.
+void Echo(Connection c) {
+  for (;;) {
+    absl::StatusOr<std::string> m = c.RecvBytes();
+    if (IsEndOfFile(m.status())) std::_Exit(0);
+    if (!m.ok() || !c.SendBytes(*m).ok()) std::_Exit(kWrongResult);
+  }
+}
+
+// Sends two messages and returns (its end closes with it).
+void SendTwoAndLeave(Connection c) {
+  if (!c.Send(std::string("one")).ok() || !c.Send(2).ok()) {
+    std::_Exit(kWrongResult);
+  }
+}
+
+// Exits 0 when Recv reports end of file once the parent closed its end.
+void ExpectEof(Connection c) {
+  absl::StatusOr<std::string> m = c.RecvBytes(kPatience);
+  std::_Exit(IsEndOfFile(m.status()) ? 0 : kWrongResult);
+}
+
+void SendAfterDelay(Connection c, std::string text) {
+  absl::SleepFor(absl::Milliseconds(200));
+  if (!c.SendBytes(text).ok()) std::_Exit(kWrongResult);
+}
+
+int JoinCode(Process& p) {
+  absl::Status s = p.Join(kPatience);
+  EXPECT_TRUE(s.ok()) << s;
+  return p.ExitCode().value_or(-1000);
+}
+
+template <typename B>
+class PipeTest : public ::testing::Test {};
+TYPED_TEST_SUITE_P(PipeTest);
+
+TYPED_TEST_P(PipeTest, MessagesKeepBoundariesAcrossProcesses) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  auto& [mine, theirs] = *pipe;
+  Process echo = MakeProcess<TypeParam>(Echo, theirs);
+  echo.CloseAfterStart(theirs);
+  ASSERT_TRUE(echo.Start().ok());
+  EXPECT_TRUE(theirs.closed());
+  const std::vector<std::string> messages = {"first", "", std::string(1, '\0'),
+                                             std::string(70000, 'x'), "last"};
+  for (const std::string& m : messages) ASSERT_TRUE(mine.SendBytes(m).ok());
+  for (const std::string& m : messages) {
+    absl::StatusOr<std::string> back = mine.RecvBytes(kPatience);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, m);
+  }
+  ASSERT_TRUE(mine.Send(std::vector<int>{1, 2, 3}).ok());
+  absl::StatusOr<std::vector<int>> typed =
+      mine.Recv<std::vector<int>>(kPatience);
+  ASSERT_TRUE(typed.ok());
+  EXPECT_EQ(*typed, (std::vector<int>{1, 2, 3}));
+  ASSERT_TRUE(mine.Close().ok());
+  EXPECT_EQ(JoinCode(echo), 0);  // it saw end of file
+}
+
+TYPED_TEST_P(PipeTest, SixtyFourMiBRoundTrips) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [mine, theirs] = *pipe;
+  Process echo = MakeProcess<TypeParam>(Echo, theirs);
+  echo.CloseAfterStart(theirs);
+  ASSERT_TRUE(echo.Start().ok());
+  std::string big(64 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>(i * 131 >> 7);
+  ASSERT_TRUE(mine.SendBytes(big).ok());
+  absl::StatusOr<std::string> back = mine.RecvBytes(kPatience);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == big);
+  ASSERT_TRUE(mine.Close().ok());
+  EXPECT_EQ(JoinCode(echo), 0);
+}
+
+TYPED_TEST_P(PipeTest, EndOfFileWhenEveryWriteEndIsClosed) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
+  ASSERT_TRUE(pipe.ok());
+  auto& [reader, writer] = *pipe;
+  Process sender = MakeProcess<TypeParam>(SendTwoAndLeave, writer);
+  sender.CloseAfterStart(writer);
+  ASSERT_TRUE(sender.Start().ok());
+  EXPECT_EQ(reader.Recv<std::string>(kPatience).value_or(""), "one");
+  EXPECT_EQ(reader.Recv<int>(kPatience).value_or(0), 2);
+  absl::StatusOr<std::string> eof = reader.RecvBytes(kPatience);
+  EXPECT_TRUE(IsEndOfFile(eof.status())) << eof.status();
+  EXPECT_EQ(JoinCode(sender), 0);
+
+  // And the other way: the child reads until the parent closes its end.
+  absl::StatusOr<std::pair<Connection, Connection>> back = Pipe(false);
+  ASSERT_TRUE(back.ok());
+  auto& [child_reader, parent_writer] = *back;
+  Process waiter = MakeProcess<TypeParam>(ExpectEof, child_reader);
+  waiter.CloseAfterStart(child_reader);
+  ASSERT_TRUE(waiter.Start().ok());
+  ASSERT_TRUE(parent_writer.Close().ok());
+  EXPECT_EQ(JoinCode(waiter), 0);
+}
+
+TYPED_TEST_P(PipeTest, SimplexMisuseIsAnError) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
+  ASSERT_TRUE(pipe.ok());
+  auto& [reader, writer] = *pipe;
+  EXPECT_EQ(reader.SendBytes("x").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(writer.RecvBytes(absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(reader.Close().ok());
+  EXPECT_EQ(reader.RecvBytes().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(reader.Close().ok());  // idempotent
+}
+
+TYPED_TEST_P(PipeTest, PollAndRecvTimeoutsWaitAtLeastThatLong) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [a, b] = *pipe;
+  absl::Time before = absl::Now();
+  EXPECT_FALSE(a.Poll(absl::Milliseconds(100)).value_or(true));
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(100));
+  before = absl::Now();
+  EXPECT_TRUE(
+      absl::IsDeadlineExceeded(a.RecvBytes(absl::Milliseconds(100)).status()));
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(100));
+  Process late = MakeProcess<TypeParam>(SendAfterDelay, b, std::string("hi"));
+  ASSERT_TRUE(late.Start().ok());
+  EXPECT_TRUE(a.Poll(kPatience).value_or(false));
+  EXPECT_EQ(a.RecvBytes(absl::ZeroDuration()).value_or(""), "hi");
+  EXPECT_EQ(JoinCode(late), 0);
+}
+
+TYPED_TEST_P(PipeTest, ShortBufferKeepsTheMessage) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [a, b] = *pipe;
+  ASSERT_TRUE(b.SendBytes("0123456789").ok());
+  char small[4];
+  absl::StatusOr<size_t> n = a.RecvBytesInto(absl::MakeSpan(small));
+  EXPECT_EQ(n.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(a.Poll().value_or(false));
+  char big[16];
+  n = a.RecvBytesInto(absl::MakeSpan(big));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::string(big, *n), "0123456789");
+}
+
+TYPED_TEST_P(PipeTest, MaximumMessageSizeIsEnforcedBothWays) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [a, b] = *pipe;
+  b.SetMaxMessageSize(100000);
+  EXPECT_EQ(b.SendBytes(std::string(100001, 'x')).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(b.SendBytes(std::string(100000, 'y')).ok());  // still usable
+  a.SetMaxMessageSize(1000);
+  absl::StatusOr<std::string> m = a.RecvBytes(kPatience);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kResourceExhausted);
+  ASSERT_TRUE(b.SendBytes("after").ok());
+  EXPECT_EQ(a.RecvBytes(kPatience).value_or(""), "after");  // still usable
+}
+
+TYPED_TEST_P(PipeTest, WaitReturnsTheReadySubset) {
+  absl::StatusOr<std::pair<Connection, Connection>> p1 = Pipe();
+  absl::StatusOr<std::pair<Connection, Connection>> p2 = Pipe();
+  ASSERT_TRUE(p1.ok() && p2.ok());
+  Process sender =
+      MakeProcess<TypeParam>(SendAfterDelay, p2->second, std::string("2"));
+  ASSERT_TRUE(sender.Start().ok());
+  absl::StatusOr<std::vector<size_t>> ready =
+      Wait({&p1->first, &p2->first}, {}, kPatience);
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, (std::vector<size_t>{1}));
+  // The sender's sentinel becomes ready when it ends.
+  ready = Wait({&p1->first}, {&sender}, kPatience);
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(*ready, (std::vector<size_t>{1}));
+  EXPECT_EQ(JoinCode(sender), 0);
+  ready = Wait({&p1->first}, {}, absl::Milliseconds(20));
+  ASSERT_TRUE(ready.ok());
+  EXPECT_TRUE(ready->empty());
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    PipeTest, MessagesKeepBoundariesAcrossProcesses, SixtyFourMiBRoundTrips,
+    EndOfFileWhenEveryWriteEndIsClosed, SimplexMisuseIsAnError,
+    PollAndRecvTimeoutsWaitAtLeastThatLong, ShortBufferKeepsTheMessage,
+    MaximumMessageSizeIsEnforcedBothWays, WaitReturnsTheReadySubset);
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, PipeTest, Backends, BackendName);
+
+}  // namespace
+}  // namespace conformance
+}  // namespace mp
