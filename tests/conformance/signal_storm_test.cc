@@ -1,0 +1,135 @@
+// Copyright 2026 The mp Authors.
+//
+// A signal storm — SIGUSR1 to the waiting thread every 100 µs, with a
+// handler installed without SA_RESTART so that every blocking system call
+// is interrupted — causes no spurious error in Join, Acquire, Recv or Get,
+// and timeouts still last at least as long as asked. POSIX only: Windows
+// has no signals to interrupt its waits.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "mp/pipe.h"
+#include "mp/process.h"
+#include "mp/queue.h"
+#include "mp/status.h"
+#include "mp/sync.h"
+#include "tests/conformance/backends.h"
+#include "tests/conformance/helpers.h"
+
+namespace mp {
+namespace conformance {
+namespace {
+
+constexpr int kWrongResult = 91;
+std::atomic<int> g_signals{0};
+
+void CountSignal(int) { g_signals.fetch_add(1, std::memory_order_relaxed); }
+
+// Interrupts `target` every 100 µs while alive.
+class SignalStorm {
+ public:
+  explicit SignalStorm(pthread_t target) {
+    struct sigaction sa = {};
+    sa.sa_handler = CountSignal;  // no SA_RESTART: interrupt system calls
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old_);
+    thread_ = std::thread([this, target] {
+      while (!stop_.load()) {
+        pthread_kill(target, SIGUSR1);
+        absl::SleepFor(absl::Microseconds(100));
+      }
+    });
+  }
+  ~SignalStorm() {
+    stop_.store(true);
+    thread_.join();
+    sigaction(SIGUSR1, &old_, nullptr);
+  }
+
+ private:
+  struct sigaction old_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void SleepThenExit() { absl::SleepFor(absl::Milliseconds(300)); }
+
+void HoldBriefly(Lock lock, std::string marker) {
+  if (!lock.Acquire().ok()) std::_Exit(kWrongResult);
+  WriteFileAtomically(marker, "held");
+  absl::SleepFor(absl::Milliseconds(300));
+  if (!lock.Release().ok()) std::_Exit(kWrongResult);
+}
+
+void SendLate(Connection c) {
+  absl::SleepFor(absl::Milliseconds(300));
+  if (!c.SendBytes("late").ok()) std::_Exit(kWrongResult);
+}
+
+void PutLate(Queue q) {
+  absl::SleepFor(absl::Milliseconds(300));
+  if (!q.Put(7).ok()) std::_Exit(kWrongResult);
+}
+
+template <typename B>
+class SignalStormTest : public ::testing::Test {};
+TYPED_TEST_SUITE_P(SignalStormTest);
+
+TYPED_TEST_P(SignalStormTest, NoSpuriousErrors) {
+  absl::StatusOr<Lock> lock = Lock::Create();
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  absl::StatusOr<Queue> queue = Queue::Create();
+  ASSERT_TRUE(lock.ok() && pipe.ok() && queue.ok());
+  const std::string marker = TempPath("held");
+  g_signals.store(0);
+  SignalStorm storm(pthread_self());
+
+  Process sleeper = MakeProcess<TypeParam>(SleepThenExit);
+  ASSERT_TRUE(sleeper.Start().ok());
+  EXPECT_TRUE(sleeper.Join().ok());
+  EXPECT_EQ(sleeper.ExitCode(), 0);
+
+  Process holder = MakeProcess<TypeParam>(HoldBriefly, *lock, marker);
+  ASSERT_TRUE(holder.Start().ok());
+  ASSERT_TRUE(WaitForFile(marker, kPatience).has_value());
+  absl::Time before = absl::Now();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(lock->Acquire(absl::Milliseconds(50))));
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(50));
+  EXPECT_TRUE(lock->Acquire().ok());
+  EXPECT_TRUE(lock->Release().ok());
+  EXPECT_TRUE(holder.Join().ok());
+
+  Process sender = MakeProcess<TypeParam>(SendLate, pipe->second);
+  ASSERT_TRUE(sender.Start().ok());
+  before = absl::Now();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      pipe->first.RecvBytes(absl::Milliseconds(50)).status()));
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(50));
+  EXPECT_EQ(pipe->first.RecvBytes().value_or(""), "late");
+  EXPECT_TRUE(sender.Join().ok());
+
+  Process putter = MakeProcess<TypeParam>(PutLate, *queue);
+  ASSERT_TRUE(putter.Start().ok());
+  before = absl::Now();
+  EXPECT_TRUE(IsEmpty(queue->Get<int>(absl::Milliseconds(50)).status()));
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(50));
+  EXPECT_EQ(queue->Get<int>().value_or(0), 7);
+  EXPECT_TRUE(putter.Join().ok());
+
+  EXPECT_GT(g_signals.load(), 100) << "the storm did not happen";
+}
+
+REGISTER_TYPED_TEST_SUITE_P(SignalStormTest, NoSpuriousErrors);
+INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, SignalStormTest, Backends,
+                               BackendName);
+
+}  // namespace
+}  // namespace conformance
+}  // namespace mp
