@@ -18,6 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #include <cstring>
 #include <new>
 
@@ -55,6 +59,30 @@ timespec MonotonicDeadline(absl::Time deadline) {
   absl::Duration left = deadline - absl::Now();
   if (left < absl::ZeroDuration()) left = absl::ZeroDuration();
   return absl::ToTimespec(absl::DurationFromTimespec(now) + left);
+}
+
+// pthread_mutex_clocklock (the monotonic-clock timed lock) is not seen by
+// ThreadSanitizer's interceptors; tell it about the lock by hand.
+int TimedLock(pthread_mutex_t* mu, const timespec* ts) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_mutex_pre_lock(mu, __tsan_mutex_try_lock);
+  const int rc = pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, ts);
+  __tsan_mutex_post_lock(
+      mu,
+      __tsan_mutex_try_lock |
+          (rc == 0 || rc == EOWNERDEAD ? 0 : __tsan_mutex_try_lock_failed),
+      0);
+  return rc;
+#else
+  return pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, ts);
+#endif
+}
+
+// Whether the calling thread holds `mu`. glibc keeps the owner's thread id
+// in every robust or error-checking mutex; checking it first keeps a
+// non-owner's Release from ever reaching pthread_mutex_unlock.
+bool HeldByThisThread(const pthread_mutex_t* mu) {
+  return mu->__data.__owner == static_cast<int>(gettid());
 }
 
 absl::Status LockResult(int rc, pthread_mutex_t* mutex) {
@@ -174,10 +202,13 @@ absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
     return LockResult(pthread_mutex_lock(mu), mu);
   }
   const timespec ts = MonotonicDeadline(deadline);
-  return LockResult(pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts), mu);
+  return LockResult(TimedLock(mu, &ts), mu);
 }
 
 absl::Status MonitorUnlock(Monitor* m) {
+  if (!HeldByThisThread(&m->header->mutex)) {
+    return absl::FailedPreconditionError("mp: released by a non-owner");
+  }
   const int rc = pthread_mutex_unlock(&m->header->mutex);
   if (rc == EPERM) {
     return absl::FailedPreconditionError("mp: released by a non-owner");

@@ -72,6 +72,7 @@ def _impl(ctx):
                     "-lbcrypt",
                     "-ldbghelp",
                     "-ladvapi32",
+                    "-lkernel32",
                 ])],
             )],
         ),
