@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
+#include "posix/util.h"
 
 namespace mp {
 namespace os {
@@ -47,26 +48,12 @@ void Track(intptr_t fd, bool on) {
   }
 }
 
-absl::Status ErrnoStatus(absl::string_view what, int err) {
-  return absl::Status(absl::ErrnoToStatusCode(err),
-                      absl::StrCat(what, ": ", std::strerror(err)));
-}
-
-int PollMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-}
-
 }  // namespace
 
 absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    return ErrnoStatus("socketpair", errno);
+    return OsError("socketpair", errno);
   }
   // Room for a few full records in flight each way.
   const int size = 4 * static_cast<int>(kMaxRecordBytes);
@@ -105,7 +92,7 @@ absl::Status SendRecord(intptr_t end,
     if (errno == EPIPE || errno == ECONNRESET) {
       return EndOfFileError("mp: the other end of the pipe is closed");
     }
-    return ErrnoStatus("sendmsg", errno);
+    return OsError("sendmsg", errno);
   }
 }
 
@@ -114,8 +101,8 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
   const int fd = static_cast<int>(end);
   for (;;) {
     pollfd p = {fd, POLLIN, 0};
-    const int ready = poll(&p, 1, PollMs(deadline));
-    if (ready < 0 && errno != EINTR) return ErrnoStatus("poll", errno);
+    const int ready = poll(&p, 1, WaitMs(deadline));
+    if (ready < 0 && errno != EINTR) return OsError("poll", errno);
     if (ready <= 0) {
       if (ready == 0 && absl::Now() >= deadline) {
         return absl::DeadlineExceededError("mp: receive timed out");
@@ -136,7 +123,7 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
     if (errno == ECONNRESET) {
       return EndOfFileError("mp: end of file: every writer is gone");
     }
-    return ErrnoStatus("recv", errno);
+    return OsError("recv", errno);
   }
 }
 
@@ -147,8 +134,8 @@ absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
     fds[i] = {static_cast<int>(ends[i]), POLLIN, 0};
   }
   for (;;) {
-    const int n = poll(fds.data(), fds.size(), PollMs(deadline));
-    if (n < 0 && errno != EINTR) return ErrnoStatus("poll", errno);
+    const int n = poll(fds.data(), fds.size(), WaitMs(deadline));
+    if (n < 0 && errno != EINTR) return OsError("poll", errno);
     if (n > 0 || (n == 0 && absl::Now() >= deadline)) break;
   }
   std::vector<bool> ready(ends.size());

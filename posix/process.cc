@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
 #include "posix/channel.h"
+#include "posix/util.h"
 
 namespace mp {
 namespace os {
@@ -48,11 +49,6 @@ int g_own_sentinel = -1;
 // In a spawned child: the channel to the parent, until AnswerLaunch().
 int g_channel = -1;
 
-absl::Status Errno(absl::string_view what, int err = errno) {
-  return absl::Status(absl::ErrnoToStatusCode(err),
-                      absl::StrCat(what, ": ", std::strerror(err)));
-}
-
 void CloseFd(int& fd) {
   if (fd >= 0) {
     // POSIX leaves the fd's state unspecified after EINTR; on Linux it is
@@ -62,27 +58,18 @@ void CloseFd(int& fd) {
   }
 }
 
-int PollTimeoutMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-}
-
 // Waits until `fd` is readable (or hung up) or `deadline` passes; retries
 // EINTR with the time left. Returns true when readable.
 absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
-    const int n = ::poll(&p, 1, PollTimeoutMs(deadline));
+    const int n = ::poll(&p, 1, WaitMs(deadline));
     if (n > 0) return true;
     if (n == 0) {
       if (absl::Now() >= deadline) return false;
       continue;  // woke early (rounding): wait for the rest
     }
-    if (errno != EINTR) return Errno("poll");
+    if (errno != EINTR) return OsError("poll");
   }
 }
 
@@ -92,7 +79,7 @@ absl::Status WriteAll(int fd, absl::string_view bytes) {
     const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("send to spawned child");
+      return OsError("send to spawned child");
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -109,7 +96,7 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
     const ssize_t n = ::read(fd, out, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Errno("read spawn channel");
+      return OsError("read spawn channel");
     }
     if (n == 0) return absl::OutOfRangeError("mp: spawn channel closed");
     out += n;
@@ -142,7 +129,7 @@ void ReapNow(pid_t pid) {
 absl::StatusOr<std::string> SelfExe() {
   std::string path(PATH_MAX, '\0');
   const ssize_t n = ::readlink("/proc/self/exe", &path[0], path.size());
-  if (n < 0) return Errno("readlink /proc/self/exe");
+  if (n < 0) return OsError("readlink /proc/self/exe");
   if (static_cast<size_t>(n) >= path.size()) {
     return absl::FailedPreconditionError("mp: executable path too long");
   }
@@ -164,7 +151,7 @@ bool HasFork() { return true; }
 
 absl::StatusOr<Child> StartFork(const Target& target) {
   int sentinel[2];
-  if (::pipe2(sentinel, O_CLOEXEC) != 0) return Errno("pipe2");
+  if (::pipe2(sentinel, O_CLOEXEC) != 0) return OsError("pipe2");
   // Unflushed stdio buffers would be written twice, once by each process.
   std::cout.flush();
   std::cerr.flush();
@@ -175,7 +162,7 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     const int err = errno;
     CloseFd(sentinel[0]);
     CloseFd(sentinel[1]);
-    return Errno("fork", err);
+    return OsError("fork", err);
   }
   if (pid == 0) {
     // The child: a copy of the parent (only this thread). Like Python's fork
@@ -198,14 +185,14 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   // One socket pair carries the launch message down and the answer back.
   int channel[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
-    return Errno("socketpair");
+    return OsError("socketpair");
   }
   int sentinel[2];
   if (::pipe2(sentinel, O_CLOEXEC) != 0) {
     const int err = errno;
     CloseFd(channel[0]);
     CloseFd(channel[1]);
-    return Errno("pipe2", err);
+    return OsError("pipe2", err);
   }
   // Everything the child needs is built before fork(): between fork and
   // exec only async-signal-safe calls are allowed (no malloc, no locks —
@@ -232,7 +219,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     CloseFd(channel[1]);
     CloseFd(sentinel[0]);
     CloseFd(sentinel[1]);
-    return Errno("fork", err);
+    return OsError("fork", err);
   }
   if (pid == 0) {
     // DANGER: async-signal-safe calls only until execv. The two descriptors
@@ -265,7 +252,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   if (answer.ok() && answer->size() == 4) {
     int32_t err;
     std::memcpy(&err, answer->data(), 4);
-    s = Errno(absl::StrCat("exec ", *exe), err);
+    s = OsError(absl::StrCat("exec ", *exe), err);
   } else if (answer.ok()) {
     s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
   } else if (absl::IsDeadlineExceeded(answer.status())) {
@@ -309,7 +296,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     int status = 0;
     const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, WNOHANG);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Errno("waitpid");
+    if (r < 0) return OsError("waitpid");
     if (r == child.pid) {
       child.reaped = true;
       return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
@@ -323,7 +310,7 @@ absl::Status SignalChild(const Child& child, Signal signal) {
   if (child.reaped) return absl::OkStatus();  // its pid may be reused by now
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
   if (::kill(static_cast<pid_t>(child.pid), sig) != 0 && errno != ESRCH) {
-    return Errno("kill");
+    return OsError("kill");
   }
   return absl::OkStatus();
 }
@@ -370,7 +357,7 @@ void AnswerLaunch(const absl::Status& status) {
 
 absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
   const int fd = ::fcntl(static_cast<int>(handle), F_DUPFD_CLOEXEC, 3);
-  if (fd < 0) return Errno("fcntl(F_DUPFD_CLOEXEC)");
+  if (fd < 0) return OsError("fcntl(F_DUPFD_CLOEXEC)");
   return fd;
 }
 

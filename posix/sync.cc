@@ -29,6 +29,7 @@
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
+#include "posix/util.h"
 
 namespace mp {
 namespace os {
@@ -46,11 +47,6 @@ struct Header {
 };
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
-
-absl::Status ErrnoStatus(absl::string_view what, int err) {
-  return absl::Status(absl::ErrnoToStatusCode(err),
-                      absl::StrCat(what, ": ", std::strerror(err)));
-}
 
 // `deadline` as an absolute CLOCK_MONOTONIC time, immune to clock changes.
 timespec MonotonicDeadline(absl::Time deadline) {
@@ -99,7 +95,7 @@ absl::Status LockResult(int rc, pthread_mutex_t* mutex) {
       return absl::FailedPreconditionError(
           "mp: this thread already holds it (not recursive)");
     default:
-      return ErrnoStatus("pthread_mutex_lock", rc);
+      return OsError("pthread_mutex_lock", rc);
   }
 }
 
@@ -115,17 +111,17 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
                                        bool recursive) {
   const size_t size = kDataOffset + (data_size + 15) / 16 * 16;
   const int fd = memfd_create("mp-monitor", MFD_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("memfd_create", errno);
+  if (fd < 0) return OsError("memfd_create", errno);
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
     const int err = errno;
     close(fd);
-    return ErrnoStatus("ftruncate", err);
+    return OsError("ftruncate", err);
   }
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     const int err = errno;
     close(fd);
-    return ErrnoStatus("mmap", err);
+    return OsError("mmap", err);
   }
   Header* h = new (p) Header;
   pthread_mutexattr_t ma;
@@ -145,7 +141,7 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
   if (rc != 0) {
     munmap(p, size);
     close(fd);
-    return ErrnoStatus("pthread init", rc);
+    return OsError("pthread init", rc);
   }
   h->kind = kind;
   h->data_size = data_size;
@@ -159,7 +155,7 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   if (fstat(fd, &st) != 0) {
     const int err = errno;
     close(fd);
-    return ErrnoStatus("fstat", err);
+    return OsError("fstat", err);
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size < kDataOffset) {
@@ -170,7 +166,7 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   if (p == MAP_FAILED) {
     const int err = errno;
     close(fd);
-    return ErrnoStatus("mmap", err);
+    return OsError("mmap", err);
   }
   Header* h = static_cast<Header*>(p);
   if (h->magic != kMagic || kDataOffset + h->data_size > size) {
@@ -213,7 +209,7 @@ absl::Status MonitorUnlock(Monitor* m) {
   if (rc == EPERM) {
     return absl::FailedPreconditionError("mp: released by a non-owner");
   }
-  return rc == 0 ? absl::OkStatus() : ErrnoStatus("pthread_mutex_unlock", rc);
+  return rc == 0 ? absl::OkStatus() : OsError("pthread_mutex_unlock", rc);
 }
 
 absl::Status MonitorWait(Monitor* m, absl::Time deadline) {

@@ -19,7 +19,6 @@
 // <windows.h> first: the other Win32 headers need it.
 // clang-format off
 #include <windows.h>
-#include <bcrypt.h>
 #include <sddl.h>
 // clang-format on
 
@@ -30,7 +29,7 @@
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
-#include "win32/strings.h"
+#include "win32/util.h"
 
 namespace mp {
 namespace os {
@@ -38,26 +37,9 @@ namespace {
 
 constexpr DWORD kPipeBuffer = 4 * kMaxRecordBytes;
 
-absl::Status Win32Error(absl::string_view what, DWORD err = GetLastError()) {
-  return absl::UnknownError(absl::StrCat(what, " failed (error ", err, ")"));
-}
-
 bool IsGone(DWORD err) {
   return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA ||
          err == ERROR_PIPE_NOT_CONNECTED;
-}
-
-std::wstring RandomPipeName() {
-  unsigned char bytes[16];
-  BCryptGenRandom(nullptr, bytes, sizeof bytes,
-                  BCRYPT_USE_SYSTEM_PREFERRED_RNG);
-  std::wstring name = L"\\\\.\\pipe\\mp-";
-  const wchar_t* hex = L"0123456789abcdef";
-  for (unsigned char b : bytes) {
-    name += hex[b >> 4];
-    name += hex[b & 15];
-  }
-  return name;
 }
 
 // A security descriptor granting everything to the current user and
@@ -65,27 +47,27 @@ std::wstring RandomPipeName() {
 absl::StatusOr<PSECURITY_DESCRIPTOR> CurrentUserOnly() {
   HANDLE token = nullptr;
   if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
-    return Win32Error("OpenProcessToken");
+    return OsError("OpenProcessToken");
   }
   DWORD size = 0;
   GetTokenInformation(token, TokenUser, nullptr, 0, &size);
   std::vector<char> buffer(size);
   if (!GetTokenInformation(token, TokenUser, buffer.data(), size, &size)) {
     CloseHandle(token);
-    return Win32Error("GetTokenInformation");
+    return OsError("GetTokenInformation");
   }
   CloseHandle(token);
   wchar_t* sid = nullptr;
   if (!ConvertSidToStringSidW(
           reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &sid)) {
-    return Win32Error("ConvertSidToStringSidW");
+    return OsError("ConvertSidToStringSidW");
   }
   const std::wstring sddl = std::wstring(L"D:P(A;;GA;;;") + sid + L")";
   LocalFree(sid);
   PSECURITY_DESCRIPTOR sd = nullptr;
   if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
           sddl.c_str(), SDDL_REVISION_1, &sd, nullptr)) {
-    return Win32Error("ConvertStringSecurityDescriptorToSecurityDescriptorW");
+    return OsError("ConvertStringSecurityDescriptorToSecurityDescriptorW");
   }
   return sd;
 }
@@ -100,7 +82,7 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
   absl::StatusOr<PSECURITY_DESCRIPTOR> sd = CurrentUserOnly();
   if (!sd.ok()) return sd.status();
   SECURITY_ATTRIBUTES sa = {sizeof sa, *sd, /*bInheritHandle=*/FALSE};
-  const std::wstring name = RandomPipeName();
+  const std::wstring name = RandomName(L"\\\\.\\pipe\\mp-", L"");
   HANDLE server =
       CreateNamedPipeW(name.c_str(),
                        (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
@@ -109,7 +91,7 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
                            PIPE_REJECT_REMOTE_CLIENTS,
                        1, kPipeBuffer, kPipeBuffer, 0, &sa);
   if (server == INVALID_HANDLE_VALUE) {
-    absl::Status s = Win32Error("CreateNamedPipeW");
+    absl::Status s = OsError("CreateNamedPipeW");
     LocalFree(*sd);
     return s;
   }
@@ -119,20 +101,20 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
                               0, &sa, OPEN_EXISTING, 0, nullptr);
   LocalFree(*sd);
   if (client == INVALID_HANDLE_VALUE) {
-    absl::Status s = Win32Error("CreateFileW (pipe client)");
+    absl::Status s = OsError("CreateFileW (pipe client)");
     CloseHandle(server);
     return s;
   }
   DWORD mode = PIPE_READMODE_MESSAGE;
   if (duplex && !SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) {
-    absl::Status s = Win32Error("SetNamedPipeHandleState");
+    absl::Status s = OsError("SetNamedPipeHandleState");
     CloseHandle(client);
     CloseHandle(server);
     return s;
   }
   if (!ConnectNamedPipe(server, nullptr) &&
       GetLastError() != ERROR_PIPE_CONNECTED) {
-    absl::Status s = Win32Error("ConnectNamedPipe");
+    absl::Status s = OsError("ConnectNamedPipe");
     CloseHandle(client);
     CloseHandle(server);
     return s;
@@ -153,7 +135,7 @@ absl::Status SendRecord(intptr_t end,
     if (IsGone(err)) {
       return EndOfFileError("mp: the other end of the pipe is closed");
     }
-    return Win32Error("WriteFile", err);
+    return OsError("WriteFile", err);
   }
   return absl::OkStatus();
 }
@@ -168,7 +150,7 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
       if (IsGone(err)) {
         return EndOfFileError("mp: end of file: every writer is gone");
       }
-      return Win32Error("PeekNamedPipe", err);
+      return OsError("PeekNamedPipe", err);
     }
     if (available > 0) {
       DWORD n = 0;
@@ -183,7 +165,7 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
       if (err == ERROR_MORE_DATA) {
         return absl::DataLossError("mp: oversized record (not from mp?)");
       }
-      return Win32Error("ReadFile", err);
+      return OsError("ReadFile", err);
     }
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError("mp: receive timed out");

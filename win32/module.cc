@@ -17,7 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "mp/internal/os.h"
-#include "win32/strings.h"
+#include "win32/util.h"
 
 namespace mp {
 namespace os {

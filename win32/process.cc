@@ -20,7 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
-#include "win32/strings.h"
+#include "win32/util.h"
 
 namespace mp {
 namespace os {
@@ -56,41 +56,9 @@ constexpr CrashCode kCrashCodes[] = {
     {0xC000013A, 2},   // STATUS_CONTROL_C_EXIT        -> SIGINT
 };
 
-absl::Status LastError(absl::string_view what, DWORD err = GetLastError()) {
-  wchar_t* text = nullptr;
-  FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                     FORMAT_MESSAGE_IGNORE_INSERTS,
-                 nullptr, err, 0, reinterpret_cast<wchar_t*>(&text), 0,
-                 nullptr);
-  std::string message = text ? Narrow(text) : std::string();
-  if (text) LocalFree(text);
-  while (!message.empty() &&
-         (message.back() == '\n' || message.back() == '\r')) {
-    message.pop_back();
-  }
-  const absl::StatusCode code =
-      err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND
-          ? absl::StatusCode::kNotFound
-      : err == ERROR_ACCESS_DENIED ? absl::StatusCode::kPermissionDenied
-      : err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_NO_SYSTEM_RESOURCES
-          ? absl::StatusCode::kResourceExhausted
-          : absl::StatusCode::kUnknown;
-  return absl::Status(code,
-                      absl::StrCat(what, ": ", message, " (error ", err, ")"));
-}
-
 void CloseHandleOnce(HANDLE& h) {
   if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);
   h = nullptr;
-}
-
-DWORD TimeoutMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return INFINITE;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return ms >= INFINITE ? INFINITE - 1 : static_cast<DWORD>(ms);
 }
 
 absl::Status WriteAll(HANDLE h, absl::string_view bytes) {
@@ -99,7 +67,7 @@ absl::Status WriteAll(HANDLE h, absl::string_view bytes) {
     const DWORD chunk =
         static_cast<DWORD>(std::min<size_t>(bytes.size(), 1 << 20));
     if (!WriteFile(h, bytes.data(), chunk, &n, nullptr)) {
-      return LastError("WriteFile to spawned child");
+      return OsError("WriteFile to spawned child");
     }
     bytes.remove_prefix(n);
   }
@@ -117,7 +85,7 @@ absl::Status ReadExactly(HANDLE h, char* out, size_t size,
       if (GetLastError() == ERROR_BROKEN_PIPE) {
         return absl::OutOfRangeError("mp: spawn channel closed");
       }
-      return LastError("PeekNamedPipe");
+      return OsError("PeekNamedPipe");
     }
     if (available == 0) {
       if (absl::Now() >= deadline) {
@@ -132,7 +100,7 @@ absl::Status ReadExactly(HANDLE h, char* out, size_t size,
       if (GetLastError() == ERROR_BROKEN_PIPE) {
         return absl::OutOfRangeError("mp: spawn channel closed");
       }
-      return LastError("ReadFile spawn channel");
+      return OsError("ReadFile spawn channel");
     }
     out += n;
     size -= n;
@@ -174,7 +142,7 @@ absl::StatusOr<HANDLE> KillOnCloseJob() {
     }
     return h;
   }();
-  if (job == nullptr) return LastError("CreateJobObjectW");
+  if (job == nullptr) return OsError("CreateJobObjectW");
   return job;
 }
 
@@ -184,7 +152,7 @@ absl::StatusOr<std::wstring> SelfExe() {
   for (;;) {
     const DWORD n =
         GetModuleFileNameW(nullptr, &path[0], static_cast<DWORD>(path.size()));
-    if (n == 0) return LastError("GetModuleFileNameW");
+    if (n == 0) return OsError("GetModuleFileNameW");
     if (n < path.size()) {
       path.resize(n);
       return path;
@@ -278,7 +246,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   };
   if (!CreatePipe(&down_read, &down_write, nullptr, 1 << 20) ||
       !CreatePipe(&up_read, &up_write, nullptr, 1 << 16)) {
-    absl::Status s = LastError("CreatePipe");
+    absl::Status s = OsError("CreatePipe");
     cleanup();
     return s;
   }
@@ -286,7 +254,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
                             HANDLE_FLAG_INHERIT) ||
       !SetHandleInformation(up_write, HANDLE_FLAG_INHERIT,
                             HANDLE_FLAG_INHERIT)) {
-    absl::Status s = LastError("SetHandleInformation");
+    absl::Status s = OsError("SetHandleInformation");
     cleanup();
     return s;
   }
@@ -298,7 +266,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     if (!DuplicateHandle(
             GetCurrentProcess(), reinterpret_cast<HANDLE>(launch.handles[i]),
             GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS)) {
-      absl::Status s = LastError("DuplicateHandle");
+      absl::Status s = OsError("DuplicateHandle");
       cleanup();
       return s;
     }
@@ -316,7 +284,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
       HeapAlloc(GetProcessHeap(), 0, size));
   if (attributes == nullptr ||
       !InitializeProcThreadAttributeList(attributes, 1, 0, &size)) {
-    absl::Status s = LastError("InitializeProcThreadAttributeList");
+    absl::Status s = OsError("InitializeProcThreadAttributeList");
     if (attributes != nullptr) HeapFree(GetProcessHeap(), 0, attributes);
     attributes = nullptr;
     cleanup();
@@ -325,7 +293,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   if (!UpdateProcThreadAttribute(
           attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit.data(),
           inherit.size() * sizeof(HANDLE), nullptr, nullptr)) {
-    absl::Status s = LastError("UpdateProcThreadAttribute");
+    absl::Status s = OsError("UpdateProcThreadAttribute");
     cleanup();
     return s;
   }
@@ -361,12 +329,12 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
                              flags, nullptr, nullptr, &si.StartupInfo, &pi);
   }
   if (!created) {
-    absl::Status s = LastError(absl::StrCat("CreateProcessW ", Narrow(*exe)));
+    absl::Status s = OsError(absl::StrCat("CreateProcessW ", Narrow(*exe)));
     cleanup();
     return s;
   }
   if (job != nullptr && !AssignProcessToJobObject(job, pi.hProcess)) {
-    absl::Status s = LastError("AssignProcessToJobObject");
+    absl::Status s = OsError("AssignProcessToJobObject");
     TerminateProcess(pi.hProcess, kKillCode);
     WaitForSingleObject(pi.hProcess, INFINITE);
     CloseHandle(pi.hThread);
@@ -421,14 +389,14 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                   ? absl::InfiniteFuture()
                                   : absl::Now() + timeout;
   for (;;) {
-    const DWORD r = WaitForSingleObject(process, TimeoutMs(deadline));
+    const DWORD r = WaitForSingleObject(process, WaitMs(deadline));
     if (r == WAIT_OBJECT_0) break;
-    if (r == WAIT_FAILED) return LastError("WaitForSingleObject");
+    if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
     if (absl::Now() >= deadline) return std::optional<int>();
   }
   DWORD code = 0;
   if (!GetExitCodeProcess(process, &code)) {
-    return LastError("GetExitCodeProcess");
+    return OsError("GetExitCodeProcess");
   }
   child.reaped = true;
   return std::optional<int>(ExitCodeOf(code));
@@ -446,7 +414,7 @@ absl::Status SignalChild(const Child& child, Signal signal) {
         WaitForSingleObject(process, 0) == WAIT_OBJECT_0) {
       return absl::OkStatus();
     }
-    return LastError("TerminateProcess", err);
+    return OsError("TerminateProcess", err);
   }
   return absl::OkStatus();
 }
@@ -499,7 +467,7 @@ absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
   if (!DuplicateHandle(GetCurrentProcess(), reinterpret_cast<HANDLE>(handle),
                        GetCurrentProcess(), &dup, 0, FALSE,
                        DUPLICATE_SAME_ACCESS)) {
-    return LastError("DuplicateHandle");
+    return OsError("DuplicateHandle");
   }
   return reinterpret_cast<intptr_t>(dup);
 }

@@ -22,7 +22,6 @@
 // <windows.h> first: the other Win32 headers need it.
 // clang-format off
 #include <windows.h>
-#include <bcrypt.h>
 // clang-format on
 
 #include <cstdint>
@@ -33,6 +32,7 @@
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
+#include "win32/util.h"
 
 namespace mp {
 namespace os {
@@ -58,32 +58,6 @@ struct Header {
 };
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
-
-absl::Status Win32Error(absl::string_view what, DWORD err = GetLastError()) {
-  return absl::UnknownError(absl::StrCat(what, " failed (error ", err, ")"));
-}
-
-std::wstring RandomName(const wchar_t* suffix) {
-  unsigned char bytes[16];
-  BCryptGenRandom(nullptr, bytes, sizeof bytes,
-                  BCRYPT_USE_SYSTEM_PREFERRED_RNG);
-  std::wstring name = L"Local\\mp-";
-  const wchar_t* hex = L"0123456789abcdef";
-  for (unsigned char b : bytes) {
-    name += hex[b >> 4];
-    name += hex[b & 15];
-  }
-  return name + suffix;
-}
-
-DWORD TimeoutMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return INFINITE;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return ms >= INFINITE ? INFINITE - 1 : static_cast<DWORD>(ms);
-}
 
 bool OwnedByThisThread(const Header* h) {
   return h->depth > 0 && h->owner_pid == GetCurrentProcessId() &&
@@ -117,14 +91,14 @@ void Destroy(Monitor* m) {
 // Takes the kernel mutex once (it may already be ours: it is recursive).
 absl::Status TakeMutex(Monitor* m, absl::Time deadline) {
   for (;;) {
-    const DWORD r = WaitForSingleObject(m->mutex, TimeoutMs(deadline));
+    const DWORD r = WaitForSingleObject(m->mutex, WaitMs(deadline));
     if (r == WAIT_OBJECT_0) return absl::OkStatus();
     if (r == WAIT_ABANDONED) {
       m->header->depth = 0;  // the dead owner's levels died with it
       return OwnerDiedError(
           "mp: acquired, but the previous owner died holding it");
     }
-    if (r == WAIT_FAILED) return Win32Error("WaitForSingleObject");
+    if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError("mp: timed out");
     }
@@ -140,29 +114,29 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
   m->mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
                                   0, static_cast<DWORD>(size), nullptr);
   if (m->mapping == nullptr) {
-    absl::Status s = Win32Error("CreateFileMappingW");
+    absl::Status s = OsError("CreateFileMappingW");
     Destroy(m);
     return s;
   }
   m->header = static_cast<Header*>(
       MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
   if (m->header == nullptr) {
-    absl::Status s = Win32Error("MapViewOfFile");
+    absl::Status s = OsError("MapViewOfFile");
     Destroy(m);
     return s;
   }
-  const std::wstring mutex_name = RandomName(L"-m");
-  const std::wstring semaphore_name = RandomName(L"-s");
+  const std::wstring mutex_name = RandomName(L"Local\\mp-", L"-m");
+  const std::wstring semaphore_name = RandomName(L"Local\\mp-", L"-s");
   m->mutex = CreateMutexW(nullptr, FALSE, mutex_name.c_str());
   if (m->mutex == nullptr || GetLastError() == ERROR_ALREADY_EXISTS) {
-    absl::Status s = Win32Error("CreateMutexW");
+    absl::Status s = OsError("CreateMutexW");
     Destroy(m);
     return s;
   }
   m->semaphore =
       CreateSemaphoreW(nullptr, 0, 0x7fffffff, semaphore_name.c_str());
   if (m->semaphore == nullptr || GetLastError() == ERROR_ALREADY_EXISTS) {
-    absl::Status s = Win32Error("CreateSemaphoreW");
+    absl::Status s = OsError("CreateSemaphoreW");
     Destroy(m);
     return s;
   }
@@ -182,7 +156,7 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   m->header = static_cast<Header*>(
       MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
   if (m->header == nullptr) {
-    absl::Status s = Win32Error("MapViewOfFile");
+    absl::Status s = OsError("MapViewOfFile");
     Destroy(m);
     return s;
   }
@@ -200,7 +174,7 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   m->semaphore = OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE,
                                 m->header->semaphore_name);
   if (m->mutex == nullptr || m->semaphore == nullptr) {
-    absl::Status s = Win32Error("OpenMutexW/OpenSemaphoreW");
+    absl::Status s = OsError("OpenMutexW/OpenSemaphoreW");
     Destroy(m);
     return s;
   }
@@ -241,7 +215,7 @@ absl::Status MonitorUnlock(Monitor* m) {
     return absl::FailedPreconditionError("mp: released by a non-owner");
   }
   if (--h->depth == 0) h->owner_pid = h->owner_tid = 0;
-  if (!ReleaseMutex(m->mutex)) return Win32Error("ReleaseMutex");
+  if (!ReleaseMutex(m->mutex)) return OsError("ReleaseMutex");
   return absl::OkStatus();
 }
 
@@ -255,7 +229,7 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
   h->depth = 0;
   h->owner_pid = h->owner_tid = 0;
   for (LONG i = 0; i < depth; ++i) ReleaseMutex(m->mutex);
-  const DWORD r = WaitForSingleObject(m->semaphore, TimeoutMs(deadline));
+  const DWORD r = WaitForSingleObject(m->semaphore, WaitMs(deadline));
   // Lock again, whatever happened, as pthread_cond_timedwait does.
   absl::Status relock = TakeMutex(m, absl::InfiniteFuture());
   for (LONG i = 1; i < depth; ++i) WaitForSingleObject(m->mutex, INFINITE);
@@ -267,7 +241,7 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
   }
   --h->waiters;
   if (!relock.ok()) return relock;
-  if (r == WAIT_FAILED) return Win32Error("WaitForSingleObject");
+  if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
   return absl::DeadlineExceededError("mp: timed out");
 }
 

@@ -10,7 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 #include "mp/process.h"
+#include "tests/conformance/backends.h"
 
 #if MP_OS_WINDOWS
 #include <windows.h>
@@ -24,6 +26,12 @@
 
 namespace mp {
 namespace conformance {
+
+int JoinCode(Process& p) {
+  absl::Status s = p.Join(kPatience);
+  EXPECT_TRUE(s.ok()) << s;
+  return p.ExitCode().value_or(-1000);
+}
 
 bool PidAlive(int64_t pid) {
 #if MP_OS_WINDOWS

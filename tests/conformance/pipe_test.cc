@@ -50,12 +50,6 @@ void SendAfterDelay(Connection c, std::string text) {
   if (!c.SendBytes(text).ok()) std::_Exit(kWrongResult);
 }
 
-int JoinCode(Process& p) {
-  absl::Status s = p.Join(kPatience);
-  EXPECT_TRUE(s.ok()) << s;
-  return p.ExitCode().value_or(-1000);
-}
-
 template <typename B>
 class PipeTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(PipeTest);

@@ -159,13 +159,6 @@ class Server : public Process {
   std::string b_;
 };
 
-// Joins `p` with the suite's patience and returns its exit code (or -1000).
-int JoinCode(Process& p) {
-  absl::Status s = p.Join(kPatience);
-  EXPECT_TRUE(s.ok()) << s;
-  return p.ExitCode().value_or(-1000);
-}
-
 template <typename B>
 class ProcessTest : public ::testing::Test {};
 
@@ -422,35 +415,35 @@ TYPED_TEST_P(ProcessTest, EndOfCodeTerminatesDaemonsAndJoinsOthers) {
   EXPECT_TRUE(WaitPidGone(worker_pid, kPatience));
 }
 
+// Starts a child that starts a sleeping grandchild (dying with it unless
+// `keep`), kills the child with SIGKILL / TerminateProcess, and returns the
+// grandchild's pid (0 if the case failed on the way).
+template <typename B>
+int64_t KillParentOfSleeper(bool keep) {
+  const std::string pid_file = TempPath("grandchild");
+  Process p = MakeProcess<B>(StartSleeperAndWait, B::kMethod, keep, pid_file);
+  EXPECT_TRUE(p.Start().ok());
+  std::optional<std::string> text = WaitForFile(pid_file, kPatience);
+  int64_t grandchild = 0;
+  EXPECT_TRUE(text.has_value() && absl::SimpleAtoi(*text, &grandchild));
+  EXPECT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+  return grandchild;
+}
+
 // No orphans: a grandchild dies with its parent, even one killed by
 // SIGKILL, unless it opted out.
 TYPED_TEST_P(ProcessTest, ChildDiesWithKilledParent) {
-  const std::string pid_file = TempPath("grandchild");
-  Process p = MakeProcess<TypeParam>(StartSleeperAndWait, TypeParam::kMethod,
-                                     false, pid_file);
-  ASSERT_TRUE(p.Start().ok());
-  std::optional<std::string> text = WaitForFile(pid_file, kPatience);
-  ASSERT_TRUE(text.has_value());
-  int64_t grandchild = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(*text, &grandchild));
-  ASSERT_TRUE(p.Kill().ok());
-  EXPECT_EQ(JoinCode(p), -9);
+  const int64_t grandchild = KillParentOfSleeper<TypeParam>(/*keep=*/false);
+  ASSERT_NE(grandchild, 0);
   EXPECT_TRUE(WaitPidGone(grandchild, absl::Seconds(1)))
       << "grandchild " << grandchild << " outlived its killed parent";
   KillPid(grandchild);
 }
 
 TYPED_TEST_P(ProcessTest, OptedOutChildOutlivesKilledParent) {
-  const std::string pid_file = TempPath("grandchild");
-  Process p = MakeProcess<TypeParam>(StartSleeperAndWait, TypeParam::kMethod,
-                                     true, pid_file);
-  ASSERT_TRUE(p.Start().ok());
-  std::optional<std::string> text = WaitForFile(pid_file, kPatience);
-  ASSERT_TRUE(text.has_value());
-  int64_t grandchild = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(*text, &grandchild));
-  ASSERT_TRUE(p.Kill().ok());
-  EXPECT_EQ(JoinCode(p), -9);
+  const int64_t grandchild = KillParentOfSleeper<TypeParam>(/*keep=*/true);
+  ASSERT_NE(grandchild, 0);
   // Give a death signal, had there been one, ample time to land.
   EXPECT_FALSE(WaitPidGone(grandchild, absl::Milliseconds(300)));
   KillPid(grandchild);

@@ -87,12 +87,6 @@ void WorkAndMarkDone(JoinableQueue q, int n) {
   }
 }
 
-int JoinCode(Process& p) {
-  absl::Status s = p.Join(kPatience);
-  EXPECT_TRUE(s.ok()) << s;
-  return p.ExitCode().value_or(-1000);
-}
-
 template <typename B>
 class QueueTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(QueueTest);

@@ -100,12 +100,6 @@ void WaitAtBarrierExpectBroken(Barrier b) {
   std::_Exit(IsBroken(index.status()) ? 0 : kWrongResult);
 }
 
-int JoinCode(Process& p) {
-  absl::Status s = p.Join(kPatience);
-  EXPECT_TRUE(s.ok()) << s;
-  return p.ExitCode().value_or(-1000);
-}
-
 template <typename B>
 class SyncTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(SyncTest);

@@ -1,0 +1,28 @@
+// Copyright 2026 The mp Authors.
+//
+// Private to the POSIX backend: the helpers every file of it uses. The
+// mirror of win32/util.h.
+
+#ifndef MP_POSIX_UTIL_H_
+#define MP_POSIX_UTIL_H_
+
+#include <errno.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace mp {
+namespace os {
+
+// "what: strerror(err)" with the matching absl status code.
+absl::Status OsError(absl::string_view what, int err = errno);
+
+// What is left of `deadline` as poll()'s timeout: -1 for no deadline,
+// rounded up so that a wait never ends before the deadline.
+int WaitMs(absl::Time deadline);
+
+}  // namespace os
+}  // namespace mp
+
+#endif  // MP_POSIX_UTIL_H_
