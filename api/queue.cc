@@ -107,14 +107,16 @@ absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
   {
     Internal counts(*state_->counts);
     QueueCounts* c = state_->counts->data<QueueCounts>();
-    while (c->maxsize > 0 && c->count >= c->maxsize) {
-      absl::StatusOr<bool> woke = counts.Wait(deadline);
-      if (!woke.ok() || !*woke) {
-        if (!woke.ok() || (c->maxsize > 0 && c->count >= c->maxsize)) {
-          (void)state_->write_lock.Release();
-          return woke.ok() ? FullError("mp: queue full") : woke.status();
-        }
+    // The loop condition is checked again after a timed-out wait, so room
+    // that appeared just as the deadline passed is still taken.
+    for (bool in_time = true; c->maxsize > 0 && c->count >= c->maxsize;) {
+      absl::StatusOr<bool> woke =
+          in_time ? counts.Wait(deadline) : absl::StatusOr<bool>(false);
+      if (!woke.ok() || !in_time) {
+        (void)state_->write_lock.Release();
+        return woke.ok() ? FullError("mp: queue full") : woke.status();
       }
+      in_time = *woke;
     }
   }
   s = internal::SendMessage(state_->write_end, item);
