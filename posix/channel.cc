@@ -99,7 +99,25 @@ absl::Status SendRecord(intptr_t end,
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
                                   absl::Time deadline) {
   const int fd = static_cast<int>(end);
+  // With a deadline, poll first and never block in recv (another reader
+  // may take the record poll saw); without one, a blocking recv is enough
+  // and saves a system call per record.
+  const bool no_deadline = deadline == absl::InfiniteFuture();
   for (;;) {
+    if (no_deadline) {
+      const ssize_t n = recv(fd, buffer, kMaxRecordBytes, MSG_TRUNC);
+      if (n > 0) {
+        if (static_cast<size_t>(n) > kMaxRecordBytes) {
+          return absl::DataLossError("mp: oversized record (not from mp?)");
+        }
+        return static_cast<size_t>(n);
+      }
+      if (n == 0 || errno == ECONNRESET) {
+        return EndOfFileError("mp: end of file: every writer is gone");
+      }
+      if (errno == EINTR) continue;
+      return OsError("recv");
+    }
     pollfd p = {fd, POLLIN, 0};
     const int ready = poll(&p, 1, WaitMs(deadline));
     if (ready < 0 && errno != EINTR) return OsError("poll", errno);

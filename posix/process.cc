@@ -290,11 +290,13 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   if (!*ended) return std::optional<int>();
   // The sentinel hung up: the child is ending (or closed it by hand). Reap
   // it by its own pid, never with a wildcard that could steal other code's
-  // children; poll briefly if it is not a zombie yet.
+  // children. Without a deadline, block (it is exiting: no nap can be
+  // shorter); with one, poll briefly if it is not a zombie yet.
+  const int flags = deadline == absl::InfiniteFuture() ? 0 : WNOHANG;
   for (absl::Duration nap = absl::Microseconds(50);;
        nap = std::min(nap * 2, absl::Milliseconds(10))) {
     int status = 0;
-    const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, WNOHANG);
+    const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, flags);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return OsError("waitpid");
     if (r == child.pid) {

@@ -74,11 +74,26 @@ int TimedLock(pthread_mutex_t* mu, const timespec* ts) {
 #endif
 }
 
+// The calling thread's kernel id, cached: gettid() is a system call, and
+// an unlock must not cost one. A fork child's only thread inherits its
+// parent's cache, so the fork handler below clears it.
+thread_local pid_t t_tid = 0;
+
+void ForgetTidInForkChild() { t_tid = 0; }
+
+pid_t ThisThreadId() {
+  if (t_tid == 0) t_tid = gettid();
+  return t_tid;
+}
+
+const int g_fork_handler =
+    pthread_atfork(nullptr, nullptr, ForgetTidInForkChild);
+
 // Whether the calling thread holds `mu`. glibc keeps the owner's thread id
 // in every robust or error-checking mutex; checking it first keeps a
 // non-owner's Release from ever reaching pthread_mutex_unlock.
 bool HeldByThisThread(const pthread_mutex_t* mu) {
-  return mu->__data.__owner == static_cast<int>(gettid());
+  return mu->__data.__owner == ThisThreadId();
 }
 
 absl::Status LockResult(int rc, pthread_mutex_t* mutex) {

@@ -1,0 +1,340 @@
+// Copyright 2026 The mp Authors.
+//
+// mp against the raw OS calls it is built on, in one binary (POSIX). Each
+// BM_Mp* has its BM_Raw* twin doing the same work with nothing but system
+// calls; tools/bench/run.py pairs them up with Python's multiprocessing.
+// Speed targets live here and in run.py, never in unit tests.
+
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "mp/init.h"
+#include "mp/pipe.h"
+#include "mp/process.h"
+#include "mp/queue.h"
+#include "mp/sync.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr char kRawExitFlag[] = "--raw-exit";
+constexpr int kQueueItems = 100000;
+constexpr int kIncrements = 100000;
+
+void Check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "mp_bench: %s failed\n", what);
+    std::abort();
+  }
+}
+
+void Noop() {}
+
+// --- Process start + join ----------------------------------------------------
+
+void BM_RawForkWaitpid(benchmark::State& state) {
+  for (auto _ : state) {
+    const pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    int status;
+    waitpid(pid, &status, 0);
+  }
+}
+BENCHMARK(BM_RawForkWaitpid)->UseRealTime();
+
+void BM_MpForkStartJoin(benchmark::State& state) {
+  for (auto _ : state) {
+    mp::Process p(Noop);
+    Check(p.SetStartMethod(mp::StartMethod::kFork).ok() && p.Start().ok() &&
+              p.Join().ok(),
+          "fork start/join");
+  }
+}
+BENCHMARK(BM_MpForkStartJoin)->UseRealTime();
+
+void BM_RawPosixSpawnSelf(benchmark::State& state) {
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  Check(n > 0, "readlink");
+  exe[n] = '\0';
+  char* argv[] = {exe, const_cast<char*>(kRawExitFlag), nullptr};
+  for (auto _ : state) {
+    pid_t pid;
+    Check(posix_spawn(&pid, exe, nullptr, nullptr, argv, environ) == 0,
+          "posix_spawn");
+    int status;
+    waitpid(pid, &status, 0);
+  }
+}
+BENCHMARK(BM_RawPosixSpawnSelf)->UseRealTime();
+
+void BM_MpSpawnStartJoin(benchmark::State& state) {
+  for (auto _ : state) {
+    mp::Process p(Noop);
+    Check(p.SetStartMethod(mp::StartMethod::kSpawn).ok() && p.Start().ok() &&
+              p.Join().ok(),
+          "spawn start/join");
+  }
+}
+BENCHMARK(BM_MpSpawnStartJoin)->UseRealTime();
+
+void BM_ThreadCreateJoin(benchmark::State& state) {
+  for (auto _ : state) std::thread([] {}).join();
+}
+BENCHMARK(BM_ThreadCreateJoin)->UseRealTime();
+
+// --- Pipe round trip and one-way throughput
+// ------------------------------------
+
+void RawEcho(int fd, size_t size) {
+  std::vector<char> buf(size);
+  for (;;) {
+    size_t got = 0;
+    while (got < size) {
+      const ssize_t n = read(fd, buf.data() + got, size - got);
+      if (n <= 0) _exit(0);
+      got += static_cast<size_t>(n);
+    }
+    if (write(fd, buf.data(), size) != static_cast<ssize_t>(size)) _exit(1);
+  }
+}
+
+void BM_RawSocketpairRtt8(benchmark::State& state) {
+  int sv[2];
+  Check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    RawEcho(sv[1], 8);
+  }
+  close(sv[1]);
+  char msg[8] = {};
+  for (auto _ : state) {
+    Check(write(sv[0], msg, 8) == 8, "write");
+    size_t got = 0;
+    while (got < 8) got += static_cast<size_t>(read(sv[0], msg + got, 8 - got));
+  }
+  close(sv[0]);
+  waitpid(pid, nullptr, 0);
+}
+BENCHMARK(BM_RawSocketpairRtt8)->UseRealTime();
+
+void MpEcho(mp::Connection c) {
+  for (;;) {
+    absl::StatusOr<std::string> m = c.RecvBytes();
+    if (!m.ok() || !c.SendBytes(*m).ok()) return;
+  }
+}
+
+void BM_MpPipeRtt8(benchmark::State& state) {
+  auto pipe = mp::Pipe();
+  Check(pipe.ok(), "Pipe");
+  mp::Process echo(MpEcho, pipe->second);
+  echo.CloseAfterStart(pipe->second);
+  Check(echo.Start().ok(), "start echo");
+  const std::string msg(8, 'x');
+  for (auto _ : state) {
+    Check(pipe->first.SendBytes(msg).ok(), "send");
+    Check(pipe->first.RecvBytes().ok(), "recv");
+  }
+  (void)pipe->first.Close();
+  (void)echo.Join();
+}
+BENCHMARK(BM_MpPipeRtt8)->UseRealTime();
+
+// The receiver reads `size`-byte chunks until EOF, then answers one byte.
+void BM_RawSocketpairOneWay(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  int sv[2];
+  Check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    std::vector<char> buf(1 << 20);
+    while (read(sv[1], buf.data(), buf.size()) > 0) {
+    }
+    _exit(0);
+  }
+  close(sv[1]);
+  const std::string msg(size, 'x');
+  for (auto _ : state) {
+    size_t sent = 0;
+    while (sent < size) {
+      const ssize_t n = write(sv[0], msg.data() + sent, size - sent);
+      Check(n > 0, "write");
+      sent += static_cast<size_t>(n);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
+  close(sv[0]);
+  waitpid(pid, nullptr, 0);
+}
+BENCHMARK(BM_RawSocketpairOneWay)->Arg(64 << 10)->Arg(1 << 20)->UseRealTime();
+
+void MpDrain(mp::Connection c) {
+  while (c.RecvBytes().ok()) {
+  }
+}
+
+void BM_MpPipeOneWay(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  auto pipe = mp::Pipe(/*duplex=*/false);
+  Check(pipe.ok(), "Pipe");
+  mp::Process drain(MpDrain, pipe->first);
+  drain.CloseAfterStart(pipe->first);
+  Check(drain.Start().ok(), "start drain");
+  const std::string msg(size, 'x');
+  for (auto _ : state) Check(pipe->second.SendBytes(msg).ok(), "send");
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
+  (void)pipe->second.Close();
+  (void)drain.Join();
+}
+BENCHMARK(BM_MpPipeOneWay)->Arg(64 << 10)->Arg(1 << 20)->UseRealTime();
+
+// --- Queue: producers in children, this process consumes --------------------
+
+void ProduceInts(mp::Queue q, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (!q.Put(i).ok()) _exit(1);
+  }
+}
+
+void BM_MpQueue(benchmark::State& state) {
+  const int producers = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    auto q = mp::Queue::Create();
+    Check(q.ok(), "Queue");
+    std::vector<mp::Process> ps;
+    for (int i = 0; i < producers; ++i) {
+      ps.emplace_back(ProduceInts, *q, kQueueItems / producers);
+      Check(ps.back().Start().ok(), "start producer");
+    }
+    for (int i = 0; i < kQueueItems; ++i) Check(q->Get<int>().ok(), "get");
+    for (mp::Process& p : ps) Check(p.Join().ok(), "join");
+  }
+  state.SetItemsProcessed(state.iterations() * kQueueItems);
+}
+BENCHMARK(BM_MpQueue)
+    ->Arg(1)
+    ->Arg(4)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- Lock
+// ---------------------------------------------------------------------
+
+// A raw robust, process-shared mutex in an anonymous shared mapping.
+pthread_mutex_t* NewRawMutex() {
+  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  Check(p != MAP_FAILED, "mmap");
+  auto* mu = static_cast<pthread_mutex_t*>(p);
+  pthread_mutexattr_t a;
+  pthread_mutexattr_init(&a);
+  pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+  pthread_mutex_init(mu, &a);
+  return mu;
+}
+
+void BM_RawRobustMutexUncontended(benchmark::State& state) {
+  pthread_mutex_t* mu = NewRawMutex();
+  for (auto _ : state) {
+    pthread_mutex_lock(mu);
+    pthread_mutex_unlock(mu);
+  }
+  munmap(mu, 4096);
+}
+BENCHMARK(BM_RawRobustMutexUncontended);
+
+void BM_MpLockUncontended(benchmark::State& state) {
+  auto lock = mp::Lock::Create();
+  Check(lock.ok(), "Lock");
+  for (auto _ : state) {
+    (void)lock->Acquire();
+    (void)lock->Release();
+  }
+}
+BENCHMARK(BM_MpLockUncontended);
+
+// Two processes each add 1 to a shared counter kIncrements times.
+void BM_RawRobustMutexContended(benchmark::State& state) {
+  pthread_mutex_t* mu = NewRawMutex();
+  auto* counter =
+      reinterpret_cast<volatile int64_t*>(reinterpret_cast<char*>(mu) + 1024);
+  for (auto _ : state) {
+    pid_t pids[2];
+    for (pid_t& pid : pids) {
+      pid = fork();
+      if (pid == 0) {
+        for (int i = 0; i < kIncrements; ++i) {
+          pthread_mutex_lock(mu);
+          *counter = *counter + 1;
+          pthread_mutex_unlock(mu);
+        }
+        _exit(0);
+      }
+    }
+    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kIncrements);
+  munmap(mu, 4096);
+}
+BENCHMARK(BM_RawRobustMutexContended)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void IncrementUnderLock(mp::Lock lock, int64_t counter_address) {
+  auto* counter = reinterpret_cast<volatile int64_t*>(counter_address);
+  for (int i = 0; i < kIncrements; ++i) {
+    (void)lock.Acquire();
+    *counter = *counter + 1;
+    (void)lock.Release();
+  }
+}
+
+void BM_MpLockContended(benchmark::State& state) {
+  auto lock = mp::Lock::Create();
+  Check(lock.ok(), "Lock");
+  // The counter lives in a shared mapping the fork children inherit.
+  void* shared = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  Check(shared != MAP_FAILED, "mmap");
+  for (auto _ : state) {
+    std::vector<mp::Process> ps;
+    for (int i = 0; i < 2; ++i) {
+      ps.emplace_back(IncrementUnderLock, *lock,
+                      reinterpret_cast<int64_t>(shared));
+      Check(ps.back().SetStartMethod(mp::StartMethod::kFork).ok() &&
+                ps.back().Start().ok(),
+            "start incrementer");
+    }
+    for (mp::Process& p : ps) Check(p.Join().ok(), "join");
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kIncrements);
+  munmap(shared, 4096);
+}
+BENCHMARK(BM_MpLockContended)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The raw spawn baseline's child: the same binary, doing nothing.
+  if (argc > 1 && std::strcmp(argv[1], kRawExitFlag) == 0) _exit(0);
+  mp::MainScope scope = mp::Init(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

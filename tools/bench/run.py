@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Runs mp's benchmarks and Python's in one go and prints one table.
+
+    python3 tools/bench/run.py            # from the repository root
+    python3 tools/bench/run.py --quick    # shorter runs, noisier figures
+
+Columns: mp's figure; mp/raw, mp's cost over the raw OS call's for the same
+work (1.00 = no overhead; lower is better); Python/mp, Python's cost over
+mp's (higher means mp is faster); the target from the issue, and whether it
+is met. Costs are seconds per operation, per byte or per item, measured in
+this run on this machine: compare ratios, not absolute times.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# (row, mp benchmark, raw benchmark or None, python key, unit, target)
+# target: ("mp/raw", max) or ("python/mp", min) or None.
+ROWS = [
+    ("fork start+join", "BM_MpForkStartJoin", "BM_RawForkWaitpid",
+     "fork_start_join", "op", ("mp/raw", 1.25)),
+    ("spawn start+join", "BM_MpSpawnStartJoin", "BM_RawPosixSpawnSelf",
+     "spawn_start_join", "op", ("mp/raw", 1.5)),
+    ("thread create+join", "BM_ThreadCreateJoin", None,
+     "thread_create_join", "op", None),
+    ("Pipe round trip, 8 B", "BM_MpPipeRtt8", "BM_RawSocketpairRtt8",
+     "pipe_rtt_8", "op", ("mp/raw", 1.3)),
+    ("Pipe one-way, 64 KiB", "BM_MpPipeOneWay/65536",
+     "BM_RawSocketpairOneWay/65536", "pipe_oneway_65536", "byte", None),
+    ("Pipe one-way, 1 MiB", "BM_MpPipeOneWay/1048576",
+     "BM_RawSocketpairOneWay/1048576", "pipe_oneway_1048576", "byte",
+     ("mp/raw", 1.25)),
+    ("Queue 1 producer/1 consumer", "BM_MpQueue/1", None, "queue_1p1c",
+     "item", ("python/mp", 20.0)),
+    ("Queue 4 producers/1 consumer", "BM_MpQueue/4", None, "queue_4p1c",
+     "item", None),
+    ("Lock uncontended", "BM_MpLockUncontended",
+     "BM_RawRobustMutexUncontended", "lock_uncontended", "op",
+     ("mp/raw", 1.5)),
+    ("Lock contended (2 processes)", "BM_MpLockContended",
+     "BM_RawRobustMutexContended", "lock_contended", "item", ("mp/raw", 2.0)),
+]
+
+SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def mp_costs(quick):
+    """Seconds per unit for every mp_bench benchmark."""
+    out = os.path.join(ROOT, "bazel-bench.json")
+    args = ["bazel", "run", "-c", "opt", "//tools/bench:mp_bench", "--",
+            "--benchmark_format=console", "--benchmark_out_format=json",
+            "--benchmark_out=" + out]
+    if quick:
+        args.append("--benchmark_min_time=0.05")
+    subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr)
+    with open(out) as f:
+        data = json.load(f)
+    os.remove(out)
+    costs = {}
+    for b in data["benchmarks"]:
+        name = b["run_name"]
+        if name.endswith("/real_time"):
+            name = name[: -len("/real_time")]
+        if "bytes_per_second" in b:
+            costs[name] = 1.0 / b["bytes_per_second"]
+        elif "items_per_second" in b:
+            costs[name] = 1.0 / b["items_per_second"]
+        else:
+            costs[name] = b["real_time"] * SECONDS[b["time_unit"]]
+    return costs, data.get("context", {})
+
+
+def python_costs():
+    r = subprocess.run([sys.executable, os.path.join(HERE, "python_bench.py")],
+                       check=True, capture_output=True, text=True)
+    return json.loads(r.stdout)
+
+
+def figure(cost, unit):
+    if unit == "byte":
+        return "%.2f GB/s" % (1e-9 / cost)
+    if unit == "item":
+        return "%.2f M items/s" % (1e-6 / cost)
+    for suffix, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if cost >= scale:
+            return "%.1f %s" % (cost / scale, suffix)
+    return "%.1f ns" % (cost / 1e-9)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", help="also write the table here (Markdown)")
+    args = parser.parse_args()
+
+    mp, context = mp_costs(args.quick)
+    py = python_costs()
+    lines = [
+        "mp benchmarks, %s, %s, %d CPUs, Python %s" % (
+            time.strftime("%Y-%m-%d"), platform.platform(),
+            context.get("num_cpus", os.cpu_count()), py["python"]),
+        "",
+        "| workload | mp | mp/raw | Python/mp | target | met |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row, mp_name, raw_name, py_key, unit, target in ROWS:
+        cost = mp.get(mp_name)
+        if cost is None:
+            lines.append("| %s | missing | | | | |" % row)
+            continue
+        mp_raw = cost / mp[raw_name] if raw_name else None
+        py_mp = py["results"][py_key] / cost
+        met = ""
+        if target is not None:
+            kind, bound = target
+            value = mp_raw if kind == "mp/raw" else py_mp
+            ok = value <= bound if kind == "mp/raw" else value >= bound
+            met = "yes" if ok else "**no**"
+            target_text = "%s %s %.2f" % (kind, "≤" if kind == "mp/raw" else "≥",
+                                          bound)
+        else:
+            target_text = ""
+        lines.append("| %s | %s | %s | %.2f | %s | %s |" % (
+            row, figure(cost, unit),
+            "%.2f" % mp_raw if mp_raw is not None else "",
+            py_mp, target_text, met))
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
