@@ -348,6 +348,11 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
     AnswerLaunch(launch.status());
     ExitNow(2);
   }
+  // The handles among the arguments lost close-on-exec only to cross this
+  // exec; they must not leak into programs this child runs.
+  for (intptr_t fd : launch->handles) {
+    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+  }
   return *std::move(launch);
 }
 

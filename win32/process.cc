@@ -453,6 +453,11 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
     AnswerLaunch(launch.status());
     ExitNow(2);
   }
+  // The handles among the arguments were inheritable only to reach this
+  // child; they must not leak into processes it creates.
+  for (intptr_t h : launch->handles) {
+    SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
+  }
   return *std::move(launch);
 }
 
