@@ -27,8 +27,8 @@
 namespace mp {
 namespace conformance {
 
-int JoinCode(Process& p) {
-  absl::Status s = p.Join(kPatience);
+int JoinCode(Process& p, absl::Duration patience) {
+  absl::Status s = p.Join(patience);
   EXPECT_TRUE(s.ok()) << s;
   return p.ExitCode().value_or(-1000);
 }

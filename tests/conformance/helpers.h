@@ -14,13 +14,14 @@
 
 #include "absl/time/time.h"
 #include "mp/process.h"
+#include "tests/conformance/backends.h"
 
 namespace mp {
 namespace conformance {
 
-// Joins `p` with the suite's patience (kPatience) and returns its exit code;
+// Joins `p` within `patience` and returns its exit code;
 // a failed or timed-out join fails the case and returns -1000.
-int JoinCode(Process& p);
+int JoinCode(Process& p, absl::Duration patience = kPatience);
 
 // Whether a process with this pid exists and has not ended.
 bool PidAlive(int64_t pid);
