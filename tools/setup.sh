@@ -20,7 +20,9 @@ PACKAGES=(
   g++-mingw-w64-x86-64-posix    # the Win32 cross toolchain, posix threads
   wine64                        # runs the Win32 tests
   dpkg-dev                      # dpkg-source, for Abseil's source package
-  python3                       # the conformance report tool and Python baselines
+  python3                       # benchmarks' Python baselines
+  clang-14                      # fuzz targets (tools/fuzz/run.sh)
+  libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes for clang
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -1,0 +1,61 @@
+// Copyright 2026 The mp Authors.
+//
+// Fuzz target: hostile bytes into every decoder that reads bytes another
+// process wrote — the codec (nested containers, optionals, user structs),
+// and the spawn channel's Launch and Answer messages. Decoding must return
+// a status, never crash, read out of bounds or allocate beyond the input.
+// The first byte picks the decoder.
+//
+// Built two ways: with libFuzzer (tools/fuzz/run.sh, clang), and as a
+// replay of the seed corpus in tests/fuzz/corpus/codec under `bazel test`
+// (replay_main.cc), which is also where every crash found becomes a
+// regression case: add its input to the corpus.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "mp/codec.h"
+#include "mp/internal/os.h"
+
+namespace {
+
+struct Inner {
+  int32_t id = 0;
+  std::optional<std::string> label;
+  std::vector<std::pair<bool, double>> points;
+  MP_FIELDS(id, label, points);
+};
+
+using Nested =
+    std::tuple<std::map<std::string, std::vector<int32_t>>,
+               std::unordered_map<int64_t, Inner>,
+               std::vector<std::optional<Inner>>, std::array<uint16_t, 3>>;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const absl::string_view bytes(reinterpret_cast<const char*>(data) + 1,
+                                size - 1);
+  switch (data[0] % 4) {
+    case 0:
+      (void)mp::FromBytes<Nested>(bytes);
+      break;
+    case 1:
+      (void)mp::FromBytes<std::map<std::string, std::vector<int32_t>>>(bytes);
+      break;
+    case 2:
+      (void)mp::os::DecodeLaunch(bytes);
+      break;
+    case 3:
+      (void)mp::os::DecodeAnswer(bytes);
+      break;
+  }
+  return 0;
+}
