@@ -26,7 +26,9 @@
 // checked against the bytes actually left before anything is allocated, and
 // trailing garbage is an error. Corrupt, truncated or hostile input yields
 // absl::InvalidArgumentError / absl::OutOfRangeError, never undefined
-// behaviour and never an allocation larger than the input.
+// behaviour. Memory is bounded by the input: a count is accepted only if the
+// bytes left could hold that many items, so no allocation exceeds the input
+// size times the decoded type's size.
 //
 // Thread-safety: Encoder and Decoder are plain values; use one per thread.
 
