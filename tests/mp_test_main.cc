@@ -1,7 +1,8 @@
 // Copyright 2026 The mp Authors.
 //
-// The conformance binary's main(): mp::Init() first, so that a spawned child
-// runs its target and exits before GoogleTest sees its arguments.
+// main() for GoogleTest binaries that start processes: mp::Init() first, so
+// that a spawned child runs its target and exits before GoogleTest sees its
+// arguments (GoogleTest's own gtest_main cannot be used for spawn).
 
 #include "gtest/gtest.h"
 #include "mp/init.h"

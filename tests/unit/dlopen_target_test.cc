@@ -10,7 +10,6 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "mp/init.h"
 #include "mp/process.h"
 
 namespace mp {
@@ -55,9 +54,3 @@ INSTANTIATE_TEST_SUITE_P(StartMethods, DlopenTargetTest,
 
 }  // namespace
 }  // namespace mp
-
-int main(int argc, char** argv) {
-  mp::Init(argc, argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}

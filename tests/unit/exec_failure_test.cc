@@ -9,7 +9,6 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "mp/init.h"
 #include "mp/process.h"
 
 namespace mp {
@@ -39,9 +38,3 @@ TEST(ExecFailureTest, SpawnReportsExecErrorAndLeavesNoChild) {
 
 }  // namespace
 }  // namespace mp
-
-int main(int argc, char** argv) {
-  mp::Init(argc, argv);
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}
