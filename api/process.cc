@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "mp/init.h"
@@ -234,6 +235,11 @@ absl::Status Process::Close() {
 }
 
 std::vector<int64_t> ActiveChildren() { return internal::ActiveChildPids(); }
+
+void Exit(int code) {
+  if (internal::InTarget()) throw internal::ExitRequest{code};
+  std::exit(code);
+}
 
 int64_t CurrentPid() { return os::CurrentPid(); }
 int64_t ParentPid() { return os::ParentPid(); }

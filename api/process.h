@@ -218,6 +218,15 @@ std::vector<int64_t> ActiveChildren();
 // its parent's CurrentPid().
 int64_t CurrentPid();
 int64_t ParentPid();
+
+// Ends the calling child with exit code `code`, as Python's sys.exit(code)
+// in a Process target: it throws, so the target's stack unwinds and its
+// destructors run, and the child's ExitCode() reads `code`. Use it rather
+// than std::exit() in a target: it works on every backend, including the
+// threads backend, where std::exit() would end the whole program. Outside a
+// Process target it calls std::exit(code). A target that catches (...)
+// without rethrowing swallows it, as `except BaseException` would in Python.
+[[noreturn]] void Exit(int code);
 // Logical processors available to this process.
 int CpuCount();
 

@@ -149,6 +149,8 @@ void DieWithParent(pid_t parent) {
 
 bool HasFork() { return true; }
 
+bool ChildrenShareAddressSpace() { return false; }
+
 absl::StatusOr<Child> StartFork(const Target& target) {
   int sentinel[2];
   if (::pipe2(sentinel, O_CLOEXEC) != 0) return OsError("pipe2");

@@ -205,6 +205,8 @@ HANDLE InheritableStdHandle(DWORD which) {
 
 bool HasFork() { return false; }
 
+bool ChildrenShareAddressSpace() { return false; }
+
 absl::StatusOr<Child> StartFork(const Target&) {
   return absl::InvalidArgumentError("mp: Windows has no fork start method");
 }

@@ -3,6 +3,7 @@
 #include "mp/internal/children.h"
 
 #include <atomic>
+#include <map>
 
 namespace mp {
 namespace internal {
@@ -11,22 +12,45 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::vector<std::shared_ptr<ChildRecord>> children;
+  std::atomic<bool> daemon{false};
 };
 
-// Leaked on purpose: it is used from atexit handlers, after static
-// destructors may have run. Replaced (not destroyed) in a fork child.
+// This process's registry. Leaked on purpose: it is used from atexit
+// handlers, after static destructors may have run. Replaced (not
+// destroyed) in a fork child.
 std::atomic<Registry*> g_registry{new Registry};
-std::atomic<bool> g_is_daemon{false};
+
+// Where children share the address space (os::ChildrenShareAddressSpace),
+// each emulated process has its own registry, found by its pid. The map is
+// never used by a backend that forks, so its mutex cannot be inherited
+// locked.
+struct SharedRegistries {
+  std::mutex mu;
+  std::map<int64_t, Registry*> by_pid;
+};
+SharedRegistries& Shared() {
+  static SharedRegistries* shared = new SharedRegistries;
+  return *shared;
+}
+
+Registry* Current() {
+  if (!os::ChildrenShareAddressSpace()) return g_registry.load();
+  SharedRegistries& shared = Shared();
+  std::lock_guard<std::mutex> lock(shared.mu);
+  Registry*& r = shared.by_pid[os::CurrentPid()];
+  if (r == nullptr) r = new Registry;
+  return r;
+}
 
 // A snapshot of the registered records, taken under the registry's mutex.
 std::vector<std::shared_ptr<ChildRecord>> Snapshot() {
-  Registry* r = g_registry.load();
+  Registry* r = Current();
   std::lock_guard<std::mutex> lock(r->mu);
   return r->children;
 }
 
 void DropReaped() {
-  Registry* r = g_registry.load();
+  Registry* r = Current();
   std::lock_guard<std::mutex> lock(r->mu);
   auto& v = r->children;
   for (size_t i = 0; i < v.size();) {
@@ -53,7 +77,7 @@ absl::Status PollChild(ChildRecord& record, absl::Duration timeout) {
 }
 
 void RegisterChild(std::shared_ptr<ChildRecord> record) {
-  Registry* r = g_registry.load();
+  Registry* r = Current();
   std::lock_guard<std::mutex> lock(r->mu);
   r->children.push_back(std::move(record));
 }
@@ -77,24 +101,51 @@ std::vector<int64_t> ActiveChildPids() {
 
 void FinishChildren() {
   const std::vector<std::shared_ptr<ChildRecord>> children = Snapshot();
+  std::vector<std::shared_ptr<ChildRecord>> to_join;
   for (const std::shared_ptr<ChildRecord>& c : children) {
-    if (!c->daemon) continue;
-    std::lock_guard<std::mutex> lock(c->mu);
-    (void)os::SignalChild(c->child, os::Signal::kTerminate);
+    if (c->daemon) {
+      std::lock_guard<std::mutex> lock(c->mu);
+      // A daemon that cannot be terminated (a thread, under the threads
+      // backend) is left running, as Python leaves daemon threads.
+      if (!os::SignalChild(c->child, os::Signal::kTerminate).ok()) continue;
+    }
+    to_join.push_back(c);
   }
-  for (const std::shared_ptr<ChildRecord>& c : children) {
+  for (const std::shared_ptr<ChildRecord>& c : to_join) {
     (void)PollChild(*c, absl::InfiniteDuration());
   }
   DropReaped();
 }
 
 void ResetInChild(bool daemon) {
+  if (os::ChildrenShareAddressSpace()) {
+    SharedRegistries& shared = Shared();
+    Registry* fresh = new Registry;
+    fresh->daemon.store(daemon);
+    std::lock_guard<std::mutex> lock(shared.mu);
+    Registry*& r = shared.by_pid[os::CurrentPid()];
+    delete r;  // a pid reused by the threads backend: not expected
+    r = fresh;
+    return;
+  }
   // The old registry (and any lock held in it) belongs to the parent.
-  g_registry.store(new Registry);
-  g_is_daemon.store(daemon);
+  Registry* fresh = new Registry;
+  fresh->daemon.store(daemon);
+  g_registry.store(fresh);
 }
 
-bool CurrentIsDaemon() { return g_is_daemon.load(); }
+void EndInChild() {
+  if (!os::ChildrenShareAddressSpace()) return;  // the process ends anyway
+  SharedRegistries& shared = Shared();
+  std::lock_guard<std::mutex> lock(shared.mu);
+  auto it = shared.by_pid.find(os::CurrentPid());
+  if (it == shared.by_pid.end()) return;
+  // Records still registered (abandoned daemons) keep their own state.
+  delete it->second;
+  shared.by_pid.erase(it);
+}
+
+bool CurrentIsDaemon() { return Current()->daemon.load(); }
 
 }  // namespace internal
 }  // namespace mp

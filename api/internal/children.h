@@ -62,6 +62,11 @@ void FinishChildren();
 // whether this process is a daemon.
 void ResetInChild(bool daemon);
 
+// In a child whose target has ended, after FinishChildren(): drops its
+// registry where children share the address space (a process's registry
+// otherwise ends with the process).
+void EndInChild();
+
 // Whether this process is a daemon child (which may not start children).
 bool CurrentIsDaemon();
 

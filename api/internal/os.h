@@ -117,6 +117,14 @@ absl::StatusOr<std::string> ReadFrame(
 // Whether this OS can fork (POSIX: yes; Win32: no).
 bool HasFork();
 
+// Whether children run inside this process's address space. POSIX and
+// Win32: no. The threads backend (platform/threads, Python's
+// multiprocessing.dummy): yes; the common layer then keeps its per-process
+// state (the children registry, the daemon flag) per CurrentPid() rather
+// than per address space, and a daemon that cannot be terminated is left
+// running at the end of main's code instead of being joined.
+bool ChildrenShareAddressSpace();
+
 // Starts a child that runs `invoker(target, args)` and exits.
 //   fork (POSIX only): fork(); the child calls RunTarget(target) directly.
 //   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);

@@ -7,6 +7,15 @@
 #include "mp/internal/os.h"
 
 namespace mp {
+namespace internal {
+namespace {
+thread_local bool t_in_target = false;
+}  // namespace
+
+bool InTarget() { return t_in_target; }
+
+}  // namespace internal
+
 namespace os {
 
 int RunTarget(const Target& target) {
@@ -16,6 +25,7 @@ int RunTarget(const Target& target) {
   // copy of main() (fork) or into main() at all (spawn).
   int code = 1;
   HandleTable handles(target.handles, DuplicateOsHandle, CloseOsHandle);
+  internal::t_in_target = true;
   try {
     absl::Status s = target.invoker(target.function, target.args, &handles);
     if (s.ok()) {
@@ -25,6 +35,8 @@ int RunTarget(const Target& target) {
                    static_cast<long long>(CurrentPid()),
                    std::string(s.message()).c_str());
     }
+  } catch (const internal::ExitRequest& e) {  // mp::Exit()
+    code = e.code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mp: child %lld: uncaught exception: %s\n",
                  static_cast<long long>(CurrentPid()), e.what());
@@ -32,8 +44,10 @@ int RunTarget(const Target& target) {
     std::fprintf(stderr, "mp: child %lld: uncaught exception\n",
                  static_cast<long long>(CurrentPid()));
   }
+  internal::t_in_target = false;
   // The child's own main code has ended: the same rule as for main().
   internal::FinishChildren();
+  internal::EndInChild();
   return code;
 }
 

@@ -74,6 +74,15 @@ absl::Status ConstructAndRun(void (*unused)(), absl::string_view args,
   return absl::OkStatus();
 }
 
+// What mp::Exit() throws (mp/process.h); RunTarget catches it.
+struct ExitRequest {
+  int code;
+};
+
+// Whether the calling thread is running a Process target (inside
+// os::RunTarget), i.e. whether mp::Exit() can end just that target.
+bool InTarget();
+
 // A code address that another instance of the same binary can resolve.
 struct CodeRef {
   std::string module;   // path of the loaded module holding the code

@@ -26,19 +26,31 @@ namespace conformance {
 struct ForkBackend {
   static constexpr StartMethod kMethod = StartMethod::kFork;
   static constexpr const char* kName = "fork";
+  static constexpr bool kThreads = false;
 };
 
 struct SpawnBackend {
   static constexpr StartMethod kMethod = StartMethod::kSpawn;
   static constexpr const char* kName = "spawn";
+  static constexpr bool kThreads = false;
 };
 
 struct Win32Backend {
   static constexpr StartMethod kMethod = StartMethod::kSpawn;
   static constexpr const char* kName = "win32";
+  static constexpr bool kThreads = false;
 };
 
-#if MP_OS_WINDOWS
+// platform/threads: every "process" a thread of the test binary.
+struct ThreadsBackend {
+  static constexpr StartMethod kMethod = StartMethod::kFork;
+  static constexpr const char* kName = "threads";
+  static constexpr bool kThreads = true;
+};
+
+#if MP_BACKEND_THREADS
+using Backends = ::testing::Types<ThreadsBackend>;
+#elif MP_OS_WINDOWS
 using Backends = ::testing::Types<Win32Backend>;
 #else
 using Backends = ::testing::Types<ForkBackend, SpawnBackend>;
@@ -58,6 +70,18 @@ Process MakeProcess(F target, A&&... args) {
   EXPECT_TRUE(p.SetStartMethod(B::kMethod).ok());
   return p;
 }
+
+// Skips a case on the threads backend, where every "process" is a thread
+// of the test binary, naming the reason: the case needs something only a
+// separate process has (it can be killed, crash or exit alone). The report
+// (//tools:conformance) lists such a skip as a documented difference, not
+// a failure; any other skip is reported as a failure.
+#define MP_SKIP_ON_THREADS(reason)                                   \
+  do {                                                               \
+    if (TypeParam::kThreads) {                                       \
+      GTEST_SKIP() << "documented difference (threads): " << reason; \
+    }                                                                \
+  } while (0)
 
 // The longest any conformance case waits for a child that should end: a
 // broken backend fails the case instead of hanging the suite.

@@ -27,27 +27,27 @@ constexpr int kWrongResult = 91;
 void Echo(Connection c) {
   for (;;) {
     absl::StatusOr<std::string> m = c.RecvBytes();
-    if (IsEndOfFile(m.status())) std::_Exit(0);
-    if (!m.ok() || !c.SendBytes(*m).ok()) std::_Exit(kWrongResult);
+    if (IsEndOfFile(m.status())) Exit(0);
+    if (!m.ok() || !c.SendBytes(*m).ok()) Exit(kWrongResult);
   }
 }
 
 // Sends two messages and returns (its end closes with it).
 void SendTwoAndLeave(Connection c) {
   if (!c.Send(std::string("one")).ok() || !c.Send(2).ok()) {
-    std::_Exit(kWrongResult);
+    Exit(kWrongResult);
   }
 }
 
 // Exits 0 when Recv reports end of file once the parent closed its end.
 void ExpectEof(Connection c) {
   absl::StatusOr<std::string> m = c.RecvBytes(kPatience);
-  std::_Exit(IsEndOfFile(m.status()) ? 0 : kWrongResult);
+  Exit(IsEndOfFile(m.status()) ? 0 : kWrongResult);
 }
 
 void SendAfterDelay(Connection c, std::string text) {
   absl::SleepFor(absl::Milliseconds(200));
-  if (!c.SendBytes(text).ok()) std::_Exit(kWrongResult);
+  if (!c.SendBytes(text).ok()) Exit(kWrongResult);
 }
 
 template <typename B>

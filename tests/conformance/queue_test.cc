@@ -34,7 +34,7 @@ using Item = std::pair<int32_t, int32_t>;
 
 void Produce(Queue q, int32_t producer) {
   for (int32_t i = 0; i < kPerProducer; ++i) {
-    if (!q.Put(Item{producer, i}).ok()) std::_Exit(kWrongResult);
+    if (!q.Put(Item{producer, i}).ok()) Exit(kWrongResult);
   }
 }
 
@@ -46,11 +46,11 @@ void Consume(Queue q, Queue results) {
   std::vector<int64_t> count(kProducers), sum(kProducers), squares(kProducers);
   for (;;) {
     absl::StatusOr<Item> item = q.Get<Item>(kPatience);
-    if (!item.ok()) std::_Exit(kWrongResult);
+    if (!item.ok()) Exit(kWrongResult);
     if (item->first == -1) break;
     const int p = item->first;
     if (p < 0 || p >= kProducers || item->second <= last[p]) {
-      std::_Exit(kWrongResult + 1);  // out of order or nonsense
+      Exit(kWrongResult + 1);  // out of order or nonsense
     }
     last[p] = item->second;
     ++count[p];
@@ -58,13 +58,13 @@ void Consume(Queue q, Queue results) {
     squares[p] += int64_t{item->second} * item->second;
   }
   if (!results.Put(std::make_tuple(count, sum, squares)).ok()) {
-    std::_Exit(kWrongResult);
+    Exit(kWrongResult);
   }
 }
 
 void PutAfterDelay(Queue q, std::string text) {
   absl::SleepFor(absl::Milliseconds(200));
-  if (!q.Put(text).ok()) std::_Exit(kWrongResult);
+  if (!q.Put(text).ok()) Exit(kWrongResult);
 }
 
 // Puts 1 MiB items with a recognisable pattern, forever; the test kills it,
@@ -74,7 +74,7 @@ void PutBigItemsForever(Queue q, std::string marker) {
   for (int32_t n = 0;; ++n) {
     std::string item(1 << 20, static_cast<char>('a' + n % 26));
     std::memcpy(&item[0], &n, sizeof n);
-    if (!q.PutBytes(item).ok()) std::_Exit(kWrongResult);
+    if (!q.PutBytes(item).ok()) Exit(kWrongResult);
   }
 }
 
@@ -82,7 +82,7 @@ void PutBigItemsForever(Queue q, std::string marker) {
 void WorkAndMarkDone(JoinableQueue q, int n) {
   for (int i = 0; i < n; ++i) {
     if (!q.Get<int>(kPatience).ok() || !q.TaskDone().ok()) {
-      std::_Exit(kWrongResult);
+      Exit(kWrongResult);
     }
   }
 }
@@ -162,6 +162,7 @@ TYPED_TEST_P(QueueTest, FullAndEmptyAreDistinctAndTimeoutsWait) {
 }
 
 TYPED_TEST_P(QueueTest, KilledProducerNeverTearsAnItem) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed in the middle of Put");
   for (int round = 0; round < 5; ++round) {
     absl::StatusOr<Queue> q = Queue::Create();
     ASSERT_TRUE(q.ok());

@@ -106,20 +106,20 @@ class SignalStorm {
 void SleepThenExit() { absl::SleepFor(absl::Milliseconds(300)); }
 
 void HoldBriefly(Lock lock, std::string marker) {
-  if (!lock.Acquire().ok()) std::_Exit(kWrongResult);
+  if (!lock.Acquire().ok()) Exit(kWrongResult);
   WriteFileAtomically(marker, "held");
   absl::SleepFor(absl::Milliseconds(300));
-  if (!lock.Release().ok()) std::_Exit(kWrongResult);
+  if (!lock.Release().ok()) Exit(kWrongResult);
 }
 
 void SendLate(Connection c) {
   absl::SleepFor(absl::Milliseconds(300));
-  if (!c.SendBytes("late").ok()) std::_Exit(kWrongResult);
+  if (!c.SendBytes("late").ok()) Exit(kWrongResult);
 }
 
 void PutLate(Queue q) {
   absl::SleepFor(absl::Milliseconds(300));
-  if (!q.Put(7).ok()) std::_Exit(kWrongResult);
+  if (!q.Put(7).ok()) Exit(kWrongResult);
 }
 
 template <typename B>
