@@ -109,9 +109,12 @@ def parse_xml(path):
     return results
 
 
-def list_cases(cmd, env):
+def list_cases(cmd, env, only_filter):
     """The (suite, backend, case) triples a binary would run."""
-    out = subprocess.run(cmd + ["--gtest_list_tests"], env=env, text=True,
+    flags = ["--gtest_list_tests"]
+    if only_filter:
+        flags.append(f"--gtest_filter={only_filter}")
+    out = subprocess.run(cmd + flags, env=env, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          timeout=300).stdout
     cases, current = [], None
@@ -145,7 +148,7 @@ def run_binary(root, rel, timeout, only_filter=None):
     with tempfile.TemporaryDirectory(prefix="mp-conformance-") as tmp:
         env["TEST_TMPDIR"] = tmp
         try:
-            cases = list_cases(cmd, env)
+            cases = list_cases(cmd, env, only_filter)
         except (OSError, subprocess.SubprocessError) as e:
             return {}, [], f"cannot list the cases of {rel}: {e}"
 
@@ -175,11 +178,12 @@ def run_binary(root, rel, timeout, only_filter=None):
         return results, cases, None
 
 
-def collect(root, backends, timeout):
+def collect(root, backends, timeout, only_filter):
     jobs = [(rel, bs) for rel, bs in BINARIES if set(bs) & set(backends)]
     results, order, problems = {}, [], []
     with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
-        futures = [(rel, pool.submit(run_binary, root, rel, timeout)) for rel, _ in jobs]
+        futures = [(rel, pool.submit(run_binary, root, rel, timeout, only_filter))
+                   for rel, _ in jobs]
         for rel, future in futures:
             res, cases, problem = future.result()
             if problem:
@@ -303,6 +307,8 @@ def main(argv):
                         help="the runfiles root holding tests/conformance")
     parser.add_argument("--out", help="also write OUT.md and OUT.json")
     parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--filter", help="only cases matching this GoogleTest "
+                        "filter, e.g. '*PipeTest*'")
     parser.add_argument("--timeout", type=int, default=900,
                         help="seconds for one test binary's whole run")
     parser.add_argument("--xml", action="append", default=[],
@@ -323,7 +329,8 @@ def main(argv):
             results.update(res)
             order.extend(k for k in res if k not in order)
     else:
-        results, order, problems = collect(args.root, backends, args.timeout)
+        results, order, problems = collect(args.root, backends, args.timeout,
+                                           args.filter)
     rows, summary = build_report(results, order, backends)
     if not rows:
         problems.append("no conformance case ran")
