@@ -7,10 +7,14 @@
 
 #include "mp/queue.h"
 
+#include <algorithm>
+
+#include "absl/time/clock.h"
 #include "mp/internal/framing.h"
 #include "mp/internal/os.h"
 #include "mp/internal/sync_state.h"
 #include "mp/pipe.h"
+#include "mp/process.h"
 #include "mp/sync.h"
 
 namespace mp {
@@ -172,6 +176,44 @@ absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
   }
   if (!s.ok()) return s;
   return item;
+}
+
+absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
+    const std::vector<const Process*>& producers, absl::Duration timeout) {
+  absl::Status s = CheckOpen();
+  if (!s.ok()) return s;
+  std::vector<intptr_t> running;  // sentinels of producers not yet ended
+  for (const Process* p : producers) {
+    absl::StatusOr<intptr_t> sentinel = p->Sentinel();
+    if (!sentinel.ok()) return sentinel.status();
+    running.push_back(*sentinel);
+  }
+  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  for (;;) {
+    // An item that is there is taken first, even from ended producers.
+    absl::StatusOr<std::string> item = GetBytes(absl::ZeroDuration());
+    if (item.ok() || !IsEmpty(item.status())) return item;
+    if (running.empty()) {
+      return EndOfFileError(
+          "mp: queue empty and every producer has ended: no item can come");
+    }
+    // Wait for the channel to have something, or a producer to end. The
+    // channel also reads as ready while another consumer is taking an item;
+    // GetBytes above then finds it gone and this waits again.
+    std::vector<intptr_t> ends = {state_->read_end};
+    ends.insert(ends.end(), running.begin(), running.end());
+    absl::StatusOr<std::vector<bool>> ready = os::WaitReady(ends, deadline);
+    if (!ready.ok()) return ready.status();
+    std::vector<intptr_t> still;
+    for (size_t i = 1; i < ends.size(); ++i) {
+      if (!(*ready)[i]) still.push_back(ends[i]);
+    }
+    running.swap(still);
+    if (std::find(ready->begin(), ready->end(), true) == ready->end() &&
+        absl::Now() >= deadline) {
+      return EmptyError("mp: queue empty: no item within the timeout");
+    }
+  }
 }
 
 absl::StatusOr<int64_t> Queue::QSize() const {

@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,6 +51,8 @@
 #include "mp/status.h"
 
 namespace mp {
+
+class Process;
 
 namespace internal {
 struct QueueState;
@@ -78,13 +81,27 @@ class Queue {
   absl::StatusOr<T> Get(absl::Duration timeout = absl::InfiniteDuration()) {
     absl::StatusOr<std::string> bytes = GetBytes(timeout);
     if (!bytes.ok()) return bytes.status();
-    absl::StatusOr<T> value = FromBytes<T>(*bytes);
-    if (!value.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mp: queue item does not decode: ", value.status().message()));
-    }
-    return value;
+    return DecodeItem<T>(*bytes);
   }
+  // Get for a consumer that knows its producers: once the queue is empty
+  // and every process in `producers` has ended (returned, exited, crashed
+  // or been killed), EndOfFile (mp/status.h) instead of waiting for ever —
+  // where Python's get() hangs because its producers died. Items they put
+  // before ending are returned first; a half-put item of a killed producer
+  // is dropped whole. Empty after `timeout`; FailedPrecondition if a
+  // producer was never started.
+  absl::StatusOr<std::string> GetBytesWhileAlive(
+      const std::vector<const Process*>& producers,
+      absl::Duration timeout = absl::InfiniteDuration());
+  template <typename T>
+  absl::StatusOr<T> GetWhileAlive(
+      const std::vector<const Process*>& producers,
+      absl::Duration timeout = absl::InfiniteDuration()) {
+    absl::StatusOr<std::string> bytes = GetBytesWhileAlive(producers, timeout);
+    if (!bytes.ok()) return bytes.status();
+    return DecodeItem<T>(*bytes);
+  }
+
   template <typename T>
   absl::Status PutNoWait(const T& item) {
     return Put(item, absl::ZeroDuration());
@@ -107,6 +124,15 @@ class Queue {
   explicit Queue(std::shared_ptr<internal::QueueState> state)
       : state_(std::move(state)) {}
   absl::Status CheckOpen() const;
+  template <typename T>
+  static absl::StatusOr<T> DecodeItem(absl::string_view bytes) {
+    absl::StatusOr<T> value = FromBytes<T>(bytes);
+    if (!value.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mp: queue item does not decode: ", value.status().message()));
+    }
+    return value;
+  }
 
   std::shared_ptr<internal::QueueState> state_;
 

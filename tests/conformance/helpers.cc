@@ -67,6 +67,11 @@ void KillPid(int64_t pid) {
 #endif
 }
 
+void WaitForRelease(Event release) {
+  // Exit code 92: never told to end.
+  if (!release.Wait(kPatience).ok()) Exit(92);
+}
+
 std::string TempPath(const std::string& name) {
   static std::atomic<int> counter{0};
   const char* dir = std::getenv("TEST_TMPDIR");

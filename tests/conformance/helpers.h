@@ -14,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "mp/process.h"
+#include "mp/sync.h"
 #include "tests/conformance/backends.h"
 
 namespace mp {
@@ -38,6 +39,18 @@ std::optional<std::string> WaitForFile(const std::string& path,
                                        absl::Duration timeout);
 // Waits until `pid` has ended; false after `timeout`.
 bool WaitPidGone(int64_t pid, absl::Duration timeout);
+
+// A child that runs until `release` is set (for cases whose child must end
+// while the parent is blocked).
+void WaitForRelease(Event release);
+// Ends such a child the hard way where the backend can: Kill() on a
+// process backend (the case's fault: a peer that dies), Set(release) on the
+// threads backend (a thread cannot be killed; it returns instead). Either
+// way every handle the child held is closed.
+template <typename B>
+absl::Status EndPeer(Process& p, Event& release) {
+  return B::kThreads ? release.Set() : p.Kill();
+}
 
 // A few 64-bit counters in a file mapped shared by every process that opens
 // the same path: what a case protects with the lock under test. Increments

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "mp/process.h"
 #include "mp/status.h"
+#include "mp/sync.h"
 #include "tests/conformance/backends.h"
 #include "tests/conformance/helpers.h"
 
@@ -43,6 +45,12 @@ void SendTwoAndLeave(Connection c) {
 void ExpectEof(Connection c) {
   absl::StatusOr<std::string> m = c.RecvBytes(kPatience);
   Exit(IsEndOfFile(m.status()) ? 0 : kWrongResult);
+}
+
+// Holds its end of a pipe until released (or killed).
+void HoldEndUntilReleased(Connection c, Event release) {
+  WaitForRelease(release);
+  (void)c;
 }
 
 void SendAfterDelay(Connection c, std::string text) {
@@ -119,6 +127,32 @@ TYPED_TEST_P(PipeTest, EndOfFileWhenEveryWriteEndIsClosed) {
   ASSERT_TRUE(waiter.Start().ok());
   ASSERT_TRUE(parent_writer.Close().ok());
   EXPECT_EQ(JoinCode(waiter), 0);
+}
+
+// A peer that dies while this process is blocked in Recv: end of file, not
+// a hang; and a Send to it afterwards is end of file too, not SIGPIPE.
+TYPED_TEST_P(PipeTest, PeerDyingDuringRecvIsEndOfFile) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [mine, theirs] = *pipe;
+  absl::StatusOr<Event> release = Event::Create();
+  ASSERT_TRUE(release.ok());
+  Process peer = MakeProcess<TypeParam>(HoldEndUntilReleased, theirs, *release);
+  peer.CloseAfterStart(theirs);
+  ASSERT_TRUE(peer.Start().ok());
+  absl::Status ended;
+  // The delay only makes it likely that Recv is already blocked; the
+  // result must be the same either way.
+  std::thread ender([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    ended = EndPeer<TypeParam>(peer, *release);
+  });
+  absl::StatusOr<std::string> m = mine.RecvBytes(kPatience);
+  ender.join();
+  ASSERT_TRUE(ended.ok()) << ended;
+  EXPECT_TRUE(IsEndOfFile(m.status())) << m.status();
+  EXPECT_TRUE(IsEndOfFile(mine.Send(1))) << mine.Send(1);
+  EXPECT_EQ(JoinCode(peer), TypeParam::kThreads ? 0 : -9);
 }
 
 TYPED_TEST_P(PipeTest, SimplexMisuseIsAnError) {
@@ -205,7 +239,8 @@ TYPED_TEST_P(PipeTest, WaitReturnsTheReadySubset) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    PipeTest, MessagesKeepBoundariesAcrossProcesses, SixtyFourMiBRoundTrips,
+    PipeTest, MessagesKeepBoundariesAcrossProcesses,
+    PeerDyingDuringRecvIsEndOfFile, SixtyFourMiBRoundTrips,
     EndOfFileWhenEveryWriteEndIsClosed, SimplexMisuseIsAnError,
     PollAndRecvTimeoutsWaitAtLeastThatLong, ShortBufferKeepsTheMessage,
     MaximumMessageSizeIsEnforcedBothWays, WaitReturnsTheReadySubset);

@@ -28,9 +28,6 @@ namespace mp {
 namespace conformance {
 namespace {
 
-// Exit code of a child that was never told to end.
-constexpr int kNeverReleased = 92;
-
 void ReturnNormally() {}
 
 void ExitWith(int code) { Exit(code); }
@@ -47,12 +44,6 @@ struct WriteOnDestruction {
 void ExitFromDeepInside(std::string marker) {
   WriteOnDestruction w{marker};
   Exit(9);
-}
-
-// Waits for `release` (the cases' stand-in for a child that runs until it
-// is told otherwise; Kill() is not available on every backend).
-void WaitForRelease(Event release) {
-  if (!release.Wait(kPatience).ok()) Exit(kNeverReleased);
 }
 
 void Throw() { throw std::runtime_error("raised in the child"); }

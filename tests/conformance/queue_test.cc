@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "mp/process.h"
 #include "mp/status.h"
+#include "mp/sync.h"
 #include "tests/conformance/backends.h"
 #include "tests/conformance/helpers.h"
 
@@ -85,6 +87,14 @@ void WorkAndMarkDone(JoinableQueue q, int n) {
       Exit(kWrongResult);
     }
   }
+}
+
+// Puts three items, then holds on until released (or killed).
+void PutThreeThenHold(Queue q, Event release) {
+  for (int i = 0; i < 3; ++i) {
+    if (!q.Put(i).ok()) Exit(kWrongResult);
+  }
+  WaitForRelease(release);
 }
 
 template <typename B>
@@ -200,6 +210,39 @@ TYPED_TEST_P(QueueTest, KilledProducerNeverTearsAnItem) {
   }
 }
 
+// Producers that die while the consumer waits: GetWhileAlive ends with end
+// of file (Python's get() would hang); the items they put first all arrive,
+// and the queue stays usable.
+TYPED_TEST_P(QueueTest, ProducersDyingDuringGetIsEndOfFile) {
+  absl::StatusOr<Queue> q = Queue::Create();
+  absl::StatusOr<Event> release = Event::Create();
+  ASSERT_TRUE(q.ok() && release.ok());
+  Process a = MakeProcess<TypeParam>(PutThreeThenHold, *q, *release);
+  Process b = MakeProcess<TypeParam>(PutThreeThenHold, *q, *release);
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  const std::vector<const Process*> producers = {&a, &b};
+  for (int i = 0; i < 6; ++i) {
+    absl::StatusOr<int> item = q->GetWhileAlive<int>(producers, kPatience);
+    ASSERT_TRUE(item.ok()) << i << ": " << item.status();
+  }
+  absl::Status ended_a, ended_b;
+  std::thread ender([&] {  // the delay only makes a blocked Get likely
+    absl::SleepFor(absl::Milliseconds(100));
+    ended_a = EndPeer<TypeParam>(a, *release);
+    ended_b = EndPeer<TypeParam>(b, *release);
+  });
+  absl::StatusOr<int> none = q->GetWhileAlive<int>(producers, kPatience);
+  ender.join();
+  ASSERT_TRUE(ended_a.ok() && ended_b.ok()) << ended_a << ended_b;
+  EXPECT_TRUE(IsEndOfFile(none.status())) << none.status();
+  EXPECT_TRUE(IsEmpty(q->Get<int>(absl::Milliseconds(10)).status()));
+  ASSERT_TRUE(q->Put(7).ok());
+  EXPECT_EQ(q->Get<int>(kPatience).value_or(0), 7);
+  EXPECT_EQ(JoinCode(a), TypeParam::kThreads ? 0 : -9);
+  EXPECT_EQ(JoinCode(b), TypeParam::kThreads ? 0 : -9);
+}
+
 TYPED_TEST_P(QueueTest, JoinableQueueCountsUnfinishedTasks) {
   absl::StatusOr<JoinableQueue> q = JoinableQueue::Create();
   ASSERT_TRUE(q.ok());
@@ -231,6 +274,7 @@ TYPED_TEST_P(QueueTest, SimpleQueueAndCloseRules) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(QueueTest, FourProducersThreeConsumersLoseNothing,
+                            ProducersDyingDuringGetIsEndOfFile,
                             FullAndEmptyAreDistinctAndTimeoutsWait,
                             KilledProducerNeverTearsAnItem,
                             JoinableQueueCountsUnfinishedTasks,
