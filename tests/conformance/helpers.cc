@@ -17,6 +17,7 @@
 #if MP_OS_WINDOWS
 #include <windows.h>
 #else
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -64,6 +65,47 @@ void KillPid(int64_t pid) {
   }
 #else
   ::kill(static_cast<pid_t>(pid), SIGKILL);
+#endif
+}
+
+int64_t OpenHandleCount() {
+#if MP_OS_WINDOWS
+  DWORD n = 0;
+  if (!GetProcessHandleCount(GetCurrentProcess(), &n)) return -1;
+  return n;
+#else
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int64_t n = 0;
+  while (readdir(dir) != nullptr) ++n;
+  closedir(dir);
+  return n;
+#endif
+}
+
+int CountZombieChildren() {
+#if MP_OS_WINDOWS
+  return 0;  // no zombies: an ended process lives on only in open handles
+#else
+  const std::string me = std::to_string(getpid());
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return -1;
+  int zombies = 0;
+  while (dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+    std::ifstream stat(absl::StrCat("/proc/", entry->d_name, "/stat"));
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+    const size_t paren = line.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(line.substr(paren + 1));
+    std::string state, ppid;
+    rest >> state >> ppid;
+    if (state == "Z" && ppid == me) ++zombies;
+  }
+  closedir(proc);
+  return zombies;
 #endif
 }
 

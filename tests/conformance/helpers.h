@@ -40,6 +40,13 @@ std::optional<std::string> WaitForFile(const std::string& path,
 // Waits until `pid` has ended; false after `timeout`.
 bool WaitPidGone(int64_t pid, absl::Duration timeout);
 
+// The descriptors (POSIX: entries of /proc/self/fd) or handles (Win32:
+// GetProcessHandleCount) this process has open; -1 if unknown.
+int64_t OpenHandleCount();
+// Children of this process that ended and were never reaped (Linux: from
+// /proc; Win32 has no zombies: 0).
+int CountZombieChildren();
+
 // A child that runs until `release` is set (for cases whose child must end
 // while the parent is blocked).
 void WaitForRelease(Event release);
