@@ -2,6 +2,7 @@
 
 #include "mp/internal/children.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 
@@ -66,13 +67,32 @@ void DropReaped() {
 
 }  // namespace
 
+// Drops a reaped child's record from the registry at once, so that its
+// handles close as soon as its Process object goes (not at the next
+// Start() or ActiveChildren()). Called with the record's mutex held; the
+// registry's mutex is taken second here, and DropReaped only try-locks
+// records while holding it, so the two cannot deadlock.
+void Forget(const ChildRecord* record) {
+  Registry* r = Current();
+  std::lock_guard<std::mutex> lock(r->mu);
+  auto& v = r->children;
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [record](const std::shared_ptr<ChildRecord>& c) {
+                           return c.get() == record;
+                         }),
+          v.end());
+}
+
 absl::Status PollChild(ChildRecord& record, absl::Duration timeout) {
   std::lock_guard<std::mutex> lock(record.mu);
   if (record.child.reaped) return absl::OkStatus();
   absl::StatusOr<std::optional<int>> code =
       os::WaitChild(record.child, timeout);
   if (!code.ok()) return code.status();
-  if (code->has_value()) record.exit_code = **code;
+  if (code->has_value()) {
+    record.exit_code = **code;
+    Forget(&record);
+  }
   return absl::OkStatus();
 }
 

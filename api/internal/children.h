@@ -41,8 +41,10 @@ struct ChildRecord {
   const bool daemon;
 };
 
-// Waits up to `timeout` for the record's child and records its exit code.
-// Holds the record's mutex while waiting (a Process is used from one thread
+// Waits up to `timeout` for the record's child and records its exit code;
+// a reaped child leaves the registry at once. The caller holds a shared_ptr
+// to `record` (the registry's may be the one dropped). Holds the record's
+// mutex while waiting (a Process is used from one thread
 // at a time; other threads skip records that are busy).
 absl::Status PollChild(ChildRecord& record, absl::Duration timeout);
 

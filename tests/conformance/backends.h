@@ -83,12 +83,16 @@ Process MakeProcess(F target, A&&... args) {
 // separate process has (it can be killed, crash or exit alone). The report
 // (//tools:conformance) lists such a skip as a documented difference, not
 // a failure; any other skip is reported as a failure.
-#define MP_SKIP_ON_THREADS(reason)                                   \
-  do {                                                               \
-    if (TypeParam::kThreads) {                                       \
-      GTEST_SKIP() << "documented difference (threads): " << reason; \
-    }                                                                \
+#define MP_SKIP_ON_THREADS(reason)                             \
+  do {                                                         \
+    if (TypeParam::kThreads) MP_DOCUMENTED_DIFFERENCE(reason); \
   } while (0)
+
+// Skips the case on this backend as a documented difference: the fault
+// or feature it tests does not exist here, for the reason given.
+#define MP_DOCUMENTED_DIFFERENCE(reason)                        \
+  GTEST_SKIP() << "documented difference (" << TypeParam::kName \
+               << "): " << reason
 
 // The longest any conformance case waits for a child that should end: a
 // broken backend fails the case instead of hanging the suite.

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #endif
 
@@ -106,6 +107,42 @@ int CountZombieChildren() {
   }
   closedir(proc);
   return zombies;
+#endif
+}
+
+std::unique_ptr<DescriptorsExhausted> DescriptorsExhausted::Create(int spare) {
+#if MP_OS_WINDOWS
+  (void)spare;
+  return nullptr;
+#else
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return nullptr;
+  std::unique_ptr<DescriptorsExhausted> d(new DescriptorsExhausted);
+  d->old_soft_limit_ = limit.rlim_cur;
+  // Close to what is open, so that filling it takes few descriptors.
+  limit.rlim_cur = static_cast<rlim_t>(OpenHandleCount() + 64);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return nullptr;
+  for (;;) {
+    const int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    d->fillers_.push_back(fd);
+  }
+  for (int i = 0; i < spare && !d->fillers_.empty(); ++i) {
+    close(d->fillers_.back());
+    d->fillers_.pop_back();
+  }
+  return d;
+#endif
+}
+
+DescriptorsExhausted::~DescriptorsExhausted() {
+#if !MP_OS_WINDOWS
+  for (int fd : fillers_) close(fd);
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    limit.rlim_cur = static_cast<rlim_t>(old_soft_limit_);
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 #endif
 }
 

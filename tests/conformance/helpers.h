@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "mp/process.h"
@@ -46,6 +47,21 @@ int64_t OpenHandleCount();
 // Children of this process that ended and were never reaped (Linux: from
 // /proc; Win32 has no zombies: 0).
 int CountZombieChildren();
+
+// Uses up the descriptors this process may open, all but `spare`: lowers
+// RLIMIT_NOFILE to a little above those open and opens /dev/null until
+// EMFILE. The destructor closes them and restores the limit. POSIX only:
+// Create() returns nullptr on Win32, which has no such limit.
+class DescriptorsExhausted {
+ public:
+  static std::unique_ptr<DescriptorsExhausted> Create(int spare);
+  ~DescriptorsExhausted();
+
+ private:
+  DescriptorsExhausted() = default;
+  std::vector<int> fillers_;
+  uint64_t old_soft_limit_ = 0;
+};
 
 // A child that runs until `release` is set (for cases whose child must end
 // while the parent is blocked).

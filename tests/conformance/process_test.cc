@@ -453,6 +453,44 @@ TYPED_TEST_P(ProcessTest, TenThousandStartJoinsLeakNothing) {
   EXPECT_TRUE(ActiveChildren().empty());
 }
 
+// Start() with the descriptor limit reached, at every step of starting a
+// child (0, 1, 2, ... descriptors to spare): a clear ResourceExhausted
+// error or a working child, and never a leaked descriptor.
+TYPED_TEST_P(ProcessTest, StartWithDescriptorsExhaustedFailsCleanly) {
+  MP_SKIP_ON_THREADS("starting a thread takes no descriptor");
+  if (std::unique_ptr<DescriptorsExhausted> probe =
+          DescriptorsExhausted::Create(0);
+      probe == nullptr) {
+    MP_DOCUMENTED_DIFFERENCE(
+        "Windows has no per-process handle limit a test can lower");
+  }
+  const int64_t before = OpenHandleCount();
+  bool failed_cleanly = false;
+  for (int spare = 0; spare <= 8; ++spare) {
+    absl::Status started;
+    {
+      std::unique_ptr<DescriptorsExhausted> full =
+          DescriptorsExhausted::Create(spare);
+      ASSERT_NE(full, nullptr);
+      Process p = MakeProcess<TypeParam>(ReturnNormally);
+      started = p.Start();
+      if (started.ok()) {
+        EXPECT_EQ(JoinCode(p), 0) << spare << " spare";
+      } else {
+        failed_cleanly = true;
+        EXPECT_EQ(started.code(), absl::StatusCode::kResourceExhausted)
+            << spare << " spare: " << started;
+      }
+    }
+    EXPECT_EQ(OpenHandleCount(), before)
+        << "leaked with " << spare << " spare: " << started;
+  }
+  EXPECT_TRUE(failed_cleanly) << "Start() never ran out of descriptors";
+  Process after = MakeProcess<TypeParam>(ReturnNormally);
+  ASSERT_TRUE(after.Start().ok());
+  EXPECT_EQ(JoinCode(after), 0);
+}
+
 // Seed §4/§7 for a child's own children: when its code ends, the daemon is
 // terminated and the other child is joined (its late marker exists).
 TYPED_TEST_P(ProcessTest, EndOfCodeTerminatesDaemonsAndJoinsOthers) {
@@ -524,6 +562,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     OperationsBeforeStartFail, DroppedProcessIsReapedLater,
     GlobalSetByModuleInitIsSeen, GlobalChangedInMainSeenByForkOnly,
     HundredChildrenStartedThenJoined, TenThousandStartJoinsLeakNothing,
+    StartWithDescriptorsExhaustedFailsCleanly,
     FiftyTerminatedAllReadMinusSigterm, Grandchild, SegfaultReadsAsMinusSigsegv,
     ArgumentsOfEveryCodecTypeArrive, ClassStyleConstructorArgumentsReachChild,
     DaemonMayNotStartChildren, FlagsAfterStartFail,
