@@ -54,6 +54,17 @@ absl::Status Receiver::Recv(intptr_t end, absl::Time deadline,
                             uint64_t max_size,
                             const std::function<bool()>& writer_alive,
                             std::string* out) {
+  return Recv(
+      [end](char* buffer, absl::Time until) {
+        return os::RecvRecord(end, buffer, until);
+      },
+      deadline, max_size, writer_alive, out);
+}
+
+absl::Status Receiver::Recv(const RecordSource& source, absl::Time deadline,
+                            uint64_t max_size,
+                            const std::function<bool()>& writer_alive,
+                            std::string* out) {
   bool in_message = false;
   bool oversized = false;
   uint64_t total = 0;
@@ -63,7 +74,7 @@ absl::Status Receiver::Recv(intptr_t end, absl::Time deadline,
     // on its way unless its writer died.
     const absl::Time wait_until =
         in_message ? absl::Now() + absl::Milliseconds(100) : deadline;
-    absl::StatusOr<size_t> n = os::RecvRecord(end, buffer_.get(), wait_until);
+    absl::StatusOr<size_t> n = source(buffer_.get(), wait_until);
     if (!n.ok()) {
       if (in_message && absl::IsDeadlineExceeded(n.status())) {
         if (!writer_alive || writer_alive()) continue;

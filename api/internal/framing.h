@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -48,6 +49,18 @@ class Receiver {
   // writer may still finish it. Messages over `max_size` are dropped whole
   // and reported as ResourceExhausted; the end stays usable.
   absl::Status Recv(intptr_t end, absl::Time deadline, uint64_t max_size,
+                    const std::function<bool()>& writer_alive,
+                    std::string* out);
+
+  // Where records come from: fills `buffer` (os::kMaxRecordBytes long)
+  // with one record before `deadline` and returns its size, or fails as
+  // os::RecvRecord does (EndOfFile, DeadlineExceeded). The Recv above reads
+  // a channel end; the framing fuzzer (tests/fuzz/framing_fuzzer.cc) feeds
+  // record streams from memory.
+  using RecordSource =
+      std::function<absl::StatusOr<size_t>(char* buffer, absl::Time deadline)>;
+  absl::Status Recv(const RecordSource& source, absl::Time deadline,
+                    uint64_t max_size,
                     const std::function<bool()>& writer_alive,
                     std::string* out);
 

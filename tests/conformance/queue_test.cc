@@ -89,6 +89,37 @@ void WorkAndMarkDone(JoinableQueue q, int n) {
   }
 }
 
+// Items of the thousand-kill case: four records long (records carry at
+// most 64 KiB), so a kill often lands between two records of one item.
+constexpr size_t kTaggedItemSize = 200 * 1024;
+
+// Puts items tagged (round, n) and filled with a byte derived from both,
+// until killed.
+void PutTaggedItemsForever(Queue q, int32_t round) {
+  std::string item(kTaggedItemSize, '\0');
+  for (int32_t n = 0;; ++n) {
+    std::memcpy(&item[0], &round, sizeof round);
+    std::memcpy(&item[4], &n, sizeof n);
+    std::fill(item.begin() + 8, item.end(),
+              static_cast<char>('a' + (round + n) % 26));
+    if (!q.PutBytes(item).ok()) Exit(kWrongResult);
+  }
+}
+
+// The round of a tagged item, or -1000 if it is torn or corrupt.
+int32_t RoundOfWholeItem(const std::string& item) {
+  if (item.size() != kTaggedItemSize) return -1000;
+  int32_t round, n;
+  std::memcpy(&round, &item[0], sizeof round);
+  std::memcpy(&n, &item[4], sizeof n);
+  const char fill = static_cast<char>('a' + (round + n) % 26);
+  if (std::count(item.begin() + 8, item.end(), fill) !=
+      static_cast<long>(kTaggedItemSize - 8)) {
+    return -1000;
+  }
+  return round;
+}
+
 // Puts three items, then holds on until released (or killed).
 void PutThreeThenHold(Queue q, Event release) {
   for (int i = 0; i < 3; ++i) {
@@ -210,6 +241,46 @@ TYPED_TEST_P(QueueTest, KilledProducerNeverTearsAnItem) {
   }
 }
 
+// A thousand producers, each killed while it puts and this process reads:
+// every item received is whole, and the queue stays usable.
+TYPED_TEST_P(QueueTest, ThousandProducersKilledMidPutNeverTearAnItem) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed in the middle of Put");
+  absl::StatusOr<Queue> q = Queue::Create();
+  ASSERT_TRUE(q.ok());
+  int64_t whole = 0;
+  for (int32_t round = 0; round < 1000; ++round) {
+    Process producer = MakeProcess<TypeParam>(PutTaggedItemsForever, *q, round);
+    const absl::Status started = producer.Start();
+    ASSERT_TRUE(started.ok()) << "round " << round << ": " << started;
+    // Take items (a dead producer's last whole ones first) until one of
+    // this round's arrives: the producer is then putting the next one,
+    // and is killed at whatever point of it it has reached.
+    for (;;) {
+      absl::StatusOr<std::string> item = q->GetBytes(kPatience);
+      ASSERT_TRUE(item.ok()) << "round " << round << ": " << item.status();
+      const int32_t of = RoundOfWholeItem(*item);
+      ASSERT_GE(of, 0) << "round " << round << ": torn or corrupt item";
+      ++whole;
+      if (of == round) break;
+    }
+    ASSERT_TRUE(producer.Kill().ok());
+    ASSERT_EQ(JoinCode(producer), -9);
+  }
+  // Usable afterwards: a new producer's items come through whole.
+  Process last = MakeProcess<TypeParam>(PutTaggedItemsForever, *q, 5000);
+  ASSERT_TRUE(last.Start().ok());
+  for (;;) {
+    absl::StatusOr<std::string> item = q->GetBytes(kPatience);
+    ASSERT_TRUE(item.ok()) << item.status();
+    const int32_t of = RoundOfWholeItem(*item);
+    ASSERT_GE(of, 0) << "torn or corrupt item after the last kill";
+    if (of == 5000) break;
+  }
+  ASSERT_TRUE(last.Kill().ok());
+  EXPECT_EQ(JoinCode(last), -9);
+  EXPECT_GE(whole, 1000);
+}
+
 // Producers that die while the consumer waits: GetWhileAlive ends with end
 // of file (Python's get() would hang); the items they put first all arrive,
 // and the queue stays usable.
@@ -277,6 +348,7 @@ REGISTER_TYPED_TEST_SUITE_P(QueueTest, FourProducersThreeConsumersLoseNothing,
                             ProducersDyingDuringGetIsEndOfFile,
                             FullAndEmptyAreDistinctAndTimeoutsWait,
                             KilledProducerNeverTearsAnItem,
+                            ThousandProducersKilledMidPutNeverTearAnItem,
                             JoinableQueueCountsUnfinishedTasks,
                             SimpleQueueAndCloseRules);
 

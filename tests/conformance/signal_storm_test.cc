@@ -2,8 +2,8 @@
 //
 // A signal storm — SIGUSR1 to the waiting thread every 100 µs, with a
 // handler installed without SA_RESTART so that every blocking system call
-// is interrupted — causes no spurious error in Join, Acquire, Recv or Get,
-// and timeouts still last at least as long as asked.
+// is interrupted — causes no spurious error in Join, Acquire, Send, Recv, Put
+// or Get, and timeouts still last at least as long as asked.
 //
 // Documented difference: Windows has no signals. Its asynchronous
 // interruption is the APC, so there the storm queues an APC to the waiting
@@ -122,6 +122,27 @@ void PutLate(Queue q) {
   if (!q.Put(7).ok()) Exit(kWrongResult);
 }
 
+// Big enough that sending it blocks many times on a full channel.
+constexpr size_t kBigMessage = size_t{8} << 20;
+
+// Starts reading late, so that the parent is blocked in Send or Put;
+// answers with the size it received.
+void ReceiveBigLate(Connection c) {
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::StatusOr<std::string> m = c.RecvBytes();
+  if (!m.ok() || m->size() != kBigMessage) Exit(kWrongResult);
+  if (!c.Send(static_cast<int64_t>(m->size())).ok()) Exit(kWrongResult);
+}
+
+void GetBigLate(Queue q, Queue answers) {
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::StatusOr<std::string> item = q.GetBytes();
+  if (!item.ok() || item->size() != kBigMessage) Exit(kWrongResult);
+  if (!answers.Put(static_cast<int64_t>(item->size())).ok()) {
+    Exit(kWrongResult);
+  }
+}
+
 template <typename B>
 class SignalStormTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(SignalStormTest);
@@ -168,6 +189,26 @@ TYPED_TEST_P(SignalStormTest, NoSpuriousErrors) {
     EXPECT_GE(absl::Now() - before, absl::Milliseconds(50));
     EXPECT_EQ(queue->Get<int>().value_or(0), 7);
     EXPECT_TRUE(putter.Join().ok());
+
+    // Send and Put blocked on a full channel while the signals arrive.
+    const std::string big(kBigMessage, 'b');
+    Process receiver = MakeProcess<TypeParam>(ReceiveBigLate, pipe->second);
+    ASSERT_TRUE(receiver.Start().ok());
+    EXPECT_TRUE(pipe->first.SendBytes(big).ok());
+    EXPECT_EQ(pipe->first.Recv<int64_t>(kPatience).value_or(0),
+              static_cast<int64_t>(kBigMessage));
+    EXPECT_TRUE(receiver.Join().ok());
+    EXPECT_EQ(receiver.ExitCode(), 0);
+
+    absl::StatusOr<Queue> answers = Queue::Create();
+    ASSERT_TRUE(answers.ok());
+    Process getter = MakeProcess<TypeParam>(GetBigLate, *queue, *answers);
+    ASSERT_TRUE(getter.Start().ok());
+    EXPECT_TRUE(queue->PutBytes(big).ok());
+    EXPECT_EQ(answers->Get<int64_t>(kPatience).value_or(0),
+              static_cast<int64_t>(kBigMessage));
+    EXPECT_TRUE(getter.Join().ok());
+    EXPECT_EQ(getter.ExitCode(), 0);
   }  // the storm ends (on Windows its queued APCs run here)
   EXPECT_GT(g_signals.load(), 100) << "the storm did not happen";
 }
