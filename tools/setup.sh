@@ -17,6 +17,7 @@ PACKAGES=(
   g++                           # the Linux toolchain
   googletest                    # /usr/src/googletest, built from source
   libbenchmark-dev              # Google Benchmark (Linux benchmarks)
+  libboost-dev                  # Boost.Interprocess: the benchmarks' C++ peer row
   g++-mingw-w64-x86-64-posix    # the Win32 cross toolchain, posix threads
   wine64                        # runs the Win32 tests
   dpkg-dev                      # dpkg-source, for Abseil's source package

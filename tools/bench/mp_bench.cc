@@ -5,6 +5,7 @@
 // calls; tools/bench/run.py pairs them up with Python's multiprocessing.
 // Speed targets live here and in run.py, never in unit tests.
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "boost/interprocess/ipc/message_queue.hpp"
 #include "mp/init.h"
 #include "mp/pipe.h"
 #include "mp/process.h"
@@ -182,6 +184,58 @@ void BM_RawSocketpairOneWay(benchmark::State& state) {
 }
 BENCHMARK(BM_RawSocketpairOneWay)->Arg(64 << 10)->Arg(1 << 20)->UseRealTime();
 
+// The other raw candidates for the fastest byte channel (run.py takes the
+// fastest raw row as the baseline): a socketpair with 4 MiB buffers, and a
+// pipe enlarged to 1 MiB with F_SETPIPE_SZ.
+void RawOneWay(benchmark::State& state, int writer, int reader) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(writer);
+    std::vector<char> buf(1 << 20);
+    while (read(reader, buf.data(), buf.size()) > 0) {
+    }
+    _exit(0);
+  }
+  close(reader);
+  const std::string msg(size, 'x');
+  for (auto _ : state) {
+    size_t sent = 0;
+    while (sent < size) {
+      const ssize_t n = write(writer, msg.data() + sent, size - sent);
+      Check(n > 0, "write");
+      sent += static_cast<size_t>(n);
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
+  close(writer);
+  waitpid(pid, nullptr, 0);
+}
+
+void BM_RawBigSocketpairOneWay(benchmark::State& state) {
+  int sv[2];
+  Check(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+  const int big = 4 << 20;
+  for (int fd : sv) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+  }
+  RawOneWay(state, sv[0], sv[1]);
+}
+BENCHMARK(BM_RawBigSocketpairOneWay)
+    ->Arg(64 << 10)
+    ->Arg(1 << 20)
+    ->UseRealTime();
+
+void BM_RawBigPipeOneWay(benchmark::State& state) {
+  int p[2];
+  Check(pipe(p) == 0, "pipe");
+  // The size is capped by /proc/sys/fs/pipe-max-size (1 MiB by default).
+  (void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+  RawOneWay(state, p[1], p[0]);
+}
+BENCHMARK(BM_RawBigPipeOneWay)->Arg(64 << 10)->Arg(1 << 20)->UseRealTime();
+
 void MpDrain(mp::Connection c) {
   while (c.RecvBytes().ok()) {
   }
@@ -226,6 +280,45 @@ void BM_MpQueue(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kQueueItems);
 }
 BENCHMARK(BM_MpQueue)
+    ->Arg(1)
+    ->Arg(4)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The C++ peer: Boost.Interprocess message_queue (a ring in named shared
+// memory, process-shared mutex and condition variables), the same ints,
+// producers in forked children.
+void BM_BoostMessageQueue(benchmark::State& state) {
+  namespace bip = boost::interprocess;
+  const int producers = static_cast<int>(state.range(0));
+  const std::string name = "mp_bench_" + std::to_string(getpid());
+  for (auto _ : state) {
+    bip::message_queue::remove(name.c_str());
+    bip::message_queue q(bip::create_only, name.c_str(), 1024, sizeof(int));
+    std::vector<pid_t> children;
+    for (int p = 0; p < producers; ++p) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        bip::message_queue mine(bip::open_only, name.c_str());
+        for (int i = 0; i < kQueueItems / producers; ++i) {
+          mine.send(&i, sizeof i, 0);
+        }
+        _exit(0);
+      }
+      children.push_back(pid);
+    }
+    int item;
+    bip::message_queue::size_type got;
+    unsigned priority;
+    for (int i = 0; i < kQueueItems; ++i) {
+      q.receive(&item, sizeof item, got, priority);
+    }
+    for (pid_t pid : children) waitpid(pid, nullptr, 0);
+  }
+  bip::message_queue::remove(name.c_str());
+  state.SetItemsProcessed(state.iterations() * kQueueItems);
+}
+BENCHMARK(BM_BoostMessageQueue)
     ->Arg(1)
     ->Arg(4)
     ->UseRealTime()
