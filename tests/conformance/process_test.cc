@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "mp/sync.h"
@@ -152,14 +153,20 @@ void StartDaemonAndWorker(StartMethod method, std::string pids_file,
                       absl::StrCat(*daemon.Pid(), " ", *worker.Pid()));
 }
 
-// Starts a grandchild that sleeps forever (dying with this child unless
-// `keep` says otherwise), reports its pid, then sleeps forever itself.
-void StartSleeperAndWait(StartMethod method, bool keep, std::string pid_file) {
-  Process g(SleepLong);
-  (void)g.SetStartMethod(method);
-  (void)g.SetDieWithParent(!keep);
-  if (!g.Start().ok()) Exit(40);
-  WriteFileAtomically(pid_file, absl::StrCat(*g.Pid()));
+// Starts two grandchildren that sleep forever, a daemon and a non-daemon
+// one (dying with this child unless `keep` says otherwise), reports their
+// pids, then sleeps forever itself.
+void StartSleepersAndWait(StartMethod method, bool keep, std::string pid_file) {
+  Process worker(SleepLong);
+  Process daemon(SleepLong);
+  (void)daemon.SetDaemon(true);
+  for (Process* g : {&worker, &daemon}) {
+    (void)g->SetStartMethod(method);
+    (void)g->SetDieWithParent(!keep);
+    if (!g->Start().ok()) Exit(40);
+  }
+  WriteFileAtomically(pid_file,
+                      absl::StrCat(*worker.Pid(), " ", *daemon.Pid()));
   SleepLong();
 }
 
@@ -517,41 +524,57 @@ TYPED_TEST_P(ProcessTest, EndOfCodeTerminatesDaemonsAndJoinsOthers) {
   EXPECT_TRUE(WaitPidGone(worker_pid, kPatience));
 }
 
-// Starts a child that starts a sleeping grandchild (dying with it unless
-// `keep`), kills the child with SIGKILL / TerminateProcess, and returns the
-// grandchild's pid (0 if the case failed on the way).
+// Starts a child that starts two sleeping grandchildren, a daemon and a
+// non-daemon one (dying with it unless `keep`), kills the child with
+// SIGKILL / TerminateProcess, and returns the grandchildren's pids (empty if
+// the case failed on the way).
 template <typename B>
-int64_t KillParentOfSleeper(bool keep) {
-  const std::string pid_file = TempPath("grandchild");
-  Process p = MakeProcess<B>(StartSleeperAndWait, B::kMethod, keep, pid_file);
+std::vector<int64_t> KillParentOfSleepers(bool keep) {
+  const std::string pid_file = TempPath("grandchildren");
+  Process p = MakeProcess<B>(StartSleepersAndWait, B::kMethod, keep, pid_file);
   EXPECT_TRUE(p.Start().ok());
   std::optional<std::string> text = WaitForFile(pid_file, kPatience);
-  int64_t grandchild = 0;
-  EXPECT_TRUE(text.has_value() && absl::SimpleAtoi(*text, &grandchild));
+  std::vector<int64_t> pids;
+  if (text.has_value()) {
+    for (absl::string_view part : absl::StrSplit(*text, ' ')) {
+      int64_t pid = 0;
+      if (absl::SimpleAtoi(part, &pid)) pids.push_back(pid);
+    }
+  }
+  EXPECT_EQ(pids.size(), 2u);
   EXPECT_TRUE(p.Kill().ok());
   EXPECT_EQ(JoinCode(p), -9);
-  return grandchild;
+  return pids;
 }
 
-// No orphans: a grandchild dies with its parent, even one killed by
-// SIGKILL, unless it opted out.
+// No orphans: grandchildren, daemon or not, die with their parent, even
+// one killed by SIGKILL, unless they opted out.
 TYPED_TEST_P(ProcessTest, ChildDiesWithKilledParent) {
   MP_SKIP_ON_THREADS("a parent thread cannot be killed alone");
-  const int64_t grandchild = KillParentOfSleeper<TypeParam>(/*keep=*/false);
-  ASSERT_NE(grandchild, 0);
-  EXPECT_TRUE(WaitPidGone(grandchild, absl::Seconds(1)))
-      << "grandchild " << grandchild << " outlived its killed parent";
-  KillPid(grandchild);
+  const std::vector<int64_t> grandchildren =
+      KillParentOfSleepers<TypeParam>(/*keep=*/false);
+  ASSERT_EQ(grandchildren.size(), 2u);
+  const absl::Time killed = absl::Now();
+  for (int64_t pid : grandchildren) {
+    EXPECT_TRUE(WaitPidGone(pid, absl::Seconds(1) - (absl::Now() - killed)))
+        << "grandchild " << pid << " outlived its killed parent by 1 s";
+  }
+  for (int64_t pid : grandchildren) KillPid(pid);
 }
 
 TYPED_TEST_P(ProcessTest, OptedOutChildOutlivesKilledParent) {
   MP_SKIP_ON_THREADS("a parent thread cannot be killed alone");
-  const int64_t grandchild = KillParentOfSleeper<TypeParam>(/*keep=*/true);
-  ASSERT_NE(grandchild, 0);
+  const std::vector<int64_t> grandchildren =
+      KillParentOfSleepers<TypeParam>(/*keep=*/true);
+  ASSERT_EQ(grandchildren.size(), 2u);
   // Give a death signal, had there been one, ample time to land.
-  EXPECT_FALSE(WaitPidGone(grandchild, absl::Milliseconds(300)));
-  KillPid(grandchild);
-  EXPECT_TRUE(WaitPidGone(grandchild, kPatience));
+  for (int64_t pid : grandchildren) {
+    EXPECT_FALSE(WaitPidGone(pid, absl::Milliseconds(300))) << pid;
+  }
+  for (int64_t pid : grandchildren) {
+    KillPid(pid);
+    EXPECT_TRUE(WaitPidGone(pid, kPatience));
+  }
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
