@@ -10,6 +10,8 @@ and environment. The plain test keeps running as itself.
     bazel test //... --test_tag_filters=-sanitizer   # skip them locally
 """
 
+load(":test_wrapper.bzl", "run_binary_as_test")
+
 _FLAGS = {
     "asan_ubsan": (
         ["-fsanitize=address,undefined", "-fno-sanitize-recover=all",
@@ -42,19 +44,7 @@ _sanitize = transition(
 
 def _sanitized_test_impl(ctx):
     binary = ctx.attr.binary[0] if type(ctx.attr.binary) == "list" else ctx.attr.binary
-    exe = binary[DefaultInfo].files_to_run.executable
-    script = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.write(
-        output = script,
-        is_executable = True,
-        content = """#!/usr/bin/env bash
-set -euo pipefail
-root="${{TEST_SRCDIR:-$0.runfiles}}/${{TEST_WORKSPACE:-{workspace}}}"
-exec "$root/{exe}" "$@"
-""".format(workspace = ctx.workspace_name, exe = exe.short_path),
-    )
-    runfiles = ctx.runfiles(files = [exe]).merge(binary[DefaultInfo].default_runfiles)
-    return [DefaultInfo(executable = script, runfiles = runfiles)]
+    return [run_binary_as_test(ctx, binary)]
 
 _sanitized_test = rule(
     implementation = _sanitized_test_impl,

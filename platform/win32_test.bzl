@@ -10,6 +10,8 @@ prepares a Wine prefix and maps Bazel's test environment to Windows paths.
 GoogleTest's XML, --test_filter and exit status pass straight through.
 """
 
+load(":test_wrapper.bzl", "run_binary_as_test")
+
 def _no_sanitizers(flags):
     # mingw-w64 has no sanitizer runtimes: --config=asan/ubsan/tsan apply to
     # the Linux side only, and the Win32 binary is built as usual.
@@ -42,29 +44,7 @@ _to_windows = transition(
 def _win32_test_impl(ctx):
     # A transitioned attribute arrives as a list (one configuration here).
     binary = ctx.attr.binary[0] if type(ctx.attr.binary) == "list" else ctx.attr.binary
-    exe = binary[DefaultInfo].files_to_run.executable
-    runner = ctx.executable._runner
-
-    # Declared under the label's own name so the runfiles tree is named
-    # after this test, as Bazel's test runner expects.
-    script = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.write(
-        output = script,
-        is_executable = True,
-        content = """#!/usr/bin/env bash
-set -euo pipefail
-root="${{TEST_SRCDIR:-$0.runfiles}}/${{TEST_WORKSPACE:-{workspace}}}"
-exec "$root/{runner}" "$root/{exe}" "$@"
-""".format(
-            workspace = ctx.workspace_name,
-            runner = runner.short_path,
-            exe = exe.short_path,
-        ),
-    )
-    runfiles = ctx.runfiles(files = [exe, runner])
-    runfiles = runfiles.merge(ctx.attr._runner[DefaultInfo].default_runfiles)
-    runfiles = runfiles.merge(binary[DefaultInfo].default_runfiles)
-    return [DefaultInfo(executable = script, runfiles = runfiles)]
+    return [run_binary_as_test(ctx, binary, runner = ctx.attr._runner)]
 
 _win32_test = rule(
     implementation = _win32_test_impl,
