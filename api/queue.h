@@ -28,8 +28,9 @@
 // FailedPrecondition.
 //
 // Capacity: without maxsize a Put still blocks when the OS channel's buffer
-// is full (about 1000 small items on Linux) until a consumer reads, because
-// there is no feeder thread to hold items in memory.
+// is full until a consumer reads, because there is no feeder thread to hold
+// items in memory. On Linux the buffer is 2 MiB where net.core.wmem_max
+// allows it (208 KiB by default): thousands of small items, or hundreds.
 //
 // A Queue is a handle: copies share it; pass it to children as a Process
 // argument. Thread-safe and process-safe.
