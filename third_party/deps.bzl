@@ -6,8 +6,9 @@ Two worlds are served by the same WORKSPACE:
   `native.bazel_version` is ""). Nothing can be downloaded. rules_cc,
   rules_java and remote_coverage_tools come from stand-ins in third_party/,
   @platforms and @bazel_skylib from Debian's bazel-platforms and
-  bazel-skylib, GoogleTest from Debian's /usr/src/googletest and Abseil from
-  the source that tools/setup.sh unpacks (Debian's `abseil` source package).
+  bazel-skylib, GoogleTest from Debian's /usr/src/googletest, and Abseil and Google
+  Benchmark (for the Win32 benchmarks) from the sources that tools/setup.sh
+  unpacks (Debian's `abseil` and `benchmark` source packages).
 * Online: any other Bazel (5 to 7, WORKSPACE mode). Abseil 20220623.1 and
   GoogleTest 1.12.1 are fetched by URL and checked by sha256; Bazel's own
   defaults supply rules_cc, @platforms and the rest.
@@ -15,12 +16,15 @@ Two worlds are served by the same WORKSPACE:
 The choice is made by `mp_dependencies(offline = None)`: None detects Debian's
 Bazel. The sources of the two C++ dependencies can additionally be forced with
 the environment variable MP_DEPS=offline|online (e.g. `--repo_env=MP_DEPS=online`),
-and their local folders moved with MP_ABSEIL_SRC and MP_GOOGLETEST_SRC.
+and their local folders moved with MP_ABSEIL_SRC, MP_GOOGLETEST_SRC and
+MP_BENCHMARK_SRC.
 """
 
 ABSEIL_VERSION = "20220623.1"
 ABSEIL_SRC_DEFAULT = "/usr/local/src/abseil-cpp-" + ABSEIL_VERSION
 GOOGLETEST_SRC_DEFAULT = "/usr/src/googletest"
+BENCHMARK_VERSION = "1.7.1"
+BENCHMARK_SRC_DEFAULT = "/usr/local/src/benchmark-" + BENCHMARK_VERSION
 
 def _source_repository_impl(ctx):
     mode = ctx.os.environ.get("MP_DEPS", "auto")
@@ -55,7 +59,7 @@ _source_repository = repository_rule(
         "sha256": attr.string(mandatory = True),
         "strip_prefix": attr.string(),
     },
-    environ = ["MP_DEPS", "MP_ABSEIL_SRC", "MP_GOOGLETEST_SRC"],
+    environ = ["MP_DEPS", "MP_ABSEIL_SRC", "MP_GOOGLETEST_SRC", "MP_BENCHMARK_SRC"],
     local = True,
 )
 
@@ -106,4 +110,15 @@ def mp_dependencies(offline = None, mp_path = "."):
         urls = ["https://github.com/google/googletest/archive/refs/tags/release-1.12.1.tar.gz"],
         sha256 = "81964fe578e9bd7c94dfdb09c8e4d6e6759e19967e397dbea48d1c10e45d0df2",
         strip_prefix = "googletest-release-1.12.1",
+    )
+    _source_repository(
+        name = "com_google_benchmark",
+        local_path = BENCHMARK_SRC_DEFAULT,
+        local_env = "MP_BENCHMARK_SRC",
+        # Our BUILD file: upstream's selects Windows by MSVC's cpu name.
+        local_build_file = ("//third_party" if mp_path == "." else "//" + mp_path + "/third_party") + ":benchmark.BUILD",
+        urls = ["https://github.com/google/benchmark/archive/refs/tags/v%s.tar.gz" % BENCHMARK_VERSION],
+        # The same bytes as Debian's benchmark_1.7.1.orig.tar.gz.
+        sha256 = "6430e4092653380d9dc4ccb45a1e2dc9259d581f4866dc0759713126056bc1d7",
+        strip_prefix = "benchmark-" + BENCHMARK_VERSION,
     )

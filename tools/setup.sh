@@ -9,6 +9,8 @@ set -euo pipefail
 
 ABSEIL_VERSION=20220623.1
 ABSEIL_DIR=${MP_ABSEIL_SRC:-/usr/local/src/abseil-cpp-${ABSEIL_VERSION}}
+BENCHMARK_VERSION=1.7.1
+BENCHMARK_DIR=${MP_BENCHMARK_SRC:-/usr/local/src/benchmark-${BENCHMARK_VERSION}}
 
 PACKAGES=(
   bazel-bootstrap               # Bazel 4.2.3 (WORKSPACE mode, offline)
@@ -37,12 +39,14 @@ missing_packages() {
 }
 
 abseil_ready() { [ -f "$ABSEIL_DIR/absl/base/config.h" ] && [ -f "$ABSEIL_DIR/BUILD.bazel" ]; }
+benchmark_ready() { [ -f "$BENCHMARK_DIR/include/benchmark/benchmark.h" ]; }
 
 if [ "${1:-}" = "--check" ]; then
   rc=0
   m=$(missing_packages)
   [ -z "$m" ] || { say "missing packages:" $m; rc=1; }
   abseil_ready || { say "missing Abseil source at $ABSEIL_DIR"; rc=1; }
+  benchmark_ready || { say "missing Google Benchmark source at $BENCHMARK_DIR"; rc=1; }
   [ $rc = 0 ] && say "everything is installed"
   exit $rc
 fi
@@ -61,18 +65,23 @@ if [ -n "$m" ]; then
   apt-get install -y -qq --no-install-recommends $m >/dev/null
 fi
 
-# Abseil: Debian ships no mingw build of it, and the system libabsl must never
-# meet a source-built Abseil in one binary (different inline namespaces), so
-# one Abseil is built from Debian's source package for Linux and Win32 alike.
+# Sources that are built in-tree, for Linux and Win32 alike:
+#  - Abseil: Debian ships no mingw build of it, and the system libabsl must
+#    never meet a source-built Abseil in one binary (different inline
+#    namespaces), so one Abseil is built from Debian's source package.
+#  - Google Benchmark: the Win32 benchmarks need a mingw build of it
+#    (Linux uses Debian's libbenchmark-dev).
 # apt-get source needs a deb-src entry; a private apt configuration adds it
 # for the same archive the machine already uses, without touching /etc.
-if ! abseil_ready; then
-  say "fetching Abseil ${ABSEIL_VERSION} source (Debian source package 'abseil')"
+work=""
+apt_private=()
+prepare_apt_source() {
+  [ -n "$work" ] && return 0
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/parts" "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
   shopt -s nullglob
-  n=0
+  local n=0 f
   for f in /etc/apt/sources.list.d/*.sources; do
     sed -E 's/^Types:.*/Types: deb-src/' "$f" >"$work/parts/src$((n++)).sources"
   done
@@ -89,18 +98,30 @@ if ! abseil_ready; then
     -o APT::Sandbox::User=root
   )
   apt-get "${apt_private[@]}" update -qq
-  version=$(apt-cache "${apt_private[@]}" showsrc abseil |
-    sed -n 's/^Version: //p' | grep "^${ABSEIL_VERSION}-" | sort -V | tail -1)
-  [ -n "$version" ] || { echo "setup: no abseil ${ABSEIL_VERSION} source package found" >&2; exit 1; }
-  (cd "$work/src" && apt-get "${apt_private[@]}" source -qq "abseil=${version}" >/dev/null)
-  mkdir -p "$(dirname "$ABSEIL_DIR")"
-  rm -rf "$ABSEIL_DIR.tmp"
-  mv "$work/src/abseil-${ABSEIL_VERSION}" "$ABSEIL_DIR.tmp"
-  rm -rf "$ABSEIL_DIR.tmp/debian"
-  chmod -R a+rX "$ABSEIL_DIR.tmp"
-  rm -rf "$ABSEIL_DIR"
-  mv "$ABSEIL_DIR.tmp" "$ABSEIL_DIR"
-  say "Abseil source in $ABSEIL_DIR"
-fi
+}
 
-say "ready: bazel, mingw-w64 ($(x86_64-w64-mingw32-g++-posix -dumpversion)), $(wine --version 2>/dev/null), Abseil ${ABSEIL_VERSION}"
+# fetch_source PACKAGE VERSION DEST: Debian's source package PACKAGE at
+# upstream VERSION, unpacked to DEST without its debian/ folder.
+fetch_source() {
+  local package=$1 upstream=$2 dest=$3 version
+  say "fetching ${package} ${upstream} source (Debian source package '${package}')"
+  prepare_apt_source
+  version=$(apt-cache "${apt_private[@]}" showsrc "$package" |
+    sed -n 's/^Version: //p' | grep "^${upstream}-" | sort -V | tail -1)
+  [ -n "$version" ] || { echo "setup: no ${package} ${upstream} source package found" >&2; exit 1; }
+  rm -rf "$work/src" && mkdir -p "$work/src"
+  (cd "$work/src" && apt-get "${apt_private[@]}" source -qq "${package}=${version}" >/dev/null)
+  mkdir -p "$(dirname "$dest")"
+  rm -rf "$dest.tmp"
+  mv "$work/src/${package}-${upstream}" "$dest.tmp"
+  rm -rf "$dest.tmp/debian"
+  chmod -R a+rX "$dest.tmp"
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+  say "${package} source in $dest"
+}
+
+abseil_ready || fetch_source abseil "$ABSEIL_VERSION" "$ABSEIL_DIR"
+benchmark_ready || fetch_source benchmark "$BENCHMARK_VERSION" "$BENCHMARK_DIR"
+
+say "ready: bazel, mingw-w64 ($(x86_64-w64-mingw32-g++-posix -dumpversion)), $(wine --version 2>/dev/null), Abseil ${ABSEIL_VERSION}, Google Benchmark ${BENCHMARK_VERSION} source"

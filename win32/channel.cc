@@ -11,10 +11,16 @@
 // Message mode keeps record boundaries: one WriteFile is one message, one
 // ReadFile returns one message. Simplex pairs open the pipe one way only.
 //
-// Waiting: the handles are synchronous, and a read is started only once
-// PeekNamedPipe shows a message, so deadlines and WaitReady poll the pipe
-// with 1 ms naps. (Overlapped I/O would wake sooner; the conformance
-// contract holds either way, and the benchmarks will say if it matters.)
+// Waiting: both ends are opened for overlapped I/O. A receive starts an
+// overlapped ReadFile and waits on its event until the deadline, then
+// cancels it (CancelIoEx); a read that completed in the meantime still
+// delivers its record, so a timeout never loses one. A message is consumed
+// only by a read that completes, so a cancelled read takes nothing. Sends
+// wait for their write to complete, as a blocking send does. Overlapped
+// handles also let one thread send while another is blocked receiving on
+// the same end, as on POSIX. WaitReady still polls PeekNamedPipe with 1 ms
+// naps (pipes and process handles have no common wait short of a thread
+// per pipe).
 
 // <windows.h> first: the other Win32 headers need it.
 // clang-format off
@@ -76,6 +82,29 @@ DWORD NapMs(absl::Time deadline) {
   return absl::Now() + absl::Milliseconds(1) < deadline ? 1 : 0;
 }
 
+// This thread's event for overlapped I/O (manual reset), made once: an
+// event per call would cost a kernel call each time. ReadFile, WriteFile
+// and ConnectNamedPipe reset it themselves when they start.
+HANDLE ThreadEvent() {
+  struct Event {
+    HANDLE h = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    ~Event() {
+      if (h != nullptr) CloseHandle(h);
+    }
+  };
+  thread_local Event event;
+  return event.h;
+}
+
+absl::Status ReadError(DWORD err) {
+  if (IsGone(err))
+    return EndOfFileError("mp: end of file: every writer is gone");
+  if (err == ERROR_MORE_DATA) {
+    return absl::DataLossError("mp: oversized record (not from mp?)");
+  }
+  return OsError("ReadFile", err);
+}
+
 }  // namespace
 
 absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
@@ -86,7 +115,7 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
   HANDLE server =
       CreateNamedPipeW(name.c_str(),
                        (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
-                           FILE_FLAG_FIRST_PIPE_INSTANCE,
+                           FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
                        PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
                            PIPE_REJECT_REMOTE_CLIENTS,
                        1, kPipeBuffer, kPipeBuffer, 0, &sa);
@@ -95,10 +124,11 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
     LocalFree(*sd);
     return s;
   }
-  HANDLE client = CreateFileW(name.c_str(),
-                              duplex ? GENERIC_READ | GENERIC_WRITE
-                                     : GENERIC_WRITE | FILE_READ_ATTRIBUTES,
-                              0, &sa, OPEN_EXISTING, 0, nullptr);
+  HANDLE client =
+      CreateFileW(name.c_str(),
+                  duplex ? GENERIC_READ | GENERIC_WRITE
+                         : GENERIC_WRITE | FILE_READ_ATTRIBUTES,
+                  0, &sa, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
   LocalFree(*sd);
   if (client == INVALID_HANDLE_VALUE) {
     absl::Status s = OsError("CreateFileW (pipe client)");
@@ -112,7 +142,11 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
     CloseHandle(server);
     return s;
   }
-  if (!ConnectNamedPipe(server, nullptr) &&
+  // The client is already connected: an overlapped ConnectNamedPipe says so
+  // at once with ERROR_PIPE_CONNECTED.
+  OVERLAPPED ov{};
+  ov.hEvent = ThreadEvent();
+  if (!ConnectNamedPipe(server, &ov) &&
       GetLastError() != ERROR_PIPE_CONNECTED) {
     absl::Status s = OsError("ConnectNamedPipe");
     CloseHandle(client);
@@ -128,10 +162,17 @@ absl::Status SendRecord(intptr_t end,
   // Message mode: the record must be one WriteFile.
   std::string record;
   for (absl::string_view p : pieces) record.append(p.data(), p.size());
+  HANDLE h = reinterpret_cast<HANDLE>(end);
+  OVERLAPPED ov{};
+  ov.hEvent = ThreadEvent();
   DWORD written = 0;
-  if (!WriteFile(reinterpret_cast<HANDLE>(end), record.data(),
-                 static_cast<DWORD>(record.size()), &written, nullptr)) {
-    const DWORD err = GetLastError();
+  if (!WriteFile(h, record.data(), static_cast<DWORD>(record.size()), nullptr,
+                 &ov)) {
+    DWORD err = GetLastError();
+    if (err == ERROR_IO_PENDING) {  // the pipe is full: wait for the reader
+      if (GetOverlappedResult(h, &ov, &written, TRUE)) return absl::OkStatus();
+      err = GetLastError();
+    }
     if (IsGone(err)) {
       return EndOfFileError("mp: the other end of the pipe is closed");
     }
@@ -143,35 +184,33 @@ absl::Status SendRecord(intptr_t end,
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
                                   absl::Time deadline) {
   HANDLE h = reinterpret_cast<HANDLE>(end);
-  for (;;) {
-    DWORD available = 0;
-    if (!PeekNamedPipe(h, nullptr, 0, nullptr, &available, nullptr)) {
-      const DWORD err = GetLastError();
-      if (IsGone(err)) {
-        return EndOfFileError("mp: end of file: every writer is gone");
-      }
-      return OsError("PeekNamedPipe", err);
-    }
-    if (available > 0) {
-      DWORD n = 0;
-      if (ReadFile(h, buffer, static_cast<DWORD>(kMaxRecordBytes), &n,
-                   nullptr)) {
-        return static_cast<size_t>(n);
-      }
-      const DWORD err = GetLastError();
-      if (IsGone(err)) {
-        return EndOfFileError("mp: end of file: every writer is gone");
-      }
-      if (err == ERROR_MORE_DATA) {
-        return absl::DataLossError("mp: oversized record (not from mp?)");
-      }
-      return OsError("ReadFile", err);
-    }
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError("mp: receive timed out");
-    }
-    Sleep(NapMs(deadline));
+  OVERLAPPED ov{};
+  ov.hEvent = ThreadEvent();
+  DWORD n = 0;
+  if (ReadFile(h, buffer, static_cast<DWORD>(kMaxRecordBytes), nullptr, &ov)) {
+    if (!GetOverlappedResult(h, &ov, &n, FALSE))
+      return ReadError(GetLastError());
+    return static_cast<size_t>(n);
   }
+  DWORD err = GetLastError();
+  if (err != ERROR_IO_PENDING) return ReadError(err);
+  // Wait in slices of at most a day (WaitForSingleObject takes a DWORD).
+  for (;;) {
+    const DWORD ms = deadline == absl::InfiniteFuture()
+                         ? INFINITE
+                         : static_cast<DWORD>(WaitMs(deadline));
+    if (WaitForSingleObject(ov.hEvent, ms) == WAIT_OBJECT_0) break;
+    if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline) {
+      CancelIoEx(h, &ov);
+      break;  // GetOverlappedResult below says whether it completed anyway
+    }
+  }
+  if (GetOverlappedResult(h, &ov, &n, TRUE)) return static_cast<size_t>(n);
+  err = GetLastError();
+  if (err == ERROR_OPERATION_ABORTED) {
+    return absl::DeadlineExceededError("mp: receive timed out");
+  }
+  return ReadError(err);
 }
 
 absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,

@@ -3,6 +3,11 @@
 
     python3 tools/bench/run.py            # from the repository root
     python3 tools/bench/run.py --quick    # shorter runs, noisier figures
+    python3 tools/bench/run.py --no-win32 # skip the Win32 rows (Wine)
+
+The Win32 rows build //tools/bench:win32_bench with mingw-w64 and run it
+under Wine (tools/wine/run.sh): mp's Win32 backend against raw CreateProcessW
+and a raw named pipe, in the same binary.
 
 Columns: mp's figure; mp/raw, mp's cost over the raw OS call's for the same
 work (1.00 = no overhead; lower is better); Python/mp, Python's cost over
@@ -54,6 +59,13 @@ ROWS = [
      ("mp/raw", 1.5)),
     ("Lock contended (2 processes)", "BM_MpLockContended",
      "BM_RawRobustMutexContended", "lock_contended", "item", ("mp/raw", 2.0)),
+    # Win32 backend, cross-built and run under Wine (no Python there).
+    ("win32 (Wine): spawn start+join", "BM_Win32MpSpawnStartJoin",
+     "BM_Win32RawCreateProcess", None, "op", ("mp/raw", 1.5)),
+    ("win32 (Wine): Pipe round trip, 8 B", "BM_Win32MpPipeRtt8",
+     "BM_Win32RawNamedPipeRtt8", None, "op", ("mp/raw", 1.3)),
+    ("win32 (Wine): Queue 1 producer/1 consumer", "BM_Win32MpQueue", None,
+     None, "item", None),
 ]
 
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -71,6 +83,10 @@ def mp_costs(quick):
     with open(out) as f:
         data = json.load(f)
     os.remove(out)
+    return parse_costs(data), data.get("context", {})
+
+
+def parse_costs(data):
     costs = {}
     for b in data["benchmarks"]:
         name = b["run_name"]
@@ -82,7 +98,28 @@ def mp_costs(quick):
             costs[name] = 1.0 / b["items_per_second"]
         else:
             costs[name] = b["real_time"] * SECONDS[b["time_unit"]]
-    return costs, data.get("context", {})
+    return costs
+
+
+def win32_costs(quick):
+    """Seconds per unit for the Win32 benchmarks, run under Wine."""
+    flags = ["--config=win32", "-c", "opt"]
+    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:win32_bench"],
+                   cwd=ROOT, check=True, stdout=sys.stderr)
+    bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
+                             cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    exe = os.path.join(bin_dir, "tools/bench/win32_bench.exe")
+    out = os.path.join(ROOT, "bazel-bench-win32.json")
+    args = [os.path.join(ROOT, "tools/wine/run.sh"), exe,
+            "--benchmark_out_format=json", "--benchmark_out=" + out]
+    if quick:
+        args.append("--benchmark_min_time=0.05")
+    subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr)
+    with open(out) as f:
+        data = json.load(f)
+    os.remove(out)
+    return parse_costs(data)
 
 
 def python_costs():
@@ -95,6 +132,8 @@ def figure(cost, unit):
     if unit == "byte":
         return "%.2f GB/s" % (1e-9 / cost)
     if unit == "item":
+        if cost > 1e-5:  # under 100 k items/s
+            return "%.1f k items/s" % (1e-3 / cost)
         return "%.2f M items/s" % (1e-6 / cost)
     for suffix, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
         if cost >= scale:
@@ -106,9 +145,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", help="also write the table here (Markdown)")
+    parser.add_argument("--no-win32", action="store_true",
+                        help="skip the Win32 rows (cross-build, Wine)")
     args = parser.parse_args()
 
     mp, context = mp_costs(args.quick)
+    if not args.no_win32:
+        mp.update(win32_costs(args.quick))
     py = python_costs()
     lines = [
         "mp benchmarks, %s, %s, %d CPUs, Python %s" % (
