@@ -65,8 +65,6 @@ void DropReaped() {
   }
 }
 
-}  // namespace
-
 // Drops a reaped child's record from the registry at once, so that its
 // handles close as soon as its Process object goes (not at the next
 // Start() or ActiveChildren()). Called with the record's mutex held; the
@@ -82,6 +80,8 @@ void Forget(const ChildRecord* record) {
                          }),
           v.end());
 }
+
+}  // namespace
 
 absl::Status PollChild(ChildRecord& record, absl::Duration timeout) {
   std::lock_guard<std::mutex> lock(record.mu);
