@@ -1,9 +1,11 @@
 // Copyright 2026 The mp Authors.
 //
-// The backend contract: what one OS must provide for mp's Process. Each
-// backend (posix/, win32/) implements every function below, in this order,
-// in a file of the same name; nothing else in mp calls the OS. Both
-// platforms' behaviour is stated here, so a porter reads one header.
+// The backend contract: what one OS must provide for mp's Process, Lock,
+// Pipe and Queue. Each backend (posix/, win32/, and platform/threads, the
+// threads backend) implements every function below, in files named as
+// here; nothing else in mp calls the OS. Both platforms' behaviour is
+// stated here, so a porter reads one header; PORTING.md lists the functions
+// per primitive with the conformance cases that exercise them.
 //
 // Conventions for every function:
 //   * errors are absl::Status with the OS's message and the call that failed;
@@ -185,6 +187,9 @@ absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
 //   Win32: one file mapping holding the data and the condition's counters;
 //     a kernel mutex (WAIT_ABANDONED is owner death) and a kernel semaphore
 //     (wakeups) with random names stored in the mapping, opened by name.
+//   threads (platform/threads): an owner-tracking std::mutex and
+//     std::condition_variable with the data in ordinary memory; a holder
+//     cannot die alone, so OwnerDied never occurs.
 struct Monitor;
 
 // `kind` is stored in the monitor (MonitorKind) so that the common layer
@@ -225,6 +230,7 @@ void MonitorNotifyAll(Monitor* monitor);
 //   POSIX: an AF_UNIX SOCK_SEQPACKET socketpair.
 //   Win32: a message-mode named pipe pair (overlapped I/O, so that reads can
 //     time out and be waited for), PIPE_REJECT_REMOTE_CLIENTS.
+//   threads: two bounded queues of whole records, one per direction.
 // Several processes may send on one end, and several receive on the other,
 // at once: records never interleave.
 inline constexpr size_t kMaxRecordBytes = 64 * 1024;
