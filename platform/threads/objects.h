@@ -15,7 +15,7 @@
 // traffic does not contend with channels.
 //
 // Only standard C++ is used: this backend builds wherever the compiler
-// does, and it is the worked example of docs in PORTING.md.
+// does, and it is the worked example in PORTING.md.
 
 #ifndef MP_PLATFORM_THREADS_OBJECTS_H_
 #define MP_PLATFORM_THREADS_OBJECTS_H_
