@@ -59,8 +59,16 @@ _sanitized_test = rule(
     },
 )
 
-def sanitized_tests(binary, tags = [], **kwargs):
-    """<binary's name>_asan_ubsan and <binary's name>_tsan tests."""
+def sanitized_tests(binary, tags = [], args = [], extra_args = {}, **kwargs):
+    """<binary's name>_asan_ubsan and <binary's name>_tsan tests.
+
+    Args:
+      binary: the test binary to rebuild with each sanitizer.
+      tags: tags for both tests ("sanitizer" is added).
+      args: arguments for both tests.
+      extra_args: sanitizer name -> more arguments for that test only.
+      **kwargs: passed to both tests (size, target_compatible_with, ...).
+    """
     name = binary.split(":")[-1]
     for sanitizer in _FLAGS.keys():
         _sanitized_test(
@@ -68,5 +76,6 @@ def sanitized_tests(binary, tags = [], **kwargs):
             binary = binary,
             sanitizer = sanitizer,
             tags = tags + ["sanitizer"],
+            args = args + extra_args.get(sanitizer, []),
             **kwargs
         )
