@@ -71,18 +71,23 @@ ROWS = [
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
-def mp_costs(quick):
-    """Seconds per unit for every mp_bench benchmark."""
+def run_benchmarks(command, quick):
+    """Runs a Google Benchmark binary (`command`) and returns its JSON."""
     out = os.path.join(ROOT, "bazel-bench.json")
-    args = ["bazel", "run", "-c", "opt", "//tools/bench:mp_bench", "--",
-            "--benchmark_format=console", "--benchmark_out_format=json",
-            "--benchmark_out=" + out]
+    args = command + ["--benchmark_out_format=json", "--benchmark_out=" + out]
     if quick:
         args.append("--benchmark_min_time=0.05")
     subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr)
     with open(out) as f:
         data = json.load(f)
     os.remove(out)
+    return data
+
+
+def mp_costs(quick):
+    """Seconds per unit for every mp_bench benchmark."""
+    data = run_benchmarks(["bazel", "run", "-c", "opt", "//tools/bench:mp_bench",
+                           "--", "--benchmark_format=console"], quick)
     return parse_costs(data), data.get("context", {})
 
 
@@ -110,16 +115,8 @@ def win32_costs(quick):
                              cwd=ROOT, check=True, capture_output=True,
                              text=True).stdout.strip()
     exe = os.path.join(bin_dir, "tools/bench/win32_bench.exe")
-    out = os.path.join(ROOT, "bazel-bench-win32.json")
-    args = [os.path.join(ROOT, "tools/wine/run.sh"), exe,
-            "--benchmark_out_format=json", "--benchmark_out=" + out]
-    if quick:
-        args.append("--benchmark_min_time=0.05")
-    subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr)
-    with open(out) as f:
-        data = json.load(f)
-    os.remove(out)
-    return parse_costs(data)
+    return parse_costs(run_benchmarks(
+        [os.path.join(ROOT, "tools/wine/run.sh"), exe], quick))
 
 
 def python_costs():
