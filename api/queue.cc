@@ -1,17 +1,21 @@
 // Copyright 2026 The mp Authors.
 //
-// Queue = Pipe + Lock: one record channel, a robust write lock serialising
-// producers, a robust read lock serialising consumers, and a monitor
-// holding the counts. See mp/queue.h for the contract and
-// mp/internal/framing.h for why no item can be torn.
+// Queue = Pipe + Lock, the seed's model, with the pipe in shared memory: a
+// ring of records (mp/internal/ring.h) carrying the framing of
+// mp/internal/framing.h, a robust write lock serialising producers and a
+// robust read lock serialising consumers. The ring keeps the counts
+// (QSize, unfinished tasks) in the same atomic words that publish records,
+// so they stay exact whoever dies when. See mp/queue.h for the contract.
 
 #include "mp/queue.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "absl/time/clock.h"
 #include "mp/internal/framing.h"
 #include "mp/internal/os.h"
+#include "mp/internal/ring.h"
 #include "mp/internal/sync_state.h"
 #include "mp/pipe.h"
 #include "mp/process.h"
@@ -20,35 +24,28 @@
 namespace mp {
 namespace internal {
 
-constexpr uint32_t kQueueKind = 20;
-
-struct QueueCounts {
-  int64_t count;       // items put and not yet taken
-  int64_t maxsize;     // <= 0: unbounded
-  int64_t unfinished;  // items put and not yet TaskDone() (JoinableQueue)
-};
-
 struct QueueState {
-  ~QueueState() { CloseEnds(); }
-  void CloseEnds() {
-    if (read_end != -1) os::CloseChannel(read_end);
-    if (write_end != -1) os::CloseChannel(write_end);
-    read_end = write_end = -1;
+  // The ring while open; Close() drops this process's reference, and the
+  // memory goes once no call in flight holds it any more.
+  std::shared_ptr<Ring> ring() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return ring_;
   }
-  intptr_t read_end = -1;
-  intptr_t write_end = -1;
-  std::shared_ptr<SyncState> counts;
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu);
+    ring_.reset();
+  }
+
+  mutable std::mutex mu;
+  std::shared_ptr<Ring> ring_;
   Lock read_lock;
   Lock write_lock;
-  Receiver receiver;
+  Receiver receiver;  // used under read_lock only
 };
 
 }  // namespace internal
 
 namespace {
-
-using internal::Internal;
-using internal::QueueCounts;
 
 // What is left of `deadline`, as a timeout for calls that take one.
 absl::Duration Left(absl::Time deadline) {
@@ -56,22 +53,21 @@ absl::Duration Left(absl::Time deadline) {
   return std::max(deadline - absl::Now(), absl::ZeroDuration());
 }
 
-bool IsQueueKind(uint32_t kind) { return kind == internal::kQueueKind; }
+// How often GetWhileAlive looks at its producers while the queue is empty.
+constexpr absl::Duration kProducerCheckInterval = absl::Milliseconds(20);
+
+absl::Status Closed() {
+  return absl::FailedPreconditionError("mp: queue is closed");
+}
 
 }  // namespace
 
 absl::StatusOr<Queue> Queue::Create(int64_t maxsize) {
   auto state = std::make_shared<internal::QueueState>();
-  absl::StatusOr<os::ChannelPair> pair =
-      os::CreateChannelPair(/*duplex=*/false);
-  if (!pair.ok()) return pair.status();
-  state->read_end = pair->a;
-  state->write_end = pair->b;
-  absl::StatusOr<std::shared_ptr<internal::SyncState>> counts =
-      internal::NewSyncState(internal::kQueueKind, sizeof(QueueCounts), false);
-  if (!counts.ok()) return counts.status();
-  state->counts = *std::move(counts);
-  state->counts->data<QueueCounts>()->maxsize = maxsize;
+  absl::StatusOr<std::unique_ptr<internal::Ring>> ring =
+      internal::Ring::Create(internal::Ring::kDefaultCapacity, maxsize);
+  if (!ring.ok()) return ring.status();
+  state->ring_ = *std::move(ring);
   absl::StatusOr<Lock> read_lock = Lock::Create();
   if (!read_lock.ok()) return read_lock.status();
   absl::StatusOr<Lock> write_lock = Lock::Create();
@@ -82,64 +78,65 @@ absl::StatusOr<Queue> Queue::Create(int64_t maxsize) {
 }
 
 absl::Status Queue::CheckOpen() const {
-  if (state_ == nullptr || state_->read_end == -1) {
-    return absl::FailedPreconditionError("mp: queue is closed");
-  }
+  if (state_ == nullptr || state_->ring() == nullptr) return Closed();
   return absl::OkStatus();
 }
 
 absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
-  absl::Status s = CheckOpen();
-  if (!s.ok()) return s;
+  std::shared_ptr<internal::Ring> ring =
+      state_ == nullptr ? nullptr : state_->ring();
+  if (ring == nullptr) return Closed();
   if (item.size() > Connection::kDefaultMaxMessageSize) {
     return absl::InvalidArgumentError(absl::StrCat(
         "mp: item of ", item.size(), " bytes exceeds the maximum of ",
         Connection::kDefaultMaxMessageSize));
   }
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  s = state_->write_lock.Acquire(Left(deadline));
+  absl::Status s = state_->write_lock.Acquire(Left(deadline));
   if (absl::IsDeadlineExceeded(s)) {
     return FullError("mp: queue full: no room within the timeout");
   }
+  bool started = false;  // whether a record of this item is in the ring
+  auto send = [&](std::initializer_list<absl::string_view> pieces,
+                  bool ends_item) {
+    absl::Status sent = ring->Send(pieces, ends_item, false, deadline);
+    started = started || sent.ok();
+    return sent;
+  };
+  auto send_abort = [&](std::initializer_list<absl::string_view> pieces, bool) {
+    return ring->Send(pieces, false, true, deadline);
+  };
   if (IsOwnerDied(s)) {
     // The previous producer died holding the lock, perhaps mid-item: tell
-    // the consumers to drop whatever part of it they have.
-    (void)internal::SendAbort(state_->write_end);
+    // the consumers to drop whatever part of it they have. Consumers also
+    // drop a half item when the next one starts, so an abort that finds
+    // no room in time loses nothing.
+    (void)internal::SendAbort(send_abort);
   } else if (!s.ok()) {
     return s;
   }
-  {
-    Internal counts(*state_->counts);
-    QueueCounts* c = state_->counts->data<QueueCounts>();
-    // The loop condition is checked again after a timed-out wait, so room
-    // that appeared just as the deadline passed is still taken.
-    for (bool in_time = true; c->maxsize > 0 && c->count >= c->maxsize;) {
-      absl::StatusOr<bool> woke =
-          in_time ? counts.Wait(deadline) : absl::StatusOr<bool>(false);
-      if (!woke.ok() || !in_time) {
-        (void)state_->write_lock.Release();
-        return woke.ok() ? FullError("mp: queue full") : woke.status();
-      }
-      in_time = *woke;
-    }
-  }
-  s = internal::SendMessage(state_->write_end, item);
-  if (s.ok()) {
-    Internal counts(*state_->counts);
-    QueueCounts* c = state_->counts->data<QueueCounts>();
-    ++c->count;
-    ++c->unfinished;
-    counts.NotifyAll();
+  s = ring->maxsize() > 0 ? ring->WaitForItemsBelow(ring->maxsize(), deadline)
+                          : absl::OkStatus();
+  if (s.ok()) s = internal::SendMessage(send, item);
+  if (!s.ok() && started) {
+    // Out of time in the middle of an item: announce it abandoned (the
+    // abort may use the room every other record leaves free).
+    (void)internal::SendAbort(send_abort);
   }
   (void)state_->write_lock.Release();
+  if (absl::IsDeadlineExceeded(s)) {
+    return FullError(started ? "mp: queue full: the item did not fit in time"
+                             : "mp: queue full: no room within the timeout");
+  }
   return s;
 }
 
 absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
-  absl::Status s = CheckOpen();
-  if (!s.ok()) return s;
+  std::shared_ptr<internal::Ring> ring =
+      state_ == nullptr ? nullptr : state_->ring();
+  if (ring == nullptr) return Closed();
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  s = state_->read_lock.Acquire(Left(deadline));
+  absl::Status s = state_->read_lock.Acquire(Left(deadline));
   if (absl::IsDeadlineExceeded(s)) {
     return EmptyError("mp: queue empty: no item within the timeout");
   }
@@ -149,7 +146,7 @@ absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
   } else if (!s.ok()) {
     return s;
   }
-  // Asked while an item is arriving and the channel is silent: is its
+  // Asked while an item is arriving and the ring is silent: is its
   // producer still writing? The write lock is held by a live producer
   // exactly then; a dead holder shows as OwnerDied.
   Lock write_lock = state_->write_lock;
@@ -162,14 +159,11 @@ absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
     return true;
   };
   std::string item;
-  s = state_->receiver.Recv(state_->read_end, deadline,
-                            Connection::kDefaultMaxMessageSize, writer_alive,
-                            &item);
-  if (s.ok()) {
-    Internal counts(*state_->counts);
-    --state_->counts->data<QueueCounts>()->count;
-    counts.NotifyAll();
-  }
+  s = state_->receiver.Recv(
+      [&ring](char* buffer, absl::Time until) {
+        return ring->Recv(buffer, until);
+      },
+      deadline, Connection::kDefaultMaxMessageSize, writer_alive, &item);
   (void)state_->read_lock.Release();
   if (absl::IsDeadlineExceeded(s)) {
     return EmptyError("mp: queue empty: no item within the timeout");
@@ -190,38 +184,40 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
   }
   const absl::Time deadline = internal::DeadlineAfter(timeout);
   for (;;) {
-    // An item that is there is taken first, even from ended producers.
-    absl::StatusOr<std::string> item = GetBytes(absl::ZeroDuration());
+    // Every producer ended before this look, so an empty queue now stays
+    // empty: nothing they put can still be on its way.
+    const bool all_ended = running.empty();
+    // Items are taken the moment they come; the end of a producer is
+    // noticed within one slice. (A process's end and a word in shared
+    // memory cannot be waited for together, portably, in one call.)
+    const absl::Time slice =
+        all_ended ? absl::Now()
+                  : std::min(deadline, absl::Now() + kProducerCheckInterval);
+    absl::StatusOr<std::string> item = GetBytes(Left(slice));
     if (item.ok() || !IsEmpty(item.status())) return item;
-    if (running.empty()) {
+    if (all_ended) {
       return EndOfFileError(
           "mp: queue empty and every producer has ended: no item can come");
     }
-    // Wait for the channel to have something, or a producer to end. The
-    // channel also reads as ready while another consumer is taking an item;
-    // GetBytes above then finds it gone and this waits again.
-    std::vector<intptr_t> ends = {state_->read_end};
-    ends.insert(ends.end(), running.begin(), running.end());
-    absl::StatusOr<std::vector<bool>> ready = os::WaitReady(ends, deadline);
-    if (!ready.ok()) return ready.status();
+    absl::StatusOr<std::vector<bool>> ended =
+        os::WaitReady(running, absl::Now());
+    if (!ended.ok()) return ended.status();
     std::vector<intptr_t> still;
-    for (size_t i = 1; i < ends.size(); ++i) {
-      if (!(*ready)[i]) still.push_back(ends[i]);
+    for (size_t i = 0; i < running.size(); ++i) {
+      if (!(*ended)[i]) still.push_back(running[i]);
     }
     running.swap(still);
-    if (std::find(ready->begin(), ready->end(), true) == ready->end() &&
-        absl::Now() >= deadline) {
+    if (!running.empty() && absl::Now() >= deadline) {
       return EmptyError("mp: queue empty: no item within the timeout");
     }
   }
 }
 
 absl::StatusOr<int64_t> Queue::QSize() const {
-  absl::Status s = CheckOpen();
-  if (!s.ok()) return s;
-  Internal counts(*state_->counts);
-  if (!counts.status().ok()) return counts.status();
-  return state_->counts->data<QueueCounts>()->count;
+  std::shared_ptr<internal::Ring> ring =
+      state_ == nullptr ? nullptr : state_->ring();
+  if (ring == nullptr) return Closed();
+  return ring->Items();
 }
 
 absl::StatusOr<bool> Queue::Empty() const {
@@ -238,12 +234,13 @@ absl::StatusOr<bool> Queue::Full() const {
 }
 
 int64_t Queue::maxsize() const {
-  if (state_ == nullptr || state_->counts == nullptr) return 0;
-  return state_->counts->data<QueueCounts>()->maxsize;
+  std::shared_ptr<internal::Ring> ring =
+      state_ == nullptr ? nullptr : state_->ring();
+  return ring == nullptr ? 0 : ring->maxsize();
 }
 
 absl::Status Queue::Close() {
-  if (state_ != nullptr) state_->CloseEnds();
+  if (state_ != nullptr) state_->Close();
   return absl::OkStatus();
 }
 
@@ -256,32 +253,22 @@ absl::StatusOr<JoinableQueue> JoinableQueue::Create(int64_t maxsize) {
 }
 
 absl::Status JoinableQueue::TaskDone() {
-  absl::Status s = CheckOpen();
-  if (!s.ok()) return s;
-  Internal counts(*state_->counts);
-  QueueCounts* c = state_->counts->data<QueueCounts>();
-  if (c->unfinished <= 0) {
-    return absl::FailedPreconditionError(
-        "mp: TaskDone() called more times than items were put");
-  }
-  if (--c->unfinished == 0) counts.NotifyAll();
-  return absl::OkStatus();
+  std::shared_ptr<internal::Ring> ring =
+      state_ == nullptr ? nullptr : state_->ring();
+  if (ring == nullptr) return Closed();
+  return ring->TaskDone();
 }
 
 absl::Status JoinableQueue::Join(absl::Duration timeout) {
-  absl::Status s = CheckOpen();
-  if (!s.ok()) return s;
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
-  Internal counts(*state_->counts);
-  QueueCounts* c = state_->counts->data<QueueCounts>();
-  while (c->unfinished > 0) {
-    absl::StatusOr<bool> woke = counts.Wait(deadline);
-    if (!woke.ok()) return woke.status();
-    if (!*woke && c->unfinished > 0) {
-      return absl::DeadlineExceededError("mp: JoinableQueue join timed out");
-    }
+  std::shared_ptr<internal::Ring> ring =
+      state_ == nullptr ? nullptr : state_->ring();
+  if (ring == nullptr) return Closed();
+  absl::Status s =
+      ring->WaitForNoneUnfinished(internal::DeadlineAfter(timeout));
+  if (absl::IsDeadlineExceeded(s)) {
+    return absl::DeadlineExceededError("mp: JoinableQueue join timed out");
   }
-  return absl::OkStatus();
+  return s;
 }
 
 absl::StatusOr<SimpleQueue> SimpleQueue::Create() {
@@ -291,35 +278,27 @@ absl::StatusOr<SimpleQueue> SimpleQueue::Create() {
 }
 
 void Codec<Queue>::Encode(Encoder& e, const Queue& q) {
-  if (q.closed()) {
+  std::shared_ptr<internal::Ring> ring =
+      q.state_ == nullptr ? nullptr : q.state_->ring();
+  if (ring == nullptr) {
     e.Fail(absl::FailedPreconditionError(
         "mp: a closed Queue cannot be passed to a child"));
     return;
   }
-  const internal::QueueState& s = *q.state_;
-  e.PutHandle(s.read_end, q.state_);
-  e.PutHandle(s.write_end, q.state_);
-  e.PutHandle(os::MonitorHandle(s.counts->monitor()), q.state_);
-  mp::Encode(e, s.read_lock);
-  mp::Encode(e, s.write_lock);
+  const intptr_t handle = ring->handle();
+  e.PutHandle(handle, std::move(ring));
+  mp::Encode(e, q.state_->read_lock);
+  mp::Encode(e, q.state_->write_lock);
 }
 
 absl::Status Codec<Queue>::Decode(Decoder& d, Queue& q) {
   auto state = std::make_shared<internal::QueueState>();
-  absl::StatusOr<intptr_t> read_end = d.TakeHandle();
-  if (!read_end.ok()) return read_end.status();
-  state->read_end = *read_end;
-  os::AdoptChannel(*read_end);
-  absl::StatusOr<intptr_t> write_end = d.TakeHandle();
-  if (!write_end.ok()) return write_end.status();
-  state->write_end = *write_end;
-  os::AdoptChannel(*write_end);
-  absl::StatusOr<intptr_t> counts = d.TakeHandle();
-  if (!counts.ok()) return counts.status();
-  absl::StatusOr<std::shared_ptr<internal::SyncState>> adopted =
-      internal::AdoptSyncState(*counts, &IsQueueKind);
-  if (!adopted.ok()) return adopted.status();
-  state->counts = *std::move(adopted);
+  absl::StatusOr<intptr_t> handle = d.TakeHandle();
+  if (!handle.ok()) return handle.status();
+  absl::StatusOr<std::unique_ptr<internal::Ring>> ring =
+      internal::Ring::Open(*handle);
+  if (!ring.ok()) return ring.status();
+  state->ring_ = *std::move(ring);
   absl::Status s = mp::Decode(d, state->read_lock);
   if (s.ok()) s = mp::Decode(d, state->write_lock);
   if (!s.ok()) return s;

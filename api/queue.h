@@ -11,26 +11,34 @@
 //   if (mp::IsEmpty(job.status())) ...          // nothing within a second
 //
 // The model is the seed's: Queue = Pipe + Lock. Items travel as messages
-// over one record channel (mp/internal/framing.h); producers take a write
-// lock, consumers a read lock, both robust. A shared counter keeps QSize()
-// exact. Put encodes the item in the caller, so encoding errors surface in
-// Put, and there is no hidden feeder thread (Python's is a classic source
-// of lost items at exit).
+// of records (mp/internal/framing.h); producers take a write lock,
+// consumers a read lock, both robust. The "pipe" is a ring of records in
+// shared memory (mp/internal/ring.h) rather than a kernel channel, so a
+// small item crosses without a system call while both sides are busy;
+// QSize() is exact. Put encodes the item in the caller, so encoding errors
+// surface in Put, and there is no hidden feeder thread (Python's is a
+// classic source of lost items at exit).
 //
 // Faults: a producer killed in the middle of a Put, or a consumer killed in
 // the middle of a Get, never tears or splices an item for anyone else: the
-// next producer announces the abandoned item (it is dropped whole) and the
-// next consumer skips the rest of a half-read one. The queue stays usable.
+// next producer announces the abandoned item (it is dropped whole), and the
+// next consumer skips the rest of a half-read one or, if the dead one had
+// not taken it yet, gets it whole. The queue stays usable. Shared memory
+// that another process scribbled on is DataLoss, with the unread items
+// dropped; the queue stays usable then too.
 //
 // Results: Put with a timeout gives Full (mp/status.h) when no room came in
-// time; Get with a timeout gives Empty when no item came. Close() closes
-// this object's ends in this process: afterwards its Put and Get are
-// FailedPrecondition.
+// time; Get with a timeout gives Empty when no item came. Close() ends
+// this process's use of the queue (its memory is released once no call in
+// flight uses it): afterwards its Put and Get are FailedPrecondition.
 //
-// Capacity: without maxsize a Put still blocks when the OS channel's buffer
-// is full until a consumer reads, because there is no feeder thread to hold
-// items in memory. On Linux the buffer is 2 MiB where net.core.wmem_max
-// allows it (208 KiB by default): thousands of small items, or hundreds.
+// Capacity: without maxsize a Put still blocks when the ring is full until
+// a consumer reads, because there is no feeder thread to hold items in
+// memory. The ring holds 1 MiB of records: an item takes its encoded size
+// plus 9 bytes per 64 KiB, rounded up to 8 (tens of thousands of small
+// items), and an item larger than the ring passes through it while a
+// consumer reads. A Put whose timeout passes while the ring is full is
+// Full, with nothing of the item left for a consumer to see.
 //
 // A Queue is a handle: copies share it; pass it to children as a Process
 // argument. Thread-safe and process-safe.
@@ -89,8 +97,9 @@ class Queue {
   // or been killed), EndOfFile (mp/status.h) instead of waiting for ever —
   // where Python's get() hangs because its producers died. Items they put
   // before ending are returned first; a half-put item of a killed producer
-  // is dropped whole. Empty after `timeout`; FailedPrecondition if a
-  // producer was never started.
+  // is dropped whole. Items are returned as soon as they come; the end of
+  // the producers is noticed within 20 ms. Empty after `timeout`;
+  // FailedPrecondition if a producer was never started.
   absl::StatusOr<std::string> GetBytesWhileAlive(
       const std::vector<const Process*>& producers,
       absl::Duration timeout = absl::InfiniteDuration());

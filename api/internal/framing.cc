@@ -24,29 +24,45 @@ constexpr size_t kChunk = os::kMaxRecordBytes - 16;
 
 }  // namespace
 
-absl::Status SendMessage(intptr_t end, absl::string_view message) {
+absl::Status SendMessage(const RecordSink& sink, absl::string_view message) {
   if (message.size() <= kChunk) {
     const char kind = kWhole;
-    return os::SendRecord(end, {absl::string_view(&kind, 1), message});
+    return sink({absl::string_view(&kind, 1), message}, true);
   }
   char first[9];
   first[0] = kFirst;
   const uint64_t total = message.size();
   std::memcpy(first + 1, &total, 8);
-  absl::Status s = os::SendRecord(
-      end, {absl::string_view(first, 9), message.substr(0, kChunk)});
+  absl::Status s =
+      sink({absl::string_view(first, 9), message.substr(0, kChunk)}, false);
   for (size_t at = kChunk; s.ok() && at < message.size(); at += kChunk) {
-    const char kind = at + kChunk >= message.size() ? kLast : kMiddle;
-    s = os::SendRecord(
-        end, {absl::string_view(&kind, 1), message.substr(at, kChunk)});
+    const bool last = at + kChunk >= message.size();
+    const char kind = last ? kLast : kMiddle;
+    s = sink({absl::string_view(&kind, 1), message.substr(at, kChunk)}, last);
   }
   return s;
 }
 
-absl::Status SendAbort(intptr_t end) {
+absl::Status SendAbort(const RecordSink& sink) {
   const char kind = kAbort;
-  return os::SendRecord(end, {absl::string_view(&kind, 1)});
+  return sink({absl::string_view(&kind, 1)}, false);
 }
+
+namespace {
+
+RecordSink ChannelSink(intptr_t end) {
+  return [end](std::initializer_list<absl::string_view> pieces, bool) {
+    return os::SendRecord(end, pieces);
+  };
+}
+
+}  // namespace
+
+absl::Status SendMessage(intptr_t end, absl::string_view message) {
+  return SendMessage(ChannelSink(end), message);
+}
+
+absl::Status SendAbort(intptr_t end) { return SendAbort(ChannelSink(end)); }
 
 Receiver::Receiver() : buffer_(new char[os::kMaxRecordBytes]) {}
 

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,15 @@ namespace internal {
 
 absl::Status SendMessage(intptr_t end, absl::string_view message);
 absl::Status SendAbort(intptr_t end);
+
+// Where records go: sends `pieces`, concatenated, as one record.
+// `ends_message` marks the record that completes a message ('W' or 'L'):
+// the Queue's ring (mp/internal/ring.h) counts items by it. The two
+// functions above send to a channel end; these to any sink.
+using RecordSink = std::function<absl::Status(
+    std::initializer_list<absl::string_view> pieces, bool ends_message)>;
+absl::Status SendMessage(const RecordSink& sink, absl::string_view message);
+absl::Status SendAbort(const RecordSink& sink);
 
 // A receiving end's buffer and state.
 class Receiver {

@@ -17,6 +17,7 @@
 #ifndef MP_INTERNAL_OS_H_
 #define MP_INTERNAL_OS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -220,6 +221,42 @@ absl::Status MonitorWait(Monitor* monitor, absl::Time deadline);
 // Wakes up to `n` waiters / all waiters. Call with the monitor locked.
 void MonitorNotify(Monitor* monitor, int n);
 void MonitorNotifyAll(Monitor* monitor);
+
+// --- Shared memory and waits on words in it ---------------------------------
+//
+// A region of memory mapped by every process that holds its handle, with
+// futex-like waits on 32-bit words inside it: the Queue's ring
+// (api/internal/ring.h) is built on nothing else.
+//   POSIX (Linux): a memfd mapping (no name, nothing left in /dev/shm); the
+//     waits are futex(2) FUTEX_WAIT / FUTEX_WAKE on the word itself, in
+//     their shared (not PRIVATE) form, so they work across processes.
+//   Win32: a pagefile-backed file mapping. A small header ahead of the data
+//     holds a waiter count and the random name of a kernel semaphore; a wait
+//     counts itself and sleeps on the semaphore, a wake hands out one token
+//     per counted waiter. Waiters of different words share it and re-check
+//     their word (a spurious wakeup).
+//   threads: ordinary memory, a std::mutex and a std::condition_variable.
+struct SharedMemory;
+
+// `size` zero-filled bytes, 64-byte aligned.
+absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size);
+// Maps memory from a handle received from a parent; takes ownership of the
+// handle (closed by CloseSharedMemory, or here on error). InvalidArgument
+// if the handle is not shared memory.
+absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle);
+void CloseSharedMemory(SharedMemory* memory);
+intptr_t SharedMemoryHandle(const SharedMemory* memory);
+void* SharedMemoryData(const SharedMemory* memory);
+// The size the creator asked for (the mapping may be larger).
+size_t SharedMemorySize(const SharedMemory* memory);
+// Blocks while `*word == expected`, until WakeWord on the same word or
+// `deadline`. OK when woken, when the word differs, or spuriously (callers
+// loop on their own condition); DeadlineExceeded. `word` lies in `memory`.
+// Signals never interrupt it.
+absl::Status WaitWord(SharedMemory* memory, const std::atomic<uint32_t>* word,
+                      uint32_t expected, absl::Time deadline);
+// Wakes every thread of every process blocked in WaitWord on `word`.
+void WakeWord(SharedMemory* memory, const std::atomic<uint32_t>* word);
 
 // --- Channels: record pipes --------------------------------------------------
 //

@@ -5,6 +5,7 @@
 #include "mp/queue.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -118,6 +119,17 @@ int32_t RoundOfWholeItem(const std::string& item) {
     return -1000;
   }
   return round;
+}
+
+// Takes items for ever, announcing the first; the test kills it, typically
+// in the middle of copying out a 1 MiB item.
+void GetItemsForever(Queue q, std::string marker) {
+  bool announced = false;
+  for (;;) {
+    if (!q.GetBytes(kPatience).ok()) Exit(kWrongResult);
+    if (!announced) WriteFileAtomically(marker, "took one");
+    announced = true;
+  }
 }
 
 // Puts three items, then holds on until released (or killed).
@@ -241,6 +253,77 @@ TYPED_TEST_P(QueueTest, KilledProducerNeverTearsAnItem) {
   }
 }
 
+// A consumer killed while it takes items: the items it had not finished
+// taking are either dropped whole or received whole by the next consumer,
+// never torn or out of order, and the queue's count stays exact.
+TYPED_TEST_P(QueueTest, KilledConsumerNeverTearsAnItem) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed in the middle of Get");
+  constexpr size_t kSize = size_t{1} << 20;
+  for (int round = 0; round < 3; ++round) {
+    absl::StatusOr<Queue> q = Queue::Create();
+    ASSERT_TRUE(q.ok());
+    const std::string marker = TempPath("consumer");
+    Process consumer = MakeProcess<TypeParam>(GetItemsForever, *q, marker);
+    ASSERT_TRUE(consumer.Start().ok());
+    // Items tagged 0, 1, ... and filled by tag, until told to stop.
+    std::atomic<int32_t> putting{0};
+    std::atomic<bool> stop{false}, done{false};
+    absl::Status put_status;
+    std::thread producer([&] {
+      for (int32_t n = 0; !stop.load() && put_status.ok(); ++n) {
+        putting.store(n);
+        std::string item(kSize, static_cast<char>('a' + n % 26));
+        std::memcpy(&item[0], &n, sizeof n);
+        put_status = q->PutBytes(item, kPatience);
+      }
+      done.store(true);
+    });
+    ASSERT_TRUE(WaitForFile(marker, kPatience).has_value());
+    absl::SleepFor(absl::Milliseconds(5 * round));  // vary the kill point
+    ASSERT_TRUE(consumer.Kill().ok());
+    EXPECT_EQ(JoinCode(consumer), -9);
+    // This process takes over as the consumer: every item whole and in
+    // order, until one put after the kill, then the rest. (No ASSERT before
+    // the join: the producer thread must be joined.)
+    const int32_t after_kill = putting.load() + 1;
+    int32_t last = -1;
+    std::string wrong;
+    while (wrong.empty()) {
+      if (last >= after_kill) stop.store(true);
+      absl::StatusOr<std::string> item =
+          q->GetBytes(stop.load() ? absl::Milliseconds(200) : kPatience);
+      if (!item.ok() && IsEmpty(item.status()) && done.load()) break;
+      int32_t n = -1;
+      if (item.ok() && item->size() == kSize) {
+        std::memcpy(&n, item->data(), sizeof n);
+      }
+      if (!item.ok()) {
+        if (!IsEmpty(item.status()) || !stop.load()) {
+          wrong = item.status().ToString();
+        }
+        continue;
+      } else if (n < 0) {
+        wrong = absl::StrCat("torn item of ", item->size(), " bytes");
+      } else if (n <= last) {
+        wrong = absl::StrCat("item ", n, " after ", last);
+      } else if (std::count(item->begin() + 4, item->end(),
+                            static_cast<char>('a' + n % 26)) !=
+                 static_cast<long>(kSize - 4)) {
+        wrong = absl::StrCat("corrupt item ", n);
+      }
+      last = n;
+    }
+    stop.store(true);
+    while (!done.load()) (void)q->GetBytes(absl::Milliseconds(10));
+    producer.join();
+    ASSERT_TRUE(wrong.empty()) << "round " << round << ": " << wrong;
+    EXPECT_TRUE(put_status.ok()) << put_status;
+    EXPECT_EQ(q->QSize().value_or(-1), 0);
+    ASSERT_TRUE(q->Put(std::string("still usable")).ok());
+    EXPECT_EQ(q->Get<std::string>(kPatience).value_or(""), "still usable");
+  }
+}
+
 // A thousand producers, each killed while it puts and this process reads:
 // every item received is whole, and the queue stays usable.
 TYPED_TEST_P(QueueTest, ThousandProducersKilledMidPutNeverTearAnItem) {
@@ -348,6 +431,7 @@ REGISTER_TYPED_TEST_SUITE_P(QueueTest, FourProducersThreeConsumersLoseNothing,
                             ProducersDyingDuringGetIsEndOfFile,
                             FullAndEmptyAreDistinctAndTimeoutsWait,
                             KilledProducerNeverTearsAnItem,
+                            KilledConsumerNeverTearsAnItem,
                             ThousandProducersKilledMidPutNeverTearAnItem,
                             JoinableQueueCountsUnfinishedTasks,
                             SimpleQueueAndCloseRules);

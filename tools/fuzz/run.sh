@@ -21,10 +21,10 @@ flags=(
   --linkopt=-fsanitize-link-c++-runtime
 )
 bazel --output_base="$output_base" build --symlink_prefix=/ "${flags[@]}" \
-  //tests/fuzz:codec_fuzzer //tests/fuzz:framing_fuzzer
+  //tests/fuzz:codec_fuzzer //tests/fuzz:framing_fuzzer //tests/fuzz:ring_fuzzer
 bin=$(bazel --output_base="$output_base" info "${flags[@]}" bazel-bin)
 
-for target in codec framing; do
+for target in codec framing ring; do
   corpus=$(mktemp -d)
   cp "tests/fuzz/corpus/$target/"* "$corpus/"
   echo "fuzzing $target for ${seconds}s"

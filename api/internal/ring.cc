@@ -1,0 +1,292 @@
+// Copyright 2026 The mp Authors.
+
+#include "mp/internal/ring.h"
+
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <new>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace mp {
+namespace internal {
+
+namespace {
+
+constexpr uint32_t kMagic = 0x6d705267;  // "mpRg"
+constexpr uint32_t kEndsItem = 1;        // the only record flag
+constexpr uint32_t kRecordHeader = 8;    // u32 payload size, u32 flags
+// Room every record but an abort leaves free, so that an abort fits even
+// when the ring is otherwise full (see Send).
+constexpr uint32_t kAbortReserve = 16;
+// Checks of the other side before sleeping. A producer and a consumer on
+// two cores then hand items over without system calls; a few microseconds
+// of spinning is cheaper than one futex round trip.
+constexpr int kSpins = 256;
+
+uint32_t RecordBytes(size_t payload) {
+  return kRecordHeader + static_cast<uint32_t>((payload + 7) & ~size_t{7});
+}
+
+uint32_t Position(uint64_t word) { return static_cast<uint32_t>(word); }
+uint32_t ItemCount(uint64_t word) { return static_cast<uint32_t>(word >> 32); }
+uint64_t Pack(uint32_t items, uint32_t position) {
+  return (uint64_t{items} << 32) | position;
+}
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+// In shared memory, at the start of the region; the records follow at
+// kDataOffset. Each side's words sit on a cache line of their own.
+struct RingHeader {
+  uint32_t magic;
+  uint32_t capacity;
+  int64_t maxsize;
+  // Written by the producer: Pack(items committed, position).
+  alignas(64) std::atomic<uint64_t> tail;
+  std::atomic<uint32_t> data_seq;
+  std::atomic<uint32_t> consumers_waiting;
+  // Written by the consumer: Pack(items consumed, position).
+  alignas(64) std::atomic<uint64_t> head;
+  std::atomic<uint32_t> room_seq;
+  std::atomic<uint32_t> producers_waiting;
+  // JoinableQueue: items marked done.
+  alignas(64) std::atomic<uint32_t> done;
+  std::atomic<uint32_t> join_seq;
+  std::atomic<uint32_t> joiners_waiting;
+};
+
+namespace {
+
+constexpr size_t kDataOffset = (sizeof(RingHeader) + 63) / 64 * 64;
+
+// Waits until `ready()` or `deadline`: spins (if `spin`), then counts
+// itself in `waiting`, reads `seq`, checks once more, and sleeps until the
+// other side bumps `seq` (Announce). Every access is sequentially
+// consistent, so either this side sees the change or the other side sees
+// the waiter: no wakeup is lost.
+template <typename Ready>
+absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
+                   std::atomic<uint32_t>& waiting, bool spin,
+                   const Ready& ready, absl::Time deadline) {
+  if (ready()) return absl::OkStatus();
+  if (spin && (deadline == absl::InfiniteFuture() || deadline > absl::Now())) {
+    for (int i = 0; i < kSpins; ++i) {
+      CpuRelax();
+      if (ready()) return absl::OkStatus();
+    }
+  }
+  for (;;) {
+    waiting.fetch_add(1);
+    const uint32_t s = seq.load();
+    if (ready()) {
+      waiting.fetch_sub(1);
+      return absl::OkStatus();
+    }
+    absl::Status waited = os::WaitWord(memory, &seq, s, deadline);
+    waiting.fetch_sub(1);
+    if (ready()) return absl::OkStatus();
+    if (!waited.ok() && !absl::IsDeadlineExceeded(waited)) return waited;
+    if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("mp: timed out");
+    }
+  }
+}
+
+// After a change the other side may be waiting for: wake it, if it said
+// it waits. A waiter killed while counted only costs needless wakes.
+void Announce(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
+              std::atomic<uint32_t>& waiting) {
+  if (waiting.load() != 0) {
+    seq.fetch_add(1);
+    os::WakeWord(memory, &seq);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(size_t capacity,
+                                                   int64_t maxsize) {
+  if (capacity < 4096 || capacity > (size_t{1} << 30) ||
+      (capacity & (capacity - 1)) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp: ring capacity ", capacity,
+                     " is not a power of two from 4 KiB to 1 GiB"));
+  }
+  absl::StatusOr<os::SharedMemory*> memory =
+      os::CreateSharedMemory(kDataOffset + capacity);
+  if (!memory.ok()) return memory.status();
+  auto* header = new (os::SharedMemoryData(*memory)) RingHeader;
+  header->capacity = static_cast<uint32_t>(capacity);
+  header->maxsize = maxsize;
+  header->magic = kMagic;
+  return std::unique_ptr<Ring>(
+      new Ring(*memory, header,
+               static_cast<char*>(os::SharedMemoryData(*memory)) + kDataOffset,
+               static_cast<uint32_t>(capacity)));
+}
+
+absl::StatusOr<std::unique_ptr<Ring>> Ring::Open(intptr_t handle) {
+  absl::StatusOr<os::SharedMemory*> memory = os::OpenSharedMemory(handle);
+  if (!memory.ok()) return memory.status();
+  const size_t size = os::SharedMemorySize(*memory);
+  auto* header = static_cast<RingHeader*>(os::SharedMemoryData(*memory));
+  const uint32_t capacity = size >= kDataOffset ? header->capacity : 0;
+  if (size < kDataOffset || header->magic != kMagic || capacity < 4096 ||
+      (capacity & (capacity - 1)) != 0 || capacity > size - kDataOffset) {
+    os::CloseSharedMemory(*memory);
+    return absl::InvalidArgumentError("mp: handle is not a queue's ring");
+  }
+  return std::unique_ptr<Ring>(
+      new Ring(*memory, header,
+               static_cast<char*>(os::SharedMemoryData(*memory)) + kDataOffset,
+               capacity));
+}
+
+Ring::Ring(os::SharedMemory* memory, RingHeader* header, char* data,
+           uint32_t capacity)
+    : memory_(memory), header_(header), data_(data), capacity_(capacity) {}
+
+Ring::~Ring() { os::CloseSharedMemory(memory_); }
+
+intptr_t Ring::handle() const { return os::SharedMemoryHandle(memory_); }
+
+int64_t Ring::maxsize() const { return header_->maxsize; }
+
+void Ring::Copy(uint32_t at, absl::string_view bytes) {
+  const uint32_t offset = at & (capacity_ - 1);
+  const size_t first = std::min<size_t>(bytes.size(), capacity_ - offset);
+  std::memcpy(data_ + offset, bytes.data(), first);
+  std::memcpy(data_, bytes.data() + first, bytes.size() - first);
+}
+
+void Ring::CopyOut(uint32_t at, char* out, size_t n) const {
+  const uint32_t offset = at & (capacity_ - 1);
+  const size_t first = std::min<size_t>(n, capacity_ - offset);
+  std::memcpy(out, data_ + offset, first);
+  std::memcpy(out + first, data_, n - first);
+}
+
+absl::Status Ring::Send(std::initializer_list<absl::string_view> pieces,
+                        bool ends_item, bool abort, absl::Time deadline) {
+  size_t size = 0;
+  for (absl::string_view p : pieces) size += p.size();
+  if (size > os::kMaxRecordBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mp: record of ", size, " bytes exceeds ", os::kMaxRecordBytes));
+  }
+  const uint32_t bytes = RecordBytes(size);
+  const uint32_t needed = bytes + (abort ? 0 : kAbortReserve);
+  const uint64_t tail = header_->tail.load(std::memory_order_acquire);
+  const uint32_t at = Position(tail);
+  auto room = [&] {
+    const uint32_t used =
+        at - Position(header_->head.load(std::memory_order_acquire));
+    return used <= capacity_ && capacity_ - used >= needed;
+  };
+  absl::Status s = Await(memory_, header_->room_seq, header_->producers_waiting,
+                         true, room, deadline);
+  if (!s.ok()) return s;
+  const uint32_t record[2] = {static_cast<uint32_t>(size),
+                              ends_item ? kEndsItem : 0};
+  Copy(at,
+       absl::string_view(reinterpret_cast<const char*>(record), sizeof record));
+  uint32_t to = at + kRecordHeader;
+  for (absl::string_view p : pieces) {
+    Copy(to, p);
+    to += static_cast<uint32_t>(p.size());
+  }
+  // Publication: one store makes the record and its item count visible.
+  header_->tail.store(Pack(ItemCount(tail) + (ends_item ? 1 : 0), at + bytes));
+  Announce(memory_, header_->data_seq, header_->consumers_waiting);
+  return absl::OkStatus();
+}
+
+absl::Status Ring::WaitForItemsBelow(int64_t limit, absl::Time deadline) {
+  return Await(
+      memory_, header_->room_seq, header_->producers_waiting, true,
+      [&] { return Items() < limit; }, deadline);
+}
+
+absl::StatusOr<size_t> Ring::Recv(char* buffer, absl::Time deadline) {
+  const uint64_t head = header_->head.load(std::memory_order_acquire);
+  const uint32_t at = Position(head);
+  uint64_t tail = 0;
+  auto ready = [&] {
+    tail = header_->tail.load(std::memory_order_acquire);
+    return Position(tail) != at;
+  };
+  absl::Status s = Await(memory_, header_->data_seq, header_->consumers_waiting,
+                         true, ready, deadline);
+  if (!s.ok()) return s;
+  const uint32_t available = Position(tail) - at;
+  uint32_t record[2] = {0, 0};
+  if (available >= kRecordHeader && available <= capacity_) {
+    CopyOut(at, reinterpret_cast<char*>(record), sizeof record);
+  }
+  const uint32_t size = record[0];
+  const uint32_t flags = record[1];
+  if (available < kRecordHeader || available > capacity_ ||
+      size > os::kMaxRecordBytes || RecordBytes(size) > available ||
+      (flags & ~kEndsItem) != 0) {
+    // Nothing here can be trusted: drop everything unread, so that the
+    // ring works again for the records that come next.
+    header_->head.store(tail);
+    Announce(memory_, header_->room_seq, header_->producers_waiting);
+    return absl::DataLossError(
+        absl::StrCat("mp: queue memory is corrupt (a record of ", size,
+                     " bytes, flags ", flags, ", with ", available,
+                     " bytes unread); the unread items are dropped"));
+  }
+  CopyOut(at + kRecordHeader, buffer, size);
+  header_->head.store(
+      Pack(ItemCount(head) + (flags & kEndsItem), at + RecordBytes(size)));
+  Announce(memory_, header_->room_seq, header_->producers_waiting);
+  return size_t{size};
+}
+
+int64_t Ring::Items() const {
+  // Head first: items are consumed only after they were committed, so
+  // the difference read this way is never negative.
+  const uint64_t head = header_->head.load();
+  const uint64_t tail = header_->tail.load();
+  const uint32_t n = ItemCount(tail) - ItemCount(head);
+  return n > INT32_MAX ? 0 : n;
+}
+
+int64_t Ring::Unfinished() const {
+  const uint32_t done = header_->done.load();
+  const uint32_t n = ItemCount(header_->tail.load()) - done;
+  return n > INT32_MAX ? 0 : n;
+}
+
+absl::Status Ring::TaskDone() {
+  uint32_t done = header_->done.load();
+  for (;;) {
+    const uint32_t n = ItemCount(header_->tail.load()) - done;
+    if (n == 0 || n > INT32_MAX) {
+      return absl::FailedPreconditionError(
+          "mp: TaskDone() called more times than items were put");
+    }
+    if (header_->done.compare_exchange_weak(done, done + 1)) break;
+  }
+  Announce(memory_, header_->join_seq, header_->joiners_waiting);
+  return absl::OkStatus();
+}
+
+absl::Status Ring::WaitForNoneUnfinished(absl::Time deadline) {
+  return Await(
+      memory_, header_->join_seq, header_->joiners_waiting, false,
+      [&] { return Unfinished() == 0; }, deadline);
+}
+
+}  // namespace internal
+}  // namespace mp

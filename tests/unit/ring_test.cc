@@ -1,0 +1,239 @@
+// Copyright 2026 The mp Authors.
+//
+// The Queue's ring (mp/internal/ring.h) on its own: records whole and in
+// order across the wrap, waits and their deadlines, the abort reserve, the
+// item counts, and corrupt shared memory. The Queue's conformance cases
+// cover it across processes; this covers the edges one by one.
+
+#include "mp/internal/ring.h"
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "mp/internal/os.h"
+
+namespace mp {
+namespace internal {
+namespace {
+
+constexpr size_t kSmall = 4096;
+const absl::Duration kPatience = absl::Seconds(30);
+
+absl::Time Soon() { return absl::Now() + absl::Milliseconds(50); }
+
+std::unique_ptr<Ring> MakeRing(size_t capacity = kSmall) {
+  absl::StatusOr<std::unique_ptr<Ring>> ring = Ring::Create(capacity, 0);
+  EXPECT_TRUE(ring.ok()) << ring.status();
+  return ring.ok() ? *std::move(ring) : nullptr;
+}
+
+absl::Status Send(Ring& ring, absl::string_view bytes, bool ends_item = true,
+                  absl::Time deadline = absl::InfiniteFuture()) {
+  return ring.Send({bytes}, ends_item, /*abort=*/false, deadline);
+}
+
+std::string Recv(Ring& ring, absl::Time deadline = absl::InfiniteFuture()) {
+  std::string buffer(os::kMaxRecordBytes, '\0');
+  absl::StatusOr<size_t> n = ring.Recv(&buffer[0], deadline);
+  if (!n.ok()) return absl::StrCat("error: ", n.status().ToString());
+  buffer.resize(*n);
+  return buffer;
+}
+
+// The ring's memory, mapped a second time, to scribble on.
+struct RawView {
+  explicit RawView(const Ring& ring) {
+    absl::StatusOr<intptr_t> dup = os::DuplicateOsHandle(ring.handle());
+    EXPECT_TRUE(dup.ok());
+    absl::StatusOr<os::SharedMemory*> m = os::OpenSharedMemory(*dup);
+    EXPECT_TRUE(m.ok());
+    memory = *m;
+  }
+  ~RawView() { os::CloseSharedMemory(memory); }
+  char* bytes() { return static_cast<char*>(os::SharedMemoryData(memory)); }
+  os::SharedMemory* memory;
+};
+
+TEST(RingTest, BadCapacityIsInvalidArgument) {
+  for (size_t capacity :
+       {size_t{0}, size_t{1000}, size_t{5000}, size_t{1} << 31}) {
+    EXPECT_EQ(Ring::Create(capacity, 0).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << capacity;
+  }
+}
+
+TEST(RingTest, RecordsArriveWholeAndInOrderAcrossTheWrap) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  // Sizes that are not multiples of 8 move the wrap point around, so
+  // records and their headers cross the end of the buffer at every offset.
+  for (int i = 0; i < 2000; ++i) {
+    const std::string record(static_cast<size_t>(i % 301),
+                             static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(Send(*ring, record).ok()) << i;
+    ASSERT_EQ(Recv(*ring), record) << i;
+  }
+  EXPECT_EQ(ring->Items(), 0);
+}
+
+TEST(RingTest, ItemsCountOnlyRecordsThatEndAnItem) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  ASSERT_TRUE(Send(*ring, "first part", /*ends_item=*/false).ok());
+  EXPECT_EQ(ring->Items(), 0);
+  ASSERT_TRUE(Send(*ring, "last part", /*ends_item=*/true).ok());
+  ASSERT_TRUE(Send(*ring, "whole", /*ends_item=*/true).ok());
+  EXPECT_EQ(ring->Items(), 2);
+  EXPECT_EQ(Recv(*ring), "first part");
+  EXPECT_EQ(ring->Items(), 2);
+  EXPECT_EQ(Recv(*ring), "last part");
+  EXPECT_EQ(ring->Items(), 1);
+  EXPECT_EQ(Recv(*ring), "whole");
+  EXPECT_EQ(ring->Items(), 0);
+}
+
+TEST(RingTest, OversizedRecordIsRefusedAndNothingIsWritten) {
+  std::unique_ptr<Ring> ring = MakeRing(size_t{1} << 20);
+  const std::string big(os::kMaxRecordBytes + 1, 'x');
+  EXPECT_EQ(Send(*ring, big).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ring->Items(), 0);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      ring->Recv(&std::string(os::kMaxRecordBytes, '\0')[0], Soon()).status()));
+}
+
+TEST(RingTest, FullRingTimesOutWritingNothingButAnAbortStillFits) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  const std::string record(120, 'r');  // 128 bytes with its header
+  int sent = 0;
+  while (Send(*ring, record, true, absl::Now()).ok()) ++sent;
+  // 4096 bytes hold 32 such records, less the room kept for an abort.
+  EXPECT_EQ(sent, 31);
+  // The last 128 bytes take 16-byte records until 16 bytes are left.
+  int small = 0;
+  while (Send(*ring, "s", true, absl::Now()).ok()) ++small;
+  EXPECT_EQ(small, 7);
+  EXPECT_EQ(ring->Items(), 38);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      Send(*ring, "x", true, start + absl::Milliseconds(30))));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
+  EXPECT_EQ(ring->Items(), 38);
+  // An abort may take the last 16 bytes; a second one finds no room.
+  EXPECT_TRUE(ring->Send({"A"}, false, /*abort=*/true, absl::Now()).ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      ring->Send({"A"}, false, /*abort=*/true, absl::Now())));
+  for (int i = 0; i < sent; ++i) ASSERT_EQ(Recv(*ring), record) << i;
+  for (int i = 0; i < small; ++i) ASSERT_EQ(Recv(*ring), "s") << i;
+  EXPECT_EQ(Recv(*ring), "A");
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      ring->Recv(&std::string(os::kMaxRecordBytes, '\0')[0], Soon()).status()));
+}
+
+TEST(RingTest, RecvWaitsForASendAndSendForRoom) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  // The consumer: waits (past its spinning, into the OS wait) for records
+  // the producer sends only once the ring has been full.
+  std::string received;
+  std::thread consumer([&] {
+    for (int i = 0; i < 100; ++i) {
+      received += Recv(*ring, absl::Now() + kPatience).substr(0, 1);
+    }
+  });
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Send(*ring, std::string(1000, static_cast<char>('0' + i % 10)),
+                     true, absl::Now() + kPatience)
+                    .ok());
+  }
+  consumer.join();
+  std::string expected;
+  for (int i = 0; i < 100; ++i) expected += static_cast<char>('0' + i % 10);
+  EXPECT_EQ(received, expected);
+}
+
+TEST(RingTest, ItemsBelowWaitsForTheConsumer) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  ASSERT_TRUE(Send(*ring, "one").ok());
+  ASSERT_TRUE(Send(*ring, "two").ok());
+  EXPECT_TRUE(absl::IsDeadlineExceeded(ring->WaitForItemsBelow(2, Soon())));
+  std::thread consumer([&] { EXPECT_EQ(Recv(*ring), "one"); });
+  EXPECT_TRUE(ring->WaitForItemsBelow(2, absl::Now() + kPatience).ok());
+  consumer.join();
+}
+
+TEST(RingTest, UnfinishedCountsTaskDoneAndJoinWaits) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  EXPECT_EQ(ring->TaskDone().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ring->WaitForNoneUnfinished(absl::Now()).ok());
+  ASSERT_TRUE(Send(*ring, "a").ok());
+  ASSERT_TRUE(Send(*ring, "b", /*ends_item=*/false).ok());
+  EXPECT_EQ(ring->Unfinished(), 1);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(ring->WaitForNoneUnfinished(Soon())));
+  std::thread worker([&] { EXPECT_TRUE(ring->TaskDone().ok()); });
+  EXPECT_TRUE(ring->WaitForNoneUnfinished(absl::Now() + kPatience).ok());
+  worker.join();
+  EXPECT_EQ(ring->TaskDone().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(RingTest, OpenSeesTheSameRingAndRefusesOtherMemory) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  absl::StatusOr<intptr_t> dup = os::DuplicateOsHandle(ring->handle());
+  ASSERT_TRUE(dup.ok());
+  absl::StatusOr<std::unique_ptr<Ring>> other = Ring::Open(*dup);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(Send(*ring, "through the other mapping").ok());
+  EXPECT_EQ(Recv(**other), "through the other mapping");
+
+  absl::StatusOr<os::SharedMemory*> plain = os::CreateSharedMemory(kSmall);
+  ASSERT_TRUE(plain.ok());
+  absl::StatusOr<intptr_t> plain_dup =
+      os::DuplicateOsHandle(os::SharedMemoryHandle(*plain));
+  ASSERT_TRUE(plain_dup.ok());
+  EXPECT_EQ(Ring::Open(*plain_dup).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  os::CloseSharedMemory(*plain);
+}
+
+// A header that cannot be right, wherever it is: DataLoss, the unread
+// records dropped, and the ring usable for the next ones.
+TEST(RingTest, CorruptRecordHeaderIsDataLossAndTheRingRecovers) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  RawView raw(*ring);
+  ASSERT_TRUE(Send(*ring, "good").ok());
+  EXPECT_EQ(Recv(*ring), "good");
+  // The next record starts 16 bytes into the data, which follows the
+  // header; find it by its payload.
+  ASSERT_TRUE(Send(*ring, "victim").ok());
+  ASSERT_TRUE(Send(*ring, "also unread").ok());
+  char* bytes = raw.bytes();
+  const size_t size = os::SharedMemorySize(raw.memory);
+  char* victim = nullptr;
+  for (size_t i = 0; i + 6 <= size; ++i) {
+    if (std::memcmp(bytes + i, "victim", 6) == 0) victim = bytes + i;
+  }
+  ASSERT_NE(victim, nullptr);
+  for (uint32_t bad_size : {uint32_t{1} << 30, uint32_t{4000}}) {
+    std::memcpy(victim - 8, &bad_size, 4);
+    const std::string got = Recv(*ring);
+    EXPECT_NE(got.find("DATA_LOSS"), std::string::npos) << got;
+    EXPECT_EQ(ring->Items(), 0);
+    ASSERT_TRUE(Send(*ring, "after").ok());
+    EXPECT_EQ(Recv(*ring), "after");
+    ASSERT_TRUE(Send(*ring, "victim").ok());
+    ASSERT_TRUE(Send(*ring, "also unread").ok());
+    victim = nullptr;
+    for (size_t i = 0; i + 6 <= size; ++i) {
+      if (std::memcmp(bytes + i, "victim", 6) == 0) victim = bytes + i;
+    }
+    ASSERT_NE(victim, nullptr);
+  }
+  const uint32_t bad_flags = 0x80;
+  std::memcpy(victim - 4, &bad_flags, 4);
+  EXPECT_NE(Recv(*ring).find("DATA_LOSS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace mp
