@@ -159,7 +159,10 @@ absl::Status Semaphore::Acquire(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
   if (!s.ok()) return s;
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  Internal lock(*state_);
+  Internal lock(*state_, deadline);
+  if (absl::IsDeadlineExceeded(lock.status())) {
+    return absl::DeadlineExceededError("mp: semaphore acquire timed out");
+  }
   if (!lock.status().ok()) return lock.status();
   SemaphoreData* d = state_->data<SemaphoreData>();
   while (d->value == 0) {
@@ -249,7 +252,10 @@ absl::Status Event::Wait(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
   if (!s.ok()) return s;
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  Internal lock(*state_);
+  Internal lock(*state_, deadline);
+  if (absl::IsDeadlineExceeded(lock.status())) {
+    return absl::DeadlineExceededError("mp: event wait timed out");
+  }
   if (!lock.status().ok()) return lock.status();
   EventData* d = state_->data<EventData>();
   while (d->flag == 0) {

@@ -7,12 +7,14 @@
 #ifndef MP_INTERNAL_SYNC_STATE_H_
 #define MP_INTERNAL_SYNC_STATE_H_
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
@@ -50,11 +52,20 @@ absl::Time DeadlineAfter(absl::Duration timeout);
 
 // Holds a monitor used as an internal lock: held for a few instructions
 // only, so a holder's death cannot leave the state torn, and OwnerDied is
-// simply the lock being free again.
+// simply the lock being free again. Calls with a deadline pass it, so that
+// a holder that stopped (a suspended or debugged process) makes them time
+// out rather than hang; status() is then DeadlineExceeded. The lock is
+// always given at least 100 ms: a zero timeout means "do not wait for the
+// object", not "fail if another process is reading its state right now".
 class Internal {
  public:
-  explicit Internal(const SyncState& s) : m_(s.monitor()) {
-    status_ = os::MonitorLock(m_, absl::InfiniteFuture());
+  explicit Internal(const SyncState& s,
+                    absl::Time deadline = absl::InfiniteFuture())
+      : m_(s.monitor()) {
+    if (deadline != absl::InfiniteFuture()) {
+      deadline = std::max(deadline, absl::Now() + absl::Milliseconds(100));
+    }
+    status_ = os::MonitorLock(m_, deadline);
     if (IsOwnerDied(status_)) status_ = absl::OkStatus();
   }
   ~Internal() {
