@@ -56,6 +56,12 @@ absl::Duration Left(absl::Time deadline) {
 // How often GetWhileAlive looks at its producers while the queue is empty.
 constexpr absl::Duration kProducerCheckInterval = absl::Milliseconds(20);
 
+// The queue's ring, or nullptr once closed (or never opened).
+std::shared_ptr<internal::Ring> RingOf(
+    const std::shared_ptr<internal::QueueState>& state) {
+  return state == nullptr ? nullptr : state->ring();
+}
+
 absl::Status Closed() {
   return absl::FailedPreconditionError("mp: queue is closed");
 }
@@ -78,13 +84,12 @@ absl::StatusOr<Queue> Queue::Create(int64_t maxsize) {
 }
 
 absl::Status Queue::CheckOpen() const {
-  if (state_ == nullptr || state_->ring() == nullptr) return Closed();
+  if (RingOf(state_) == nullptr) return Closed();
   return absl::OkStatus();
 }
 
 absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
-  std::shared_ptr<internal::Ring> ring =
-      state_ == nullptr ? nullptr : state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
   if (item.size() > Connection::kDefaultMaxMessageSize) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -132,8 +137,7 @@ absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
 }
 
 absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
-  std::shared_ptr<internal::Ring> ring =
-      state_ == nullptr ? nullptr : state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
   const absl::Time deadline = internal::DeadlineAfter(timeout);
   absl::Status s = state_->read_lock.Acquire(Left(deadline));
@@ -214,8 +218,7 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
 }
 
 absl::StatusOr<int64_t> Queue::QSize() const {
-  std::shared_ptr<internal::Ring> ring =
-      state_ == nullptr ? nullptr : state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
   return ring->Items();
 }
@@ -234,8 +237,7 @@ absl::StatusOr<bool> Queue::Full() const {
 }
 
 int64_t Queue::maxsize() const {
-  std::shared_ptr<internal::Ring> ring =
-      state_ == nullptr ? nullptr : state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(state_);
   return ring == nullptr ? 0 : ring->maxsize();
 }
 
@@ -253,15 +255,13 @@ absl::StatusOr<JoinableQueue> JoinableQueue::Create(int64_t maxsize) {
 }
 
 absl::Status JoinableQueue::TaskDone() {
-  std::shared_ptr<internal::Ring> ring =
-      state_ == nullptr ? nullptr : state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
   return ring->TaskDone();
 }
 
 absl::Status JoinableQueue::Join(absl::Duration timeout) {
-  std::shared_ptr<internal::Ring> ring =
-      state_ == nullptr ? nullptr : state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
   absl::Status s =
       ring->WaitForNoneUnfinished(internal::DeadlineAfter(timeout));
@@ -278,8 +278,7 @@ absl::StatusOr<SimpleQueue> SimpleQueue::Create() {
 }
 
 void Codec<Queue>::Encode(Encoder& e, const Queue& q) {
-  std::shared_ptr<internal::Ring> ring =
-      q.state_ == nullptr ? nullptr : q.state_->ring();
+  std::shared_ptr<internal::Ring> ring = RingOf(q.state_);
   if (ring == nullptr) {
     e.Fail(absl::FailedPreconditionError(
         "mp: a closed Queue cannot be passed to a child"));
