@@ -11,8 +11,6 @@
 
 #include <errno.h>
 #include <linux/futex.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,9 +25,7 @@ namespace mp {
 namespace os {
 
 struct SharedMemory {
-  int fd = -1;
-  size_t size = 0;
-  void* data = nullptr;
+  SharedMapping mapping;
 };
 
 namespace {
@@ -41,56 +37,33 @@ long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
                  timeout, nullptr, 0);
 }
 
-absl::StatusOr<SharedMemory*> Map(int fd, size_t size) {
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    const int err = errno;
-    close(fd);
-    return OsError("mmap", err);
-  }
-  return new SharedMemory{fd, size, p};
-}
-
 }  // namespace
 
 absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size) {
-  const int fd = memfd_create("mp-shared", MFD_CLOEXEC);
-  if (fd < 0) return OsError("memfd_create", errno);
-  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    const int err = errno;
-    close(fd);
-    return OsError("ftruncate", err);
-  }
-  return Map(fd, size);
+  absl::StatusOr<SharedMapping> mapping =
+      CreateSharedMapping("mp-shared", size);
+  if (!mapping.ok()) return mapping.status();
+  return new SharedMemory{*mapping};
 }
 
 absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle) {
-  const int fd = static_cast<int>(handle);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return OsError("fstat", err);
-  }
-  if (!S_ISREG(st.st_mode) || st.st_size <= 0) {
-    close(fd);
-    return absl::InvalidArgumentError("mp: handle is not shared memory");
-  }
-  return Map(fd, static_cast<size_t>(st.st_size));
+  absl::StatusOr<SharedMapping> mapping =
+      MapReceived(static_cast<int>(handle), 1);
+  if (!mapping.ok()) return mapping.status();
+  return new SharedMemory{*mapping};
 }
 
 void CloseSharedMemory(SharedMemory* m) {
   if (m == nullptr) return;
-  munmap(m->data, m->size);
-  close(m->fd);
+  Unmap(m->mapping);
   delete m;
 }
 
-intptr_t SharedMemoryHandle(const SharedMemory* m) { return m->fd; }
+intptr_t SharedMemoryHandle(const SharedMemory* m) { return m->mapping.fd; }
 
-void* SharedMemoryData(const SharedMemory* m) { return m->data; }
+void* SharedMemoryData(const SharedMemory* m) { return m->mapping.data; }
 
-size_t SharedMemorySize(const SharedMemory* m) { return m->size; }
+size_t SharedMemorySize(const SharedMemory* m) { return m->mapping.size; }
 
 absl::Status WaitWord(SharedMemory*, const std::atomic<uint32_t>* word,
                       uint32_t expected, absl::Time deadline) {

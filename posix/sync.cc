@@ -13,8 +13,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,28 +115,16 @@ absl::Status LockResult(int rc, pthread_mutex_t* mutex) {
 }  // namespace
 
 struct Monitor {
-  int fd = -1;
-  size_t size = 0;
+  SharedMapping mapping;
   Header* header = nullptr;
 };
 
 absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
                                        bool recursive) {
-  const size_t size = kDataOffset + (data_size + 15) / 16 * 16;
-  const int fd = memfd_create("mp-monitor", MFD_CLOEXEC);
-  if (fd < 0) return OsError("memfd_create", errno);
-  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    const int err = errno;
-    close(fd);
-    return OsError("ftruncate", err);
-  }
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    const int err = errno;
-    close(fd);
-    return OsError("mmap", err);
-  }
-  Header* h = new (p) Header;
+  absl::StatusOr<SharedMapping> mapping = CreateSharedMapping(
+      "mp-monitor", kDataOffset + (data_size + 15) / 16 * 16);
+  if (!mapping.ok()) return mapping.status();
+  Header* h = new (mapping->data) Header;
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);
   pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
@@ -154,54 +140,36 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
   if (rc == 0) rc = pthread_cond_init(&h->cond, &ca);
   pthread_condattr_destroy(&ca);
   if (rc != 0) {
-    munmap(p, size);
-    close(fd);
+    Unmap(*mapping);
     return OsError("pthread init", rc);
   }
   h->kind = kind;
   h->data_size = data_size;
   h->magic = kMagic;
-  return new Monitor{fd, size, h};
+  return new Monitor{*mapping, h};
 }
 
 absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
-  const int fd = static_cast<int>(handle);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return OsError("fstat", err);
-  }
-  const size_t size = static_cast<size_t>(st.st_size);
-  if (size < kDataOffset) {
-    close(fd);
-    return absl::InvalidArgumentError("mp: not a monitor (too small)");
-  }
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    const int err = errno;
-    close(fd);
-    return OsError("mmap", err);
-  }
-  Header* h = static_cast<Header*>(p);
-  if (h->magic != kMagic || kDataOffset + h->data_size > size) {
-    munmap(p, size);
-    close(fd);
+  absl::StatusOr<SharedMapping> mapping =
+      MapReceived(static_cast<int>(handle), kDataOffset);
+  if (!mapping.ok()) return mapping.status();
+  Header* h = static_cast<Header*>(mapping->data);
+  if (h->magic != kMagic || kDataOffset + h->data_size > mapping->size) {
+    Unmap(*mapping);
     return absl::InvalidArgumentError("mp: handle is not a monitor");
   }
-  return new Monitor{fd, size, h};
+  return new Monitor{*mapping, h};
 }
 
 void CloseMonitor(Monitor* m) {
   if (m == nullptr) return;
-  munmap(m->header, m->size);
-  close(m->fd);
+  Unmap(m->mapping);
   delete m;
 }
 
 uint32_t MonitorKind(const Monitor* m) { return m->header->kind; }
 
-intptr_t MonitorHandle(const Monitor* m) { return m->fd; }
+intptr_t MonitorHandle(const Monitor* m) { return m->mapping.fd; }
 
 void* MonitorData(const Monitor* m) {
   return reinterpret_cast<char*>(m->header) + kDataOffset;

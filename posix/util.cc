@@ -2,6 +2,10 @@
 
 #include "posix/util.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <climits>
 #include <cstring>
 
@@ -14,6 +18,52 @@ namespace os {
 absl::Status OsError(absl::string_view what, int err) {
   return absl::Status(absl::ErrnoToStatusCode(err),
                       absl::StrCat(what, ": ", std::strerror(err)));
+}
+
+namespace {
+
+absl::StatusOr<SharedMapping> Map(int fd, size_t size) {
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    return OsError("mmap", err);
+  }
+  return SharedMapping{fd, p, size};
+}
+
+}  // namespace
+
+absl::StatusOr<SharedMapping> CreateSharedMapping(const char* name,
+                                                  size_t size) {
+  const int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return OsError("memfd_create", errno);
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const int err = errno;
+    close(fd);
+    return OsError("ftruncate", err);
+  }
+  return Map(fd, size);
+}
+
+absl::StatusOr<SharedMapping> MapReceived(int fd, size_t min_size) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return OsError("fstat", err);
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+      static_cast<size_t>(st.st_size) < min_size) {
+    close(fd);
+    return absl::InvalidArgumentError("mp: handle is not shared memory");
+  }
+  return Map(fd, static_cast<size_t>(st.st_size));
+}
+
+void Unmap(const SharedMapping& m) {
+  munmap(m.data, m.size);
+  close(m.fd);
 }
 
 int WaitMs(absl::Time deadline) {

@@ -8,7 +8,10 @@
 
 #include <errno.h>
 
+#include <cstddef>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -17,6 +20,23 @@ namespace os {
 
 // "what: strerror(err)" with the matching absl status code.
 absl::Status OsError(absl::string_view what, int err = errno);
+
+// Memory shared with children: a memfd (no name in /dev/shm, nothing left
+// behind when a process dies) mapped MAP_SHARED. Monitors (sync.cc) and
+// shared memory (memory.cc) are made of it.
+struct SharedMapping {
+  int fd = -1;
+  void* data = nullptr;
+  size_t size = 0;
+};
+// `size` zero bytes in a new close-on-exec memfd; nothing is left open on
+// error.
+absl::StatusOr<SharedMapping> CreateSharedMapping(const char* name,
+                                                  size_t size);
+// Maps all of a memfd received from a parent; closes `fd` on error, and
+// refuses what is not a regular file of at least `min_size` bytes.
+absl::StatusOr<SharedMapping> MapReceived(int fd, size_t min_size);
+void Unmap(const SharedMapping& mapping);  // and closes the fd
 
 // What is left of `deadline` as poll()'s timeout: -1 for no deadline,
 // rounded up so that a wait never ends before the deadline.

@@ -56,7 +56,7 @@ void Uncount(Header* h) {
 }  // namespace
 
 struct SharedMemory {
-  HANDLE mapping = nullptr;
+  SharedMapping mapping;
   Header* header = nullptr;
   HANDLE semaphore = nullptr;
 };
@@ -64,32 +64,20 @@ struct SharedMemory {
 namespace {
 
 void Destroy(SharedMemory* m) {
-  if (m->header != nullptr) UnmapViewOfFile(m->header);
   if (m->semaphore != nullptr) CloseHandle(m->semaphore);
-  if (m->mapping != nullptr) CloseHandle(m->mapping);
+  Unmap(m->mapping);
   delete m;
 }
 
 }  // namespace
 
 absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size) {
-  const uint64_t total = kDataOffset + uint64_t{size};
+  absl::StatusOr<SharedMapping> mapping =
+      CreateSharedMapping(kDataOffset + uint64_t{size});
+  if (!mapping.ok()) return mapping.status();
   auto* m = new SharedMemory;
-  m->mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
-                                  static_cast<DWORD>(total >> 32),
-                                  static_cast<DWORD>(total), nullptr);
-  if (m->mapping == nullptr) {
-    absl::Status s = OsError("CreateFileMappingW");
-    Destroy(m);
-    return s;
-  }
-  m->header = static_cast<Header*>(
-      MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
-  if (m->header == nullptr) {
-    absl::Status s = OsError("MapViewOfFile");
-    Destroy(m);
-    return s;
-  }
+  m->mapping = *mapping;
+  m->header = static_cast<Header*>(mapping->view);
   const std::wstring name = RandomName(L"Local\\mp-", L"-w");
   m->semaphore = CreateSemaphoreW(nullptr, 0, 0x7fffffff, name.c_str());
   if (m->semaphore == nullptr || GetLastError() == ERROR_ALREADY_EXISTS) {
@@ -105,19 +93,14 @@ absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size) {
 }
 
 absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle) {
+  absl::StatusOr<SharedMapping> mapping =
+      MapReceived(reinterpret_cast<HANDLE>(handle), kDataOffset);
+  if (!mapping.ok()) return mapping.status();
   auto* m = new SharedMemory;
-  m->mapping = reinterpret_cast<HANDLE>(handle);
-  m->header = static_cast<Header*>(
-      MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
-  if (m->header == nullptr) {
-    absl::Status s = OsError("MapViewOfFile");
-    Destroy(m);
-    return s;
-  }
-  MEMORY_BASIC_INFORMATION info;
-  if (VirtualQuery(m->header, &info, sizeof info) == 0 ||
-      info.RegionSize < kDataOffset || m->header->magic != kMagic ||
-      m->header->size > info.RegionSize - kDataOffset) {
+  m->mapping = *mapping;
+  m->header = static_cast<Header*>(mapping->view);
+  if (m->header->magic != kMagic ||
+      m->header->size > mapping->size - kDataOffset) {
     Destroy(m);
     return absl::InvalidArgumentError("mp: handle is not shared memory");
   }
@@ -137,7 +120,7 @@ void CloseSharedMemory(SharedMemory* m) {
 }
 
 intptr_t SharedMemoryHandle(const SharedMemory* m) {
-  return reinterpret_cast<intptr_t>(m->mapping);
+  return reinterpret_cast<intptr_t>(m->mapping.mapping);
 }
 
 void* SharedMemoryData(const SharedMemory* m) {

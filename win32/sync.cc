@@ -72,7 +72,7 @@ void BecomeOwner(Header* h) {
 }  // namespace
 
 struct Monitor {
-  HANDLE mapping = nullptr;
+  SharedMapping mapping;
   Header* header = nullptr;
   HANDLE mutex = nullptr;
   HANDLE semaphore = nullptr;
@@ -81,10 +81,9 @@ struct Monitor {
 namespace {
 
 void Destroy(Monitor* m) {
-  if (m->header != nullptr) UnmapViewOfFile(m->header);
   if (m->mutex != nullptr) CloseHandle(m->mutex);
   if (m->semaphore != nullptr) CloseHandle(m->semaphore);
-  if (m->mapping != nullptr) CloseHandle(m->mapping);
+  Unmap(m->mapping);
   delete m;
 }
 
@@ -109,22 +108,12 @@ absl::Status TakeMutex(Monitor* m, absl::Time deadline) {
 
 absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
                                        bool recursive) {
-  const size_t size = kDataOffset + (data_size + 15) / 16 * 16;
+  absl::StatusOr<SharedMapping> mapping =
+      CreateSharedMapping(kDataOffset + (data_size + 15) / 16 * 16);
+  if (!mapping.ok()) return mapping.status();
   auto* m = new Monitor;
-  m->mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
-                                  0, static_cast<DWORD>(size), nullptr);
-  if (m->mapping == nullptr) {
-    absl::Status s = OsError("CreateFileMappingW");
-    Destroy(m);
-    return s;
-  }
-  m->header = static_cast<Header*>(
-      MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
-  if (m->header == nullptr) {
-    absl::Status s = OsError("MapViewOfFile");
-    Destroy(m);
-    return s;
-  }
+  m->mapping = *mapping;
+  m->header = static_cast<Header*>(mapping->view);
   const std::wstring mutex_name = RandomName(L"Local\\mp-", L"-m");
   const std::wstring semaphore_name = RandomName(L"Local\\mp-", L"-s");
   m->mutex = CreateMutexW(nullptr, FALSE, mutex_name.c_str());
@@ -151,19 +140,14 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
 }
 
 absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
+  absl::StatusOr<SharedMapping> mapping =
+      MapReceived(reinterpret_cast<HANDLE>(handle), kDataOffset);
+  if (!mapping.ok()) return mapping.status();
   auto* m = new Monitor;
-  m->mapping = reinterpret_cast<HANDLE>(handle);
-  m->header = static_cast<Header*>(
-      MapViewOfFile(m->mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0));
-  if (m->header == nullptr) {
-    absl::Status s = OsError("MapViewOfFile");
-    Destroy(m);
-    return s;
-  }
-  MEMORY_BASIC_INFORMATION info;
-  if (VirtualQuery(m->header, &info, sizeof info) == 0 ||
-      info.RegionSize < kDataOffset || m->header->magic != kMagic ||
-      kDataOffset + m->header->data_size > info.RegionSize) {
+  m->mapping = *mapping;
+  m->header = static_cast<Header*>(mapping->view);
+  if (m->header->magic != kMagic ||
+      kDataOffset + m->header->data_size > mapping->size) {
     Destroy(m);
     return absl::InvalidArgumentError("mp: handle is not a monitor");
   }
@@ -188,7 +172,7 @@ void CloseMonitor(Monitor* m) {
 uint32_t MonitorKind(const Monitor* m) { return m->header->kind; }
 
 intptr_t MonitorHandle(const Monitor* m) {
-  return reinterpret_cast<intptr_t>(m->mapping);
+  return reinterpret_cast<intptr_t>(m->mapping.mapping);
 }
 
 void* MonitorData(const Monitor* m) {

@@ -72,6 +72,44 @@ std::string Narrow(const std::wstring& s) {
   return out;
 }
 
+namespace {
+
+absl::StatusOr<SharedMapping> MapWhole(HANDLE mapping, size_t min_size) {
+  void* view = MapViewOfFile(mapping, FILE_MAP_ALL_ACCESS, 0, 0, 0);
+  if (view == nullptr) {
+    absl::Status s = OsError("MapViewOfFile");
+    CloseHandle(mapping);
+    return s;
+  }
+  MEMORY_BASIC_INFORMATION info;
+  if (VirtualQuery(view, &info, sizeof info) == 0 ||
+      info.RegionSize < min_size) {
+    UnmapViewOfFile(view);
+    CloseHandle(mapping);
+    return absl::InvalidArgumentError("mp: handle is not shared memory");
+  }
+  return SharedMapping{mapping, view, info.RegionSize};
+}
+
+}  // namespace
+
+absl::StatusOr<SharedMapping> CreateSharedMapping(uint64_t size) {
+  HANDLE mapping = CreateFileMappingW(
+      INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
+      static_cast<DWORD>(size >> 32), static_cast<DWORD>(size), nullptr);
+  if (mapping == nullptr) return OsError("CreateFileMappingW");
+  return MapWhole(mapping, size);
+}
+
+absl::StatusOr<SharedMapping> MapReceived(HANDLE mapping, size_t min_size) {
+  return MapWhole(mapping, min_size);
+}
+
+void Unmap(const SharedMapping& m) {
+  UnmapViewOfFile(m.view);
+  CloseHandle(m.mapping);
+}
+
 std::wstring RandomName(const wchar_t* prefix, const wchar_t* suffix) {
   unsigned char bytes[16];
   BCryptGenRandom(nullptr, bytes, sizeof bytes,

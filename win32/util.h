@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -23,6 +24,21 @@ absl::Status OsError(absl::string_view what, DWORD err = GetLastError());
 // What is left of `deadline` as a wait's timeout: INFINITE for no
 // deadline, rounded up so that a wait never ends before the deadline.
 DWORD WaitMs(absl::Time deadline);
+
+// Memory shared with children: a pagefile-backed file mapping, mapped whole.
+// Monitors (sync.cc) and shared memory (memory.cc) are made of it; the
+// mirror of posix/util.h's.
+struct SharedMapping {
+  HANDLE mapping = nullptr;
+  void* view = nullptr;
+  size_t size = 0;  // of the view, at least what was asked for
+};
+// `size` zero bytes in a new mapping; nothing is left open on error.
+absl::StatusOr<SharedMapping> CreateSharedMapping(uint64_t size);
+// Maps all of a mapping received from a parent; closes `mapping` on error,
+// and refuses a view smaller than `min_size` bytes.
+absl::StatusOr<SharedMapping> MapReceived(HANDLE mapping, size_t min_size);
+void Unmap(const SharedMapping& mapping);  // and closes the handle
 
 // UTF-8 <-> UTF-16: mp's strings are UTF-8, Win32's wide APIs take UTF-16.
 std::wstring Widen(absl::string_view s);
