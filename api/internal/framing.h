@@ -1,7 +1,8 @@
 // Copyright 2026 The mp Authors.
 //
-// Messages over records (mp/internal/os.h channels), shared by Connection
-// and Queue. Each record starts with a kind byte:
+// Messages over records, shared by Connection (over mp/internal/os.h
+// channels) and Queue (over mp/internal/ring.h). Each record starts with a
+// kind byte:
 //
 //   'W' whole message      W payload                 (payload < one record)
 //   'F' first of several   F u64-total-length chunk

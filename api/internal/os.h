@@ -180,8 +180,8 @@ absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
 // A Monitor is a robust, process-shared mutex with one condition variable
 // and `data_size` bytes of shared memory, reachable through ONE OS handle
 // that can be given to children. Every mp synchronisation object (Lock,
-// RLock, Semaphore, Event, Condition, Barrier, the Queue's bookkeeping) is
-// a Monitor plus platform-independent logic in api/sync.cc.
+// RLock, Semaphore, Event, Condition, Barrier, and the Queue's two locks)
+// is a Monitor plus platform-independent logic in api/sync.cc.
 //   POSIX: one memfd mapping: a header with a pthread mutex
 //     (PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ROBUST, ERRORCHECK or
 //     RECURSIVE) and a condvar (process-shared, CLOCK_MONOTONIC), then data.

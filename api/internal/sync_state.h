@@ -1,8 +1,8 @@
 // Copyright 2026 The mp Authors.
 //
-// The state behind every mp synchronisation object (mp/sync.h) and the
-// Queue's bookkeeping (mp/queue.h): one OS Monitor, shared by every copy of
-// the object in this process.
+// The state behind every mp synchronisation object (mp/sync.h), among them
+// the Queue's two locks: one OS Monitor, shared by every copy of the object
+// in this process.
 
 #ifndef MP_INTERNAL_SYNC_STATE_H_
 #define MP_INTERNAL_SYNC_STATE_H_
