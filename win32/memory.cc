@@ -77,7 +77,7 @@ absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size) {
   if (!mapping.ok()) return mapping.status();
   auto* m = new SharedMemory;
   m->mapping = *mapping;
-  m->header = static_cast<Header*>(mapping->view);
+  m->header = static_cast<Header*>(mapping->data);
   const std::wstring name = RandomName(L"Local\\mp-", L"-w");
   m->semaphore = CreateSemaphoreW(nullptr, 0, 0x7fffffff, name.c_str());
   if (m->semaphore == nullptr || GetLastError() == ERROR_ALREADY_EXISTS) {
@@ -98,7 +98,7 @@ absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle) {
   if (!mapping.ok()) return mapping.status();
   auto* m = new SharedMemory;
   m->mapping = *mapping;
-  m->header = static_cast<Header*>(mapping->view);
+  m->header = static_cast<Header*>(mapping->data);
   if (m->header->magic != kMagic ||
       m->header->size > mapping->size - kDataOffset) {
     Destroy(m);

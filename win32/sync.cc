@@ -113,7 +113,7 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
   if (!mapping.ok()) return mapping.status();
   auto* m = new Monitor;
   m->mapping = *mapping;
-  m->header = static_cast<Header*>(mapping->view);
+  m->header = static_cast<Header*>(mapping->data);
   const std::wstring mutex_name = RandomName(L"Local\\mp-", L"-m");
   const std::wstring semaphore_name = RandomName(L"Local\\mp-", L"-s");
   m->mutex = CreateMutexW(nullptr, FALSE, mutex_name.c_str());
@@ -145,7 +145,7 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   if (!mapping.ok()) return mapping.status();
   auto* m = new Monitor;
   m->mapping = *mapping;
-  m->header = static_cast<Header*>(mapping->view);
+  m->header = static_cast<Header*>(mapping->data);
   if (m->header->magic != kMagic ||
       kDataOffset + m->header->data_size > mapping->size) {
     Destroy(m);

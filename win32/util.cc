@@ -106,7 +106,7 @@ absl::StatusOr<SharedMapping> MapReceived(HANDLE mapping, size_t min_size) {
 }
 
 void Unmap(const SharedMapping& m) {
-  UnmapViewOfFile(m.view);
+  UnmapViewOfFile(m.data);
   CloseHandle(m.mapping);
 }
 

@@ -30,8 +30,8 @@ DWORD WaitMs(absl::Time deadline);
 // mirror of posix/util.h's.
 struct SharedMapping {
   HANDLE mapping = nullptr;
-  void* view = nullptr;
-  size_t size = 0;  // of the view, at least what was asked for
+  void* data = nullptr;  // the view
+  size_t size = 0;       // of the view, at least what was asked for
 };
 // `size` zero bytes in a new mapping; nothing is left open on error.
 absl::StatusOr<SharedMapping> CreateSharedMapping(uint64_t size);
