@@ -70,9 +70,10 @@ constexpr size_t kDataOffset = (sizeof(RingHeader) + 63) / 64 * 64;
 
 // Waits until `ready()` or `deadline`: spins (if `spin`), then counts
 // itself in `waiting`, reads `seq`, checks once more, and sleeps until the
-// other side bumps `seq` (Announce). Every access is sequentially
-// consistent, so either this side sees the change or the other side sees
-// the waiter: no wakeup is lost.
+// other side bumps `seq` (Announce). The count, the check's loads (in
+// `ready`), the other side's publishing store and its look at the count are
+// all sequentially consistent, so either this side sees the change or the
+// other side sees the waiter: no wakeup is lost.
 template <typename Ready>
 absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
                    std::atomic<uint32_t>& waiting, bool spin,
@@ -188,8 +189,7 @@ absl::Status Ring::Send(std::initializer_list<absl::string_view> pieces,
   const uint64_t tail = header_->tail.load(std::memory_order_acquire);
   const uint32_t at = Position(tail);
   auto room = [&] {
-    const uint32_t used =
-        at - Position(header_->head.load(std::memory_order_acquire));
+    const uint32_t used = at - Position(header_->head.load());
     return used <= capacity_ && capacity_ - used >= needed;
   };
   absl::Status s = Await(memory_, header_->room_seq, header_->producers_waiting,
@@ -221,7 +221,7 @@ absl::StatusOr<size_t> Ring::Recv(char* buffer, absl::Time deadline) {
   const uint32_t at = Position(head);
   uint64_t tail = 0;
   auto ready = [&] {
-    tail = header_->tail.load(std::memory_order_acquire);
+    tail = header_->tail.load();
     return Position(tail) != at;
   };
   absl::Status s = Await(memory_, header_->data_seq, header_->consumers_waiting,
