@@ -53,6 +53,21 @@ void HoldEndUntilReleased(Connection c, Event release) {
   (void)c;
 }
 
+// A grandchild given nothing but `release`.
+void WaitForReleaseOnly(Event release) { WaitForRelease(release); }
+
+// Starts a grandchild (by `method`, given only `release`) while it holds
+// `c`, then sends, closes `c`, and returns, which waits for the grandchild
+// as the end of main() does.
+void StartGrandchildThenLeave(Connection c, Event release, int method) {
+  Process grandchild(WaitForReleaseOnly, release);
+  if (!grandchild.SetStartMethod(static_cast<StartMethod>(method)).ok() ||
+      !grandchild.Start().ok() || !c.Send(std::string("started")).ok() ||
+      !c.Close().ok()) {
+    Exit(kWrongResult);
+  }
+}
+
 void SendAfterDelay(Connection c, std::string text) {
   absl::SleepFor(absl::Milliseconds(200));
   if (!c.SendBytes(text).ok()) Exit(kWrongResult);
@@ -127,6 +142,30 @@ TYPED_TEST_P(PipeTest, EndOfFileWhenEveryWriteEndIsClosed) {
   ASSERT_TRUE(waiter.Start().ok());
   ASSERT_TRUE(parent_writer.Close().ok());
   EXPECT_EQ(JoinCode(waiter), 0);
+}
+
+// A child's handles are its own: a grandchild it starts while it holds the
+// write end of a pipe, given nothing but an Event, does not hold that end,
+// so the parent's reader sees end of file as soon as the child closes it.
+// (A spawned child gets its ends inheritable, to cross exec or
+// CreateProcess; it must make them private again before starting anyone.)
+TYPED_TEST_P(PipeTest, GrandchildDoesNotInheritItsParentsEnds) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
+  absl::StatusOr<Event> release = Event::Create();
+  ASSERT_TRUE(pipe.ok() && release.ok());
+  auto& [reader, writer] = *pipe;
+  Process child =
+      MakeProcess<TypeParam>(StartGrandchildThenLeave, writer, *release,
+                             static_cast<int>(TypeParam::kMethod));
+  child.CloseAfterStart(writer);
+  ASSERT_TRUE(child.Start().ok());
+  EXPECT_EQ(reader.Recv<std::string>(kPatience).value_or(""), "started");
+  // The grandchild is alive until released: end of file now means it
+  // holds no copy of the write end.
+  absl::StatusOr<std::string> eof = reader.RecvBytes(absl::Seconds(10));
+  EXPECT_TRUE(IsEndOfFile(eof.status())) << eof.status();
+  ASSERT_TRUE(release->Set().ok());
+  EXPECT_EQ(JoinCode(child), 0);
 }
 
 // A peer that dies while this process is blocked in Recv: end of file, not
@@ -243,7 +282,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     PeerDyingDuringRecvIsEndOfFile, SixtyFourMiBRoundTrips,
     EndOfFileWhenEveryWriteEndIsClosed, SimplexMisuseIsAnError,
     PollAndRecvTimeoutsWaitAtLeastThatLong, ShortBufferKeepsTheMessage,
-    MaximumMessageSizeIsEnforcedBothWays, WaitReturnsTheReadySubset);
+    MaximumMessageSizeIsEnforcedBothWays, WaitReturnsTheReadySubset,
+    GrandchildDoesNotInheritItsParentsEnds);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, PipeTest, Backends, BackendName);
 
