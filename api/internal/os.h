@@ -231,10 +231,12 @@ void MonitorNotifyAll(Monitor* monitor);
 //     waits are futex(2) FUTEX_WAIT / FUTEX_WAKE on the word itself, in
 //     their shared (not PRIVATE) form, so they work across processes.
 //   Win32: a pagefile-backed file mapping. A small header ahead of the data
-//     holds a waiter count and the random name of a kernel semaphore; a wait
-//     counts itself and sleeps on the semaphore, a wake hands out one token
-//     per counted waiter. Waiters of different words share it and re-check
-//     their word (a spurious wakeup).
+//     holds, per slot (a word's 64-byte line, modulo 4), a waiter count and
+//     the random name of a kernel semaphore; a wait counts itself and sleeps
+//     on its slot's semaphore, a wake hands out one token per counted
+//     waiter. A semaphore cannot stop a later waiter from taking a token
+//     meant for an earlier one, so waits also return every 5 ms for their
+//     caller to re-check (see win32/memory.cc).
 //   threads: ordinary memory, a std::mutex and a std::condition_variable.
 struct SharedMemory;
 
