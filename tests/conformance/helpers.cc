@@ -2,15 +2,18 @@
 
 #include "tests/conformance/helpers.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "mp/internal/framing.h"
 #include "mp/process.h"
 #include "tests/conformance/backends.h"
 
@@ -146,6 +149,23 @@ DescriptorsExhausted::~DescriptorsExhausted() {
 #endif
 }
 
+void StallNextMessageAfterFirstRecord(Semaphore stalled, Semaphore go) {
+  internal::TestHooks().between_records = [stalled, go]() mutable {
+    internal::TestHooks().between_records = nullptr;
+    if (!stalled.Release().ok() || !go.Acquire(kPatience).ok()) Exit(93);
+  };
+}
+
+std::string NumberedMessage(int32_t n, size_t size) {
+  std::string m(size, static_cast<char>('a' + n % 26));
+  std::memcpy(&m[0], &n, sizeof n);
+  return m;
+}
+
+bool IsNumberedMessage(const std::string& m, int32_t n, size_t size) {
+  return m == NumberedMessage(n, size);
+}
+
 void WaitForRelease(Event release) {
   // Exit code 92: never told to end.
   if (!release.Wait(kPatience).ok()) Exit(92);
@@ -154,12 +174,21 @@ void WaitForRelease(Event release) {
 std::string TempPath(const std::string& name) {
   static std::atomic<int> counter{0};
   const char* dir = std::getenv("TEST_TMPDIR");
-  std::string base = dir != nullptr ? dir : ".";
 #if MP_OS_WINDOWS
   const char* sep = "\\";
+  char system_tmp[MAX_PATH + 1] = {};
+  if (dir == nullptr && GetTempPathA(sizeof(system_tmp), system_tmp) > 0) {
+    dir = system_tmp;
+  }
 #else
   const char* sep = "/";
+  if (dir == nullptr) dir = std::getenv("TMPDIR");
+  if (dir == nullptr) dir = "/tmp";
 #endif
+  std::string base = dir != nullptr ? dir : ".";
+  if (!base.empty() && (base.back() == '/' || base.back() == '\\')) {
+    base.pop_back();
+  }
   return absl::StrCat(base, sep, name, "-", CurrentPid(), "-", ++counter);
 }
 
@@ -187,6 +216,31 @@ std::optional<std::string> WaitForFile(const std::string& path,
     if (absl::Now() >= deadline) return std::nullopt;
     absl::SleepFor(absl::Milliseconds(2));
   }
+}
+
+bool WaitUntilAsleep(int64_t pid, absl::Duration timeout) {
+#if MP_OS_WINDOWS
+  // Win32 shows no thread state without the native API: give the child the
+  // few instructions between its marker and its wait.
+  (void)pid;
+  absl::SleepFor(std::min(timeout, absl::Milliseconds(200)));
+  return true;
+#else
+  const absl::Time deadline = absl::Now() + timeout;
+  do {
+    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+    std::string line;
+    if (std::getline(stat, line)) {
+      const size_t paren = line.rfind(')');
+      if (paren != std::string::npos && paren + 2 < line.size() &&
+          line[paren + 2] == 'S') {
+        return true;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  } while (absl::Now() < deadline);
+  return false;
+#endif
 }
 
 bool WaitPidGone(int64_t pid, absl::Duration timeout) {

@@ -30,7 +30,8 @@ bool PidAlive(int64_t pid);
 // Kills a process by pid (cleanup for cases whose child outlives its parent).
 void KillPid(int64_t pid);
 
-// A fresh path in the test's temporary directory.
+// A fresh path in the test's temporary directory (TEST_TMPDIR, else the
+// system's temporary directory: never the working directory).
 std::string TempPath(const std::string& name);
 // Writes `text` to `path` atomically (write then rename), so a reader never
 // sees half of it.
@@ -38,6 +39,10 @@ bool WriteFileAtomically(const std::string& path, const std::string& text);
 // The contents of `path` once it exists, or nullopt after `timeout`.
 std::optional<std::string> WaitForFile(const std::string& path,
                                        absl::Duration timeout);
+// Waits until `pid`, which announced that it is about to block, is asleep
+// in the kernel (Linux: its state in /proc is S); false after `timeout`.
+// Win32 shows no thread state without the native API: it waits 200 ms.
+bool WaitUntilAsleep(int64_t pid, absl::Duration timeout);
 // Waits until `pid` has ended; false after `timeout`.
 bool WaitPidGone(int64_t pid, absl::Duration timeout);
 
@@ -74,6 +79,17 @@ template <typename B>
 absl::Status EndPeer(Process& p, Event& release) {
   return B::kThreads ? release.Set() : p.Kill();
 }
+
+// Makes this process's next multi-record message (Connection::Send,
+// Queue::Put) stop after its first record: it releases `stalled`, then
+// goes on once it acquires `go` (a writer descheduled, stopped or slow at
+// the worst moment). Ends the process with code 93 if `go` never comes.
+void StallNextMessageAfterFirstRecord(Semaphore stalled, Semaphore go);
+// A message of `size` bytes that tells `n` apart, and whether `m` is whole.
+std::string NumberedMessage(int32_t n, size_t size);
+bool IsNumberedMessage(const std::string& m, int32_t n, size_t size);
+// Large enough to need three records.
+inline constexpr size_t kThreeRecords = 150 * 1024;
 
 // A few 64-bit counters in a file mapped shared by every process that opens
 // the same path: what a case protects with the lock under test. Increments
