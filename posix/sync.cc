@@ -1,8 +1,8 @@
 // Copyright 2026 The mp Authors.
 //
 // Monitors on POSIX (mp/internal/os.h): a memfd mapping with a robust,
-// process-shared pthread mutex and condvar in its header. The mirror of
-// win32/sync.cc.
+// process-shared pthread mutex and a condition word in its header. The
+// mirror of win32/sync.cc.
 //
 // Why memfd and not shm_open: a memfd has no name, so nothing can leak in
 // /dev/shm when a process dies, and no other process can open it; children
@@ -10,6 +10,18 @@
 // mapped again). Robust mutexes make a holder's death visible to the next
 // locker (EOWNERDEAD), which marks the mutex consistent and reports
 // OwnerDied instead of deadlocking as Python does.
+//
+// Why not a process-shared pthread_cond_t: glibc's condvar counts each
+// blocked waiter inside the shared object and uncounts it on wake-up. A
+// waiter killed while asleep never uncounts, and a later signal or
+// broadcast then waits for it for ever, holding the mutex: every process
+// using the object hangs. The condition here is a sequence word that every
+// notify advances and waiters sleep on with futex(2) (posix/futex.h): a
+// sleeping waiter exists only in the kernel, so its death strands nothing.
+// `waiters` counts the waiters (under the mutex) so that a notify with
+// nobody waiting makes no system call; a waiter killed between counting
+// and uncounting leaves it too high, which costs later notifies one
+// harmless wake each and nothing else.
 
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +32,8 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#include <atomic>
+#include <climits>
 #include <cstring>
 #include <new>
 
@@ -27,6 +41,7 @@
 #include "absl/time/clock.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
+#include "posix/futex.h"
 #include "posix/util.h"
 
 namespace mp {
@@ -41,7 +56,10 @@ struct Header {
   uint32_t kind;
   uint64_t data_size;
   pthread_mutex_t mutex;
-  pthread_cond_t cond;
+  // The condition (see above). Both change under the mutex only; the
+  // sequence is atomic because futex(2) reads it without the mutex.
+  std::atomic<uint32_t> sequence;
+  uint32_t waiters;
 };
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
@@ -131,17 +149,11 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
   pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
   pthread_mutexattr_settype(
       &ma, recursive ? PTHREAD_MUTEX_RECURSIVE : PTHREAD_MUTEX_ERRORCHECK);
-  int rc = pthread_mutex_init(&h->mutex, &ma);
+  const int rc = pthread_mutex_init(&h->mutex, &ma);
   pthread_mutexattr_destroy(&ma);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  if (rc == 0) rc = pthread_cond_init(&h->cond, &ca);
-  pthread_condattr_destroy(&ca);
   if (rc != 0) {
     Unmap(*mapping);
-    return OsError("pthread init", rc);
+    return OsError("pthread_mutex_init", rc);
   }
   h->kind = kind;
   h->data_size = data_size;
@@ -196,22 +208,43 @@ absl::Status MonitorUnlock(Monitor* m) {
 }
 
 absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
-  pthread_mutex_t* mu = &m->header->mutex;
-  int rc;
-  if (deadline == absl::InfiniteFuture()) {
-    rc = pthread_cond_wait(&m->header->cond, mu);
-  } else {
-    const timespec ts = MonotonicDeadline(deadline);
-    rc = pthread_cond_clockwait(&m->header->cond, mu, CLOCK_MONOTONIC, &ts);
+  Header* h = m->header;
+  pthread_mutex_t* mu = &h->mutex;
+  if (!HeldByThisThread(mu)) {
+    return absl::FailedPreconditionError("mp: wait without holding the lock");
   }
-  return LockResult(rc, mu);
+  const uint32_t seen = h->sequence.load(std::memory_order_relaxed);
+  ++h->waiters;
+  int rc = pthread_mutex_unlock(mu);
+  if (rc != 0) {
+    --h->waiters;
+    return OsError("pthread_mutex_unlock", rc);
+  }
+  const absl::Status waited = FutexWait(&h->sequence, seen, deadline);
+  // Lock again, whatever happened, as pthread_cond_timedwait does.
+  absl::Status relocked = LockResult(pthread_mutex_lock(mu), mu);
+  if (!relocked.ok() && !IsOwnerDied(relocked)) return relocked;
+  if (h->waiters > 0) --h->waiters;
+  return relocked.ok() ? waited : relocked;
 }
+
+namespace {
+
+// Advances the sequence, so that no waiter that read the old value can
+// fall asleep after this, and wakes up to `n` sleepers. Called with the
+// mutex held.
+void Wake(Header* h, int n) {
+  h->sequence.fetch_add(1, std::memory_order_relaxed);
+  if (h->waiters > 0) FutexWake(&h->sequence, n);
+}
+
+}  // namespace
 
 void MonitorNotify(Monitor* m, int n) {
-  for (int i = 0; i < n; ++i) pthread_cond_signal(&m->header->cond);
+  if (n > 0) Wake(m->header, n);
 }
 
-void MonitorNotifyAll(Monitor* m) { pthread_cond_broadcast(&m->header->cond); }
+void MonitorNotifyAll(Monitor* m) { Wake(m->header, INT_MAX); }
 
 }  // namespace os
 }  // namespace mp

@@ -10,20 +10,26 @@
 // monitor keeps its owner (pid, thread id) and depth in the header and
 // refuses a second lock by the same thread, as PTHREAD_MUTEX_ERRORCHECK does.
 //
-// The condition: a waiter counts itself in `waiters`, releases the mutex,
-// waits on the semaphore, and locks again. Notify(n) hands out
-// min(n, waiters) semaphore tokens and subtracts them from `waiters`. A
-// waiter that times out takes a token if one is left (it was notified after
-// all) and otherwise uncounts itself, so every wait ends with exactly one
-// decrement and the count stays exact. A token may wake a thread that began
-// waiting after the notify: a spurious wakeup, which callers tolerate by
-// looping on their predicate.
+// The condition: `sequence` decides, the semaphore only wakes. Every
+// notify advances the sequence (under the mutex); a waiter notes it before
+// it lets go of the mutex and has been notified once it differs. A waiter
+// counts itself in `waiters` while it waits, and a notify makes sure that
+// min(n, waiters) semaphore tokens are out, to wake sleepers at once. A
+// semaphore cannot give a token to a particular waiter: a later waiter may take
+// one meant for an earlier one, and a waiter killed while it waits stays
+// counted, so its token wakes someone else for nothing. Neither loses a
+// notification: waiters sleep in slices of at most kSliceMs and look at the
+// sequence after each, and a stray token is one spurious turn of that loop.
+// A notified waiter may thus be woken a slice late, and Notify(n) may wake
+// more than n (spurious wakeups, which callers tolerate by looping on their
+// predicate).
 
 // <windows.h> first: the other Win32 headers need it.
 // clang-format off
 #include <windows.h>
 // clang-format on
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -41,6 +47,8 @@ namespace {
 
 constexpr uint32_t kMagic = 0x6d704d6e;  // "mpMn"
 constexpr size_t kNameChars = 48;
+// The longest a waiter sleeps before it looks at the sequence again.
+constexpr DWORD kSliceMs = 5;
 
 struct Header {
   uint32_t magic;
@@ -53,6 +61,8 @@ struct Header {
   DWORD owner_tid;
   LONG depth;
   LONG waiters;
+  LONG sequence;
+  LONG tokens;  // handed out by notifies and not yet taken, as far as known
   wchar_t mutex_name[kNameChars];
   wchar_t semaphore_name[kNameChars];
 };
@@ -209,35 +219,45 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
     return absl::FailedPreconditionError("mp: wait without holding the lock");
   }
   const LONG depth = h->depth;
+  const LONG seen = h->sequence;
   ++h->waiters;
   h->depth = 0;
   h->owner_pid = h->owner_tid = 0;
   for (LONG i = 0; i < depth; ++i) ReleaseMutex(m->mutex);
-  const DWORD r = WaitForSingleObject(m->semaphore, WaitMs(deadline));
+  DWORD r = WAIT_TIMEOUT;
+  LONG taken = 0;
+  while (InterlockedCompareExchange(&h->sequence, 0, 0) == seen) {
+    const DWORD left = WaitMs(deadline);
+    if (left == 0) break;
+    r = WaitForSingleObject(m->semaphore, std::min(left, kSliceMs));
+    if (r == WAIT_OBJECT_0) ++taken;
+    if (r == WAIT_FAILED) break;
+  }
   // Lock again, whatever happened, as pthread_cond_timedwait does.
   absl::Status relock = TakeMutex(m, absl::InfiniteFuture());
   for (LONG i = 1; i < depth; ++i) WaitForSingleObject(m->mutex, INFINITE);
   BecomeOwner(h);
   h->depth = depth;
-  if (r == WAIT_OBJECT_0) return relock;
-  if (WaitForSingleObject(m->semaphore, 0) == WAIT_OBJECT_0) {
-    return relock;  // notified after all, as the deadline passed
-  }
-  --h->waiters;
+  if (h->waiters > 0) --h->waiters;
+  h->tokens -= std::min(taken, h->tokens);
   if (!relock.ok()) return relock;
+  if (h->sequence != seen) return absl::OkStatus();
   if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
   return absl::DeadlineExceededError("mp: timed out");
 }
 
 void MonitorNotify(Monitor* m, int n) {
   Header* h = m->header;
-  const LONG k = n < h->waiters ? n : h->waiters;
-  if (k <= 0) return;
-  h->waiters -= k;
-  ReleaseSemaphore(m->semaphore, k, nullptr);
+  InterlockedIncrement(&h->sequence);
+  // Tokens not yet taken wake sleepers too; never more tokens than
+  // waiters, so stray ones cannot pile up.
+  const LONG give = std::min<LONG>(n, h->waiters) - h->tokens;
+  if (give > 0 && ReleaseSemaphore(m->semaphore, give, nullptr)) {
+    h->tokens += give;
+  }
 }
 
-void MonitorNotifyAll(Monitor* m) { MonitorNotify(m, m->header->waiters); }
+void MonitorNotifyAll(Monitor* m) { MonitorNotify(m, 0x7fffffff); }
 
 }  // namespace os
 }  // namespace mp

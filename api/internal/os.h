@@ -184,7 +184,9 @@ absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
 // is a Monitor plus platform-independent logic in api/sync.cc.
 //   POSIX: one memfd mapping: a header with a pthread mutex
 //     (PTHREAD_PROCESS_SHARED, PTHREAD_MUTEX_ROBUST, ERRORCHECK or
-//     RECURSIVE) and a condvar (process-shared, CLOCK_MONOTONIC), then data.
+//     RECURSIVE) and a condition word that waiters sleep on with futex(2),
+//     then data. No pthread_cond_t: glibc's keeps per-waiter counts in the
+//     shared object, which a waiter killed while asleep strands for ever.
 //   Win32: one file mapping holding the data and the condition's counters;
 //     a kernel mutex (WAIT_ABANDONED is owner death) and a kernel semaphore
 //     (wakeups) with random names stored in the mapping, opened by name.
@@ -216,7 +218,12 @@ absl::Status MonitorLock(Monitor* monitor, absl::Time deadline);
 absl::Status MonitorUnlock(Monitor* monitor);
 // Atomically unlocks, waits for a notification or `deadline`, and locks
 // again (also on timeout). OK (notified, or a spurious wakeup: callers loop
-// on their predicate), DeadlineExceeded, or OwnerDied (re-locked).
+// on their predicate), DeadlineExceeded, or OwnerDied (re-locked);
+// FailedPrecondition if this thread does not hold the monitor. A recursive
+// monitor must be held once. A waiter that dies while it waits leaves the
+// monitor working: later notifies and waits of every process work as
+// before (Win32: a dead waiter stays counted, which costs later waits a
+// spurious wakeup now and then).
 absl::Status MonitorWait(Monitor* monitor, absl::Time deadline);
 // Wakes up to `n` waiters / all waiters. Call with the monitor locked.
 void MonitorNotify(Monitor* monitor, int n);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,6 +97,115 @@ void WaitAtBarrier(Barrier b) {
 void WaitAtBarrierExpectBroken(Barrier b) {
   absl::StatusOr<int> index = b.Wait(kPatience);
   Exit(IsBroken(index.status()) ? 0 : kWrongResult);
+}
+
+// --- Waiters that are killed, and the notifiers that must outlive them ---
+//
+// Each waiter writes `marker` just before it blocks, so the parent can kill
+// it while it waits (not while it holds the object's lock). Each notifier
+// exits 0 when its notification returned within a second.
+
+constexpr absl::Duration kPromptly = absl::Seconds(1);
+
+void WaitForEventMarked(Event e, std::string marker) {
+  WriteFileAtomically(marker, "waiting");
+  Exit(e.Wait(kPatience).ok() ? 0 : kWrongResult);
+}
+
+void AcquireSemaphoreMarked(Semaphore s, std::string marker) {
+  WriteFileAtomically(marker, "waiting");
+  Exit(s.Acquire(kPatience).ok() ? 0 : kWrongResult);
+}
+
+// Waits for one notification (the marker is written under the lock, so a
+// notifier that takes the lock after seeing it finds this waiter waiting).
+void WaitOnConditionMarked(Condition c, std::string marker) {
+  if (!c.Acquire().ok()) Exit(kSetupFailed);
+  WriteFileAtomically(marker, "waiting");
+  absl::Status s = c.Wait(kPatience);
+  (void)c.Release();
+  Exit(s.ok() ? 0 : kWrongResult);
+}
+
+void WaitAtBarrierMarked(Barrier b, std::string marker) {
+  WriteFileAtomically(marker, "waiting");
+  Exit(b.Wait(kPatience).ok() ? 0 : kWrongResult);
+}
+
+// Exits 0 when `notify` returned OK within kPromptly.
+void ExitPromptly(const std::function<absl::Status()>& notify) {
+  const absl::Time before = absl::Now();
+  absl::Status s = notify();
+  Exit(s.ok() && absl::Now() - before < kPromptly ? 0 : kWrongResult);
+}
+
+void SetEvent(Event e) {
+  ExitPromptly([&] { return e.Set(); });
+}
+
+void ReleaseSemaphorePromptly(Semaphore s) {
+  ExitPromptly([&] { return s.Release(); });
+}
+
+void NotifyCondition(Condition c) {
+  ExitPromptly([&] {
+    absl::Status s = c.Acquire(kPromptly);
+    if (!s.ok()) return s;
+    s = c.NotifyAll();
+    absl::Status r = c.Release();
+    return s.ok() ? r : s;
+  });
+}
+
+void WaitAtBarrierPromptly(Barrier b) {
+  ExitPromptly([&] { return b.Wait(kPromptly).status(); });
+}
+
+// Starts `waiter` on backend B, waits until it is blocked, kills it, and
+// joins it: what a Kill(), Terminate() or the OOM killer does to a process
+// in the middle of a wait.
+template <typename B, typename F, typename O>
+void KillWhileWaiting(F waiter, const O& object) {
+  const std::string marker = TempPath("waiting");
+  Process p = MakeProcess<B>(waiter, object, marker);
+  ASSERT_TRUE(p.Start().ok());
+  ASSERT_TRUE(WaitForFile(marker, kPatience).has_value());
+  ASSERT_TRUE(WaitUntilAsleep(*p.Pid(), kPatience));
+  ASSERT_TRUE(p.Kill().ok());
+  EXPECT_EQ(JoinCode(p), -9);
+}
+
+// A fresh waiter that must be woken by `notifier`, run in a process of its
+// own so that a notification that never returns fails the case instead of
+// hanging it.
+template <typename B, typename F, typename N, typename O>
+void FreshWaiterIsWoken(F waiter, N notifier, const O& object) {
+  const std::string marker = TempPath("waiting");
+  Process w = MakeProcess<B>(waiter, object, marker);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(WaitForFile(marker, kPatience).has_value());
+  ASSERT_TRUE(WaitUntilAsleep(*w.Pid(), kPatience));
+  Process n = MakeProcess<B>(notifier, object);
+  ASSERT_TRUE(n.Start().ok());
+  EXPECT_EQ(JoinCode(n, absl::Seconds(10)), 0) << "the notification hung";
+  EXPECT_EQ(JoinCode(w, absl::Seconds(10)), 0) << "the waiter was not woken";
+  if (n.IsAlive()) (void)n.Kill();
+  if (w.IsAlive()) (void)w.Kill();
+}
+
+constexpr int kGenerations = 30;
+
+// Passes the barrier kGenerations times, pausing `pause_ms` before each:
+// parties of uneven speeds, so that a fast one enters the next generation
+// while a slow one is still leaving the last. Exits 0 when every wait
+// returned an index within the parties.
+void PassBarrierRepeatedly(Barrier b, int pause_ms) {
+  for (int g = 0; g < kGenerations; ++g) {
+    absl::SleepFor(absl::Milliseconds(pause_ms * (g % 3)));
+    absl::StatusOr<int> index = b.Wait(kPatience);
+    if (!index.ok() || *index < 0 || *index >= b.Parties()) Exit(kWrongResult);
+  }
+  Exit(0);
 }
 
 template <typename B>
@@ -318,6 +428,92 @@ TYPED_TEST_P(SyncTest, BarrierAbortAndTimeoutBreakIt) {
   EXPECT_TRUE(barrier->Broken().value_or(false));
 }
 
+TYPED_TEST_P(SyncTest, EventSurvivesKilledWaiter) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
+  absl::StatusOr<Event> event = Event::Create();
+  ASSERT_TRUE(event.ok());
+  KillWhileWaiting<TypeParam>(WaitForEventMarked, *event);
+  ASSERT_TRUE(event->Set().ok());  // a normal cycle with nobody waiting
+  ASSERT_TRUE(event->Clear().ok());
+  FreshWaiterIsWoken<TypeParam>(WaitForEventMarked, SetEvent, *event);
+  EXPECT_TRUE(event->IsSet().value_or(false));
+}
+
+TYPED_TEST_P(SyncTest, SemaphoreSurvivesKilledWaiter) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
+  absl::StatusOr<Semaphore> sem = Semaphore::Create(0);
+  ASSERT_TRUE(sem.ok());
+  KillWhileWaiting<TypeParam>(AcquireSemaphoreMarked, *sem);
+  ASSERT_TRUE(sem->Release().ok());
+  ASSERT_TRUE(sem->Acquire(kPromptly).ok());
+  FreshWaiterIsWoken<TypeParam>(AcquireSemaphoreMarked,
+                                ReleaseSemaphorePromptly, *sem);
+  EXPECT_EQ(sem->GetValue().value_or(-1), 0);
+}
+
+TYPED_TEST_P(SyncTest, SemaphoreSurvivesHundredKilledWaiters) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
+  absl::StatusOr<Semaphore> sem = Semaphore::Create(0);
+  ASSERT_TRUE(sem.ok());
+  for (int round = 0; round < 100; ++round) {
+    KillWhileWaiting<TypeParam>(AcquireSemaphoreMarked, *sem);
+    if (::testing::Test::HasFatalFailure()) return;
+    // A normal cycle, the release in a process of its own: a release that
+    // hangs fails the case instead of hanging it.
+    Process releaser = MakeProcess<TypeParam>(ReleaseSemaphorePromptly, *sem);
+    ASSERT_TRUE(releaser.Start().ok());
+    ASSERT_EQ(JoinCode(releaser, absl::Seconds(10)), 0) << "round " << round;
+    ASSERT_TRUE(sem->Acquire(kPromptly).ok()) << "round " << round;
+  }
+  FreshWaiterIsWoken<TypeParam>(AcquireSemaphoreMarked,
+                                ReleaseSemaphorePromptly, *sem);
+  EXPECT_EQ(sem->GetValue().value_or(-1), 0);
+}
+
+TYPED_TEST_P(SyncTest, ConditionSurvivesKilledWaiter) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
+  absl::StatusOr<Condition> cond = Condition::Create();
+  ASSERT_TRUE(cond.ok());
+  KillWhileWaiting<TypeParam>(WaitOnConditionMarked, *cond);
+  ASSERT_TRUE(cond->Acquire(kPromptly).ok());
+  ASSERT_TRUE(cond->NotifyAll().ok());
+  ASSERT_TRUE(cond->Notify().ok());
+  ASSERT_TRUE(cond->Release().ok());
+  FreshWaiterIsWoken<TypeParam>(WaitOnConditionMarked, NotifyCondition, *cond);
+}
+
+TYPED_TEST_P(SyncTest, BarrierSurvivesKilledWaiter) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
+  absl::StatusOr<Barrier> barrier = Barrier::Create(2);
+  ASSERT_TRUE(barrier.ok());
+  KillWhileWaiting<TypeParam>(WaitAtBarrierMarked, *barrier);
+  // The dead party still counts as arrived: Reset() sends it away, as
+  // Python's Barrier.reset() does for parties that will never come.
+  ASSERT_TRUE(barrier->Reset().ok());
+  EXPECT_EQ(barrier->NWaiting().value_or(-1), 0);
+  FreshWaiterIsWoken<TypeParam>(WaitAtBarrierMarked, WaitAtBarrierPromptly,
+                                *barrier);
+  EXPECT_FALSE(barrier->Broken().value_or(true));
+}
+
+TYPED_TEST_P(SyncTest, BarrierSurvivesManyGenerationsAtUnevenSpeeds) {
+  absl::StatusOr<Barrier> barrier = Barrier::Create(3);
+  ASSERT_TRUE(barrier.ok());
+  std::vector<Process> parties;
+  for (int pause_ms : {0, 3}) {
+    parties.push_back(
+        MakeProcess<TypeParam>(PassBarrierRepeatedly, *barrier, pause_ms));
+    ASSERT_TRUE(parties.back().Start().ok());
+  }
+  for (int g = 0; g < kGenerations; ++g) {
+    absl::StatusOr<int> index = barrier->Wait(kPatience);
+    ASSERT_TRUE(index.ok()) << "generation " << g << ": " << index.status();
+  }
+  for (Process& p : parties) EXPECT_EQ(JoinCode(p), 0);
+  EXPECT_FALSE(barrier->Broken().value_or(true));
+  EXPECT_EQ(barrier->NWaiting().value_or(-1), 0);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     SyncTest, LockMakesIncrementsExact, LockHolderKilledNextAcquireIsOwnerDied,
     LockAcquireTimeoutWaitsAtLeastThatLong, LockReleaseByNonOwnerFails,
@@ -325,8 +521,10 @@ REGISTER_TYPED_TEST_SUITE_P(
     RLockIsReentrantAndDetectsOwnerDeath, SemaphoreCountsAcrossProcesses,
     BoundedSemaphoreRefusesOverRelease, EventWakesWaitingChild,
     ConditionNotifyWakesPredicateWaiters,
-    BarrierReleasesAllPartiesWithDistinctIndexes,
-    BarrierAbortAndTimeoutBreakIt);
+    BarrierReleasesAllPartiesWithDistinctIndexes, BarrierAbortAndTimeoutBreakIt,
+    EventSurvivesKilledWaiter, SemaphoreSurvivesKilledWaiter,
+    SemaphoreSurvivesHundredKilledWaiters, ConditionSurvivesKilledWaiter,
+    BarrierSurvivesKilledWaiter, BarrierSurvivesManyGenerationsAtUnevenSpeeds);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, SyncTest, Backends, BackendName);
 

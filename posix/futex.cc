@@ -1,0 +1,62 @@
+// Copyright 2026 The mp Authors.
+
+#include "posix/futex.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "absl/time/clock.h"
+#include "posix/util.h"
+
+namespace mp {
+namespace os {
+
+namespace {
+
+long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
+           const timespec* timeout) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+  return syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), op, value,
+                 timeout, nullptr, 0);
+}
+
+}  // namespace
+
+absl::Status FutexWait(const std::atomic<uint32_t>* word, uint32_t expected,
+                       absl::Time deadline) {
+  for (;;) {
+    timespec ts;
+    const timespec* timeout = nullptr;
+    if (deadline != absl::InfiniteFuture()) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        return absl::DeadlineExceededError("mp: timed out");
+      }
+      ts = absl::ToTimespec(left);
+      timeout = &ts;
+    }
+    if (Futex(word, FUTEX_WAIT, expected, timeout) == 0) {
+      return absl::OkStatus();
+    }
+    switch (errno) {
+      case EAGAIN:  // the word had already changed
+        return absl::OkStatus();
+      case EINTR:  // a signal: wait again for the time left
+        continue;
+      case ETIMEDOUT:
+        return absl::DeadlineExceededError("mp: timed out");
+      default:
+        return OsError("futex(FUTEX_WAIT)", errno);
+    }
+  }
+}
+
+void FutexWake(const std::atomic<uint32_t>* word, int n) {
+  (void)Futex(word, FUTEX_WAKE, static_cast<uint32_t>(n), nullptr);
+}
+
+}  // namespace os
+}  // namespace mp
