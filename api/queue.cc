@@ -150,9 +150,11 @@ absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
   } else if (!s.ok()) {
     return s;
   }
-  // Asked while an item is arriving and the ring is silent: is its
-  // producer still writing? The write lock is held by a live producer
-  // exactly then; a dead holder shows as OwnerDied.
+  // Asked while an item is arriving and the ring is silent: may its
+  // producer still write? It holds the write lock until it has published
+  // the whole item; a dead holder shows as OwnerDied. A free lock means it
+  // died or finished, and the receiver then reads what it published
+  // before it let go (mp/internal/framing.h).
   Lock write_lock = state_->write_lock;
   auto writer_alive = [&write_lock]() {
     absl::Status w = write_lock.TryAcquire();

@@ -54,11 +54,20 @@ class Receiver {
   // Drop records until the next message start (see above).
   void Resync() { resync_ = true; }
 
-  // Receives one message. `deadline` bounds the wait for a message to
-  // *start*; once one has started, the rest is awaited past it, while
-  // `writer_alive()` (if given, asked every 100 ms of silence) says the
-  // writer may still finish it. Messages over `max_size` are dropped whole
-  // and reported as ResourceExhausted; the end stays usable.
+  // Receives one message before `deadline`.
+  //   Without `writer_alive` (a Connection): at the deadline, a message
+  //   that has begun is kept, and the next call goes on with it; the call
+  //   returns DeadlineExceeded.
+  //   With `writer_alive` (the Queue, whose readers take turns): once a
+  //   message has begun, the rest is awaited past the deadline for as long
+  //   as `writer_alive()` (asked after every 100 ms of silence) says its
+  //   writer may still finish it. When it says no, the records the writer
+  //   published before it let go are read first; only what never came is
+  //   dropped, so an item of a live writer is never lost.
+  // Any other error drops a message that has begun. Messages over
+  // `max_size` are dropped whole and reported as ResourceExhausted; the end
+  // stays usable. Memory grows with the bytes received, not with the size
+  // a first record announces.
   absl::Status Recv(intptr_t end, absl::Time deadline, uint64_t max_size,
                     const std::function<bool()>& writer_alive,
                     std::string* out);
@@ -76,9 +85,34 @@ class Receiver {
                     std::string* out);
 
  private:
+  absl::Status Receive(const RecordSource& source, absl::Time deadline,
+                       uint64_t max_size,
+                       const std::function<bool()>& writer_alive,
+                       std::string* out);
+  void DropPartial();
+  void AppendChunk(absl::string_view chunk);
+
   std::unique_ptr<char[]> buffer_;
   bool resync_ = false;
+  // The message that has begun, if any.
+  bool in_message_ = false;
+  bool oversized_ = false;  // over max_size: its bytes are not kept
+  uint64_t total_ = 0;      // as its first record announced
+  std::string partial_;
 };
+
+// Test seams, each called (when set) at one point where a test must hold a
+// writer or a reader still to make a race happen every time. Set them
+// before the framing is used, and clear them after; a hook is called on a
+// copy, so it may clear or replace itself.
+struct FramingTestHooks {
+  // In SendMessage, between two records of one message.
+  std::function<void()> between_records;
+  // In Receiver::Recv, when a wait inside a message with `writer_alive`
+  // timed out, before `writer_alive` is asked.
+  std::function<void()> before_writer_check;
+};
+FramingTestHooks& TestHooks();
 
 }  // namespace internal
 }  // namespace mp

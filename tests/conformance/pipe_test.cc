@@ -73,6 +73,13 @@ void SendAfterDelay(Connection c, std::string text) {
   if (!c.SendBytes(text).ok()) Exit(kWrongResult);
 }
 
+// Sends one three-record message numbered 7, stopping after its first
+// record until told to go on.
+void SendStallingMidMessage(Connection c, Semaphore stalled, Semaphore go) {
+  StallNextMessageAfterFirstRecord(stalled, go);
+  Exit(c.SendBytes(NumberedMessage(7, kThreeRecords)).ok() ? 0 : kWrongResult);
+}
+
 template <typename B>
 class PipeTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(PipeTest);
@@ -277,13 +284,69 @@ TYPED_TEST_P(PipeTest, WaitReturnsTheReadySubset) {
   EXPECT_TRUE(ready->empty());
 }
 
+TYPED_TEST_P(PipeTest, RecvTimeoutHoldsWhileWriterStallsMidMessage) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
+  absl::StatusOr<Semaphore> stalled = Semaphore::Create(0);
+  absl::StatusOr<Semaphore> go = Semaphore::Create(0);
+  ASSERT_TRUE(pipe.ok() && stalled.ok() && go.ok());
+  auto& [reader, writer] = *pipe;
+  Process w =
+      MakeProcess<TypeParam>(SendStallingMidMessage, writer, *stalled, *go);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(writer.Close().ok());
+  ASSERT_TRUE(stalled->Acquire(kPatience).ok());
+  const absl::Time before = absl::Now();
+  absl::StatusOr<std::string> m = reader.RecvBytes(absl::Milliseconds(300));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(m.status())) << m.status();
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(300));
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));
+  // The part received is kept: the next call delivers the whole message.
+  ASSERT_TRUE(go->Release().ok());
+  m = reader.RecvBytes(kPatience);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(IsNumberedMessage(*m, 7, kThreeRecords));
+  EXPECT_EQ(JoinCode(w), 0);
+}
+
+TYPED_TEST_P(PipeTest, RecvTimeoutHoldsWhenWriterDiesMidMessage) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a writer never dies alone");
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
+  absl::StatusOr<Semaphore> stalled = Semaphore::Create(0);
+  absl::StatusOr<Semaphore> go = Semaphore::Create(0);
+  absl::StatusOr<Event> release = Event::Create();
+  ASSERT_TRUE(pipe.ok() && stalled.ok() && go.ok() && release.ok());
+  auto& [reader, writer] = *pipe;
+  // Another process keeps a copy of the write end open, so the reader
+  // sees no end of file when the writer dies.
+  Process holder =
+      MakeProcess<TypeParam>(HoldEndUntilReleased, writer, *release);
+  ASSERT_TRUE(holder.Start().ok());
+  Process w =
+      MakeProcess<TypeParam>(SendStallingMidMessage, writer, *stalled, *go);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(writer.Close().ok());
+  ASSERT_TRUE(stalled->Acquire(kPatience).ok());
+  ASSERT_TRUE(w.Kill().ok());
+  EXPECT_EQ(JoinCode(w), -9);
+  const absl::Time before = absl::Now();
+  absl::StatusOr<std::string> m = reader.RecvBytes(absl::Milliseconds(300));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(m.status())) << m.status();
+  EXPECT_LT(absl::Now() - before, absl::Seconds(5));
+  // Once the last write end closes, the half message is dropped.
+  ASSERT_TRUE(release->Set().ok());
+  EXPECT_EQ(JoinCode(holder), 0);
+  EXPECT_TRUE(IsEndOfFile(reader.RecvBytes(kPatience).status()));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     PipeTest, MessagesKeepBoundariesAcrossProcesses,
     PeerDyingDuringRecvIsEndOfFile, SixtyFourMiBRoundTrips,
     EndOfFileWhenEveryWriteEndIsClosed, SimplexMisuseIsAnError,
     PollAndRecvTimeoutsWaitAtLeastThatLong, ShortBufferKeepsTheMessage,
     MaximumMessageSizeIsEnforcedBothWays, WaitReturnsTheReadySubset,
-    GrandchildDoesNotInheritItsParentsEnds);
+    GrandchildDoesNotInheritItsParentsEnds,
+    RecvTimeoutHoldsWhileWriterStallsMidMessage,
+    RecvTimeoutHoldsWhenWriterDiesMidMessage);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, PipeTest, Backends, BackendName);
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "mp/internal/framing.h"
 #include "mp/process.h"
 #include "mp/status.h"
 #include "mp/sync.h"
@@ -138,6 +139,20 @@ void PutThreeThenHold(Queue q, Event release) {
     if (!q.Put(i).ok()) Exit(kWrongResult);
   }
   WaitForRelease(release);
+}
+
+// Puts `rounds` three-record items numbered 0, 1, ..., each stopping after
+// its first record until the consumer says go; releases `put` after each
+// Put has returned.
+void PutItemsStallingMidItem(Queue q, Semaphore stalled, Semaphore go,
+                             Semaphore put, int32_t rounds) {
+  for (int32_t n = 0; n < rounds; ++n) {
+    StallNextMessageAfterFirstRecord(stalled, go);
+    if (!q.PutBytes(NumberedMessage(n, kThreeRecords)).ok() ||
+        !put.Release().ok()) {
+      Exit(kWrongResult);
+    }
+  }
 }
 
 template <typename B>
@@ -427,6 +442,43 @@ TYPED_TEST_P(QueueTest, SimpleQueueAndCloseRules) {
   EXPECT_EQ(q->Put(*other).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TYPED_TEST_P(QueueTest, SlowLiveProducerNeverLosesAnItem) {
+  absl::StatusOr<Queue> q = Queue::Create();
+  absl::StatusOr<Semaphore> stalled = Semaphore::Create(0);
+  absl::StatusOr<Semaphore> go = Semaphore::Create(0);
+  absl::StatusOr<Semaphore> put = Semaphore::Create(0);
+  ASSERT_TRUE(q.ok() && stalled.ok() && go.ok() && put.ok());
+  // The race, every round: the consumer's wait for the item's next record
+  // times out while the producer is stopped; before the consumer asks
+  // whether the producer is alive, the producer finishes the item and lets
+  // go of the write lock, so "its writer is gone" and "its writer finished"
+  // look alike.
+  bool resumed = false;
+  internal::TestHooks().before_writer_check = [&] {
+    if (resumed) return;
+    resumed = true;
+    EXPECT_TRUE(go->Release().ok());
+    EXPECT_TRUE(put->Acquire(kPatience).ok());
+  };
+  struct ClearHook {
+    ~ClearHook() { internal::TestHooks().before_writer_check = nullptr; }
+  } clear_hook;
+  constexpr int32_t kRounds = 100;
+  Process producer = MakeProcess<TypeParam>(PutItemsStallingMidItem, *q,
+                                            *stalled, *go, *put, kRounds);
+  ASSERT_TRUE(producer.Start().ok());
+  for (int32_t n = 0; n < kRounds; ++n) {
+    ASSERT_TRUE(stalled->Acquire(kPatience).ok()) << "round " << n;
+    resumed = false;
+    absl::StatusOr<std::string> item = q->GetBytes(absl::Seconds(10));
+    ASSERT_TRUE(item.ok()) << "round " << n << ": " << item.status();
+    EXPECT_TRUE(resumed) << "round " << n;
+    ASSERT_TRUE(IsNumberedMessage(*item, n, kThreeRecords)) << "round " << n;
+  }
+  EXPECT_EQ(JoinCode(producer), 0);
+  EXPECT_EQ(q->QSize().value_or(-1), 0);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(QueueTest, FourProducersThreeConsumersLoseNothing,
                             ProducersDyingDuringGetIsEndOfFile,
                             FullAndEmptyAreDistinctAndTimeoutsWait,
@@ -434,7 +486,8 @@ REGISTER_TYPED_TEST_SUITE_P(QueueTest, FourProducersThreeConsumersLoseNothing,
                             KilledConsumerNeverTearsAnItem,
                             ThousandProducersKilledMidPutNeverTearAnItem,
                             JoinableQueueCountsUnfinishedTasks,
-                            SimpleQueueAndCloseRules);
+                            SimpleQueueAndCloseRules,
+                            SlowLiveProducerNeverLosesAnItem);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, QueueTest, Backends, BackendName);
 
