@@ -2,9 +2,33 @@
 
 #include "mp/codec.h"
 
+#include <exception>
+#include <new>
+
 #include "absl/strings/str_cat.h"
 
 namespace mp {
+
+namespace codec_internal {
+
+absl::Status ExceptionStatus(const std::exception& e) {
+  const bool out_of_memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+  try {
+    if (out_of_memory) {
+      return absl::ResourceExhaustedError(
+          "mp codec: out of memory for the decoded value");
+    }
+    return absl::InternalError(
+        absl::StrCat("mp codec: exception while decoding: ", e.what()));
+  } catch (const std::exception&) {
+    // No memory for a message: a code alone takes none.
+    return absl::Status(out_of_memory ? absl::StatusCode::kResourceExhausted
+                                      : absl::StatusCode::kInternal,
+                        "");
+  }
+}
+
+}  // namespace codec_internal
 
 HandleTable::HandleTable(
     std::vector<intptr_t> handles,
@@ -101,7 +125,15 @@ absl::StatusOr<uint64_t> Decoder::GetVarint() {
 absl::StatusOr<size_t> Decoder::GetCount(size_t min_item_size) {
   absl::StatusOr<uint64_t> n = GetVarint();
   if (!n.ok()) return n.status();
-  if (min_item_size == 0) min_item_size = 1;
+  if (min_item_size == 0) {
+    if (empty_items_ > in_.size() || *n > in_.size() - empty_items_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "mp codec: ", *n, " more items of no bytes after ", empty_items_,
+          " exceed the ", in_.size(), " bytes left"));
+    }
+    empty_items_ += static_cast<size_t>(*n);
+    return static_cast<size_t>(*n);
+  }
   if (*n > in_.size() / min_item_size) {
     return absl::InvalidArgumentError(absl::StrCat(
         "mp codec: length ", *n, " exceeds the ", in_.size(), " bytes left"));

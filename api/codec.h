@@ -26,18 +26,40 @@
 // checked against the bytes actually left before anything is allocated, and
 // trailing garbage is an error. Corrupt, truncated or hostile input yields
 // absl::InvalidArgumentError / absl::OutOfRangeError, never undefined
-// behaviour. Memory is bounded by the input: a count is accepted only if the
-// bytes left could hold that many items, so no allocation exceeds the input
-// size times the decoded type's size.
+// behaviour, and no exception leaves Decode or FromBytes: one derived from
+// std::exception thrown while decoding becomes a status (std::bad_alloc
+// ResourceExhausted, any other Internal).
+//
+// Memory follows the bytes received, never a count they claim. A count is
+// accepted only if the bytes left could hold that many items at their
+// smallest encoding (a std::array<T, N> takes at least N times what a T
+// does); items encoded in no bytes at all (std::tuple<>, empty arrays) are
+// accepted at most as many in one decode as the input has bytes. Room is
+// reserved ahead only for items made of arithmetic values, and only as many
+// as the bytes left could fill; otherwise a container grows only with the
+// items actually decoded. So a decode of B bytes allocates in total at most
+//   B + the sum, over the items actually decoded into strings, vectors and
+//       maps, of 4 * sizeof(item) + 64 bytes
+// (a map's item being its key/value pair), besides the message of an error
+// it returns. Every item except those of no bytes takes at least one input
+// byte of its own (for a type with a Codec of your own, at least one byte is
+// assumed). A 4 KB message claiming four thousand 1 MiB arrays is therefore
+// rejected before anything is allocated for them. What a value legitimately
+// needs can still far exceed its bytes, as it did in the sender (an empty
+// std::optional<std::array<char, N>> is one byte on the wire); when memory
+// runs out, decoding returns ResourceExhausted.
 //
 // Thread-safety: Encoder and Decoder are plain values; use one per thread.
 
 #ifndef MP_CODEC_H_
 #define MP_CODEC_H_
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -140,7 +162,9 @@ class Decoder {
   absl::StatusOr<uint64_t> GetVarint();
   // A varint that is a count of items each at least `min_item_size` bytes
   // long: rejected when the remaining input cannot possibly hold them, so a
-  // corrupt count never drives a huge allocation.
+  // corrupt count never drives a huge allocation. Items of no bytes
+  // (min_item_size 0) are rejected once their counts in this decoder would
+  // add up to more than the bytes left.
   absl::StatusOr<size_t> GetCount(size_t min_item_size);
 
   size_t remaining() const { return in_.size(); }
@@ -150,6 +174,8 @@ class Decoder {
  private:
   absl::string_view in_;
   HandleTable* handles_ = nullptr;
+  // Items of no bytes accepted so far (see GetCount).
+  size_t empty_items_ = 0;
 };
 
 // Codec<T> says how one type is encoded. Specialise it to add a type:
@@ -172,9 +198,20 @@ void Encode(Encoder& e, const T& value) {
   Codec<T>::Encode(e, value);
 }
 
+namespace codec_internal {
+// The status for an exception thrown while decoding: ResourceExhausted for
+// std::bad_alloc, Internal otherwise. Allocates nothing if memory is short.
+absl::Status ExceptionStatus(const std::exception& e);
+}  // namespace codec_internal
+
+// Decodes one value; a status, never an exception (see the top of the file).
 template <typename T>
 absl::Status Decode(Decoder& d, T& value) {
-  return Codec<T>::Decode(d, value);
+  try {
+    return Codec<T>::Decode(d, value);
+  } catch (const std::exception& e) {
+    return codec_internal::ExceptionStatus(e);
+  }
 }
 
 // Convenience: one value to bytes and back (the whole input must be used).
@@ -190,13 +227,18 @@ std::string ToBytes(const T& value) {
 template <typename T>
 absl::StatusOr<T> FromBytes(absl::string_view bytes,
                             HandleTable* handles = nullptr) {
-  Decoder d(bytes, handles);
-  T value{};
-  absl::Status s = Decode(d, value);
-  if (!s.ok()) return s;
-  s = d.Finish();
-  if (!s.ok()) return s;
-  return value;
+  try {
+    Decoder d(bytes, handles);
+    T value{};
+    absl::Status s = Decode(d, value);
+    if (!s.ok()) return s;
+    s = d.Finish();
+    if (!s.ok()) return s;
+    return value;
+  } catch (const std::exception& e) {
+    // Here the partly decoded value has been freed.
+    return codec_internal::ExceptionStatus(e);
+  }
 }
 
 // --- Built-in codecs -------------------------------------------------------
@@ -259,17 +301,62 @@ struct Codec<std::string> {
 
 namespace codec_internal {
 
-// The fewest bytes one encoded T can take: lets a decoder reject a count
-// that the remaining input cannot hold before allocating for it.
+template <typename T, typename = void>
+struct HasFields : std::false_type {};
+template <typename T>
+struct HasFields<T, std::void_t<decltype(std::declval<T&>().mp_fields())>>
+    : std::true_type {};
+
+// What decoders need to know of T's encoding: kMinSize, the fewest bytes
+// one encoded T can take (lets a decoder reject a count that the remaining
+// input cannot hold before allocating for it); kFlat, whether T is made of
+// arithmetic values and enums only (in arrays, pairs, tuples and structs),
+// so decoding one allocates nothing. Any other type — strings, containers,
+// optionals, types with a Codec of their own — takes at least one byte (a
+// length prefix, a flag, a handle index) and is not flat.
+template <typename T, typename = void>
+struct Shape {
+  static constexpr size_t kMinSize = 1;
+  static constexpr bool kFlat = false;
+};
+
+template <typename T>
+struct Shape<T,
+             std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>> {
+  static constexpr size_t kMinSize = sizeof(T);  // bool: one byte
+  static constexpr bool kFlat = true;
+};
+
+template <typename T, size_t N>
+struct Shape<std::array<T, N>> {
+  static constexpr size_t kMinSize = N * Shape<T>::kMinSize;
+  static constexpr bool kFlat = Shape<T>::kFlat;
+};
+
+template <typename... T>
+struct Shape<std::tuple<T...>> {
+  static constexpr size_t kMinSize = (size_t{0} + ... + Shape<T>::kMinSize);
+  static constexpr bool kFlat = (true && ... && Shape<T>::kFlat);
+};
+
+template <typename A, typename B>
+struct Shape<std::pair<A, B>> : Shape<std::tuple<A, B>> {};
+
+template <typename Tuple>
+struct DecayedTuple;
+template <typename... F>
+struct DecayedTuple<std::tuple<F...>> {
+  using type = std::tuple<std::decay_t<F>...>;
+};
+
+template <typename T>
+struct Shape<T, std::enable_if_t<HasFields<T>::value>>
+    : Shape<typename DecayedTuple<
+          decltype(std::declval<T&>().mp_fields())>::type> {};
+
 template <typename T>
 constexpr size_t MinEncodedSize() {
-  if constexpr (std::is_same_v<T, bool>) {
-    return 1;
-  } else if constexpr (std::is_arithmetic_v<T>) {
-    return sizeof(T);
-  } else {
-    return 1;  // length prefixes and flags take at least one byte
-  }
+  return Shape<T>::kMinSize;
 }
 
 // Decodes `n` items into a container through `add(item)`.
@@ -304,12 +391,6 @@ absl::Status DecodeTuple(Decoder& d, Tuple& t, std::index_sequence<I...>) {
   return s;
 }
 
-template <typename T, typename = void>
-struct HasFields : std::false_type {};
-template <typename T>
-struct HasFields<T, std::void_t<decltype(std::declval<T&>().mp_fields())>>
-    : std::true_type {};
-
 }  // namespace codec_internal
 
 template <typename T, typename A>
@@ -318,15 +399,32 @@ struct Codec<std::vector<T, A>> {
     e.PutVarint(v.size());
     for (const T& item : v) Codec<T>::Encode(e, item);
   }
+  // Room for flat items is reserved up front, as much as the bytes left
+  // could fill; beyond that (and for all other items, which may be far
+  // larger in memory than on the wire) capacity at most doubles as items
+  // are decoded, so it stays under twice the items decoded so far.
   static absl::Status Decode(Decoder& d, std::vector<T, A>& v) {
     absl::StatusOr<size_t> n = d.GetCount(codec_internal::MinEncodedSize<T>());
     if (!n.ok()) return n.status();
     v.clear();
-    v.reserve(*n);
-    return codec_internal::DecodeItems<T>(d, *n, [&v](T&& item) {
-      v.push_back(std::move(item));
-      return absl::OkStatus();
-    });
+    if constexpr (codec_internal::Shape<T>::kFlat) {
+      v.reserve(std::min(*n, d.remaining() / sizeof(T)));
+    }
+    for (size_t i = 0; i < *n; ++i) {
+      if (v.size() == v.capacity()) {
+        v.reserve(std::min(*n, std::max(size_t{1}, 2 * v.size())));
+      }
+      absl::Status s;
+      if constexpr (std::is_same_v<T, bool>) {  // no bool& into vector<bool>
+        bool b = false;
+        s = Codec<bool>::Decode(d, b);
+        v.push_back(b);
+      } else {
+        s = Codec<T>::Decode(d, v.emplace_back());  // in place: T may be big
+      }
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
   }
 };
 
@@ -398,7 +496,8 @@ struct MapCodec {
     }
   }
   static absl::Status Decode(Decoder& d, Map& m) {
-    absl::StatusOr<size_t> n = d.GetCount(codec_internal::MinEncodedSize<K>());
+    absl::StatusOr<size_t> n =
+        d.GetCount(codec_internal::MinEncodedSize<std::pair<K, V>>());
     if (!n.ok()) return n.status();
     m.clear();
     return codec_internal::DecodeItems<std::pair<K, V>>(

@@ -79,14 +79,20 @@ class Connection {
     if (!e.status().ok()) return e.status();
     return SendBytes(e.bytes());
   }
+  // Receives one message as a T (see RecvBytes). The message is consumed
+  // even when it is no T: InvalidArgument if it does not decode as one,
+  // ResourceExhausted if the decoded value does not fit in memory.
   template <typename T>
   absl::StatusOr<T> Recv(absl::Duration timeout = absl::InfiniteDuration()) {
     absl::StatusOr<std::string> bytes = RecvBytes(timeout);
     if (!bytes.ok()) return bytes.status();
     absl::StatusOr<T> value = FromBytes<T>(*bytes);
     if (!value.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mp: received message does not decode: ", value.status().message()));
+      return absl::Status(absl::IsResourceExhausted(value.status())
+                              ? absl::StatusCode::kResourceExhausted
+                              : absl::StatusCode::kInvalidArgument,
+                          absl::StrCat("mp: received message does not decode: ",
+                                       value.status().message()));
     }
     return value;
   }

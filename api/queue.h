@@ -134,12 +134,17 @@ class Queue {
   explicit Queue(std::shared_ptr<internal::QueueState> state)
       : state_(std::move(state)) {}
   absl::Status CheckOpen() const;
+  // InvalidArgument if `bytes` do not decode as a T, ResourceExhausted if
+  // the decoded value does not fit in memory.
   template <typename T>
   static absl::StatusOr<T> DecodeItem(absl::string_view bytes) {
     absl::StatusOr<T> value = FromBytes<T>(bytes);
     if (!value.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "mp: queue item does not decode: ", value.status().message()));
+      return absl::Status(absl::IsResourceExhausted(value.status())
+                              ? absl::StatusCode::kResourceExhausted
+                              : absl::StatusCode::kInvalidArgument,
+                          absl::StrCat("mp: queue item does not decode: ",
+                                       value.status().message()));
     }
     return value;
   }

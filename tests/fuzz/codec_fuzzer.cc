@@ -3,14 +3,16 @@
 // Fuzz target: hostile bytes into every decoder that reads bytes another
 // process wrote — the codec (nested containers, optionals, user structs),
 // and the spawn channel's Launch and Answer messages. Decoding must return
-// a status, never crash, read out of bounds or allocate beyond the input.
-// The first byte picks the decoder.
+// a status, never crash, throw, read out of bounds or allocate beyond the
+// bound codec.h states (items large in memory but small or absent on the
+// wire test the latter). The first byte picks the decoder.
 //
 // Built two ways: with libFuzzer (tools/fuzz/run.sh, clang), and as a
 // replay of the seed corpus in tests/fuzz/corpus/codec under `bazel test`
 // (replay_main.cc), which is also where every crash found becomes a
 // regression case: add its input to the corpus.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -37,13 +39,20 @@ using Nested =
                std::unordered_map<int64_t, Inner>,
                std::vector<std::optional<Inner>>, std::array<uint16_t, 3>>;
 
+// Items far larger in memory than their smallest encoding, or with none.
+using Amplifying =
+    std::tuple<std::vector<std::array<char, 1 << 20>>,
+               std::vector<std::optional<std::array<char, 1 << 16>>>,
+               std::vector<std::vector<std::tuple<>>>,
+               std::map<int32_t, std::array<int64_t, 1024>>>;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const absl::string_view bytes(reinterpret_cast<const char*>(data) + 1,
                                 size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0:
       (void)mp::FromBytes<Nested>(bytes);
       break;
@@ -55,6 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       (void)mp::os::DecodeAnswer(bytes);
+      break;
+    case 4:
+      (void)mp::FromBytes<Amplifying>(bytes);
       break;
   }
   return 0;

@@ -2,14 +2,20 @@
 //
 // The codec: round trips of every supported type, and hostile input —
 // every truncation, corrupt lengths, bad flags, trailing bytes, random
-// bytes — must give a status, never a crash or a large allocation (run it
-// under --config=asan to check the latter).
+// bytes — must give a status, never a crash, an exception or an allocation
+// beyond the bound codec.h promises. This binary replaces the global
+// operator new to measure what a decode allocates (see AllocationProbe).
 
 #include "mp/codec.h"
 
+#include <array>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <map>
+#include <new>
 #include <optional>
 #include <random>
 #include <string>
@@ -19,8 +25,109 @@
 
 #include "gtest/gtest.h"
 
+// --- Allocation measurement -----------------------------------------------
+//
+// While a probe is armed, every operator new records its request and any
+// request above the probe's limit throws std::bad_alloc instead of being
+// made (so a decode that would reserve gigabytes is caught, not run). All
+// the non-aligned forms are replaced together, so new and delete agree
+// (malloc/free) also under ASan, which otherwise checks that they match.
+// Over-aligned allocations are not counted; no type decoded here has one.
+namespace {
+
+std::atomic<bool> g_armed{false};
+std::atomic<size_t> g_limit{0};
+std::atomic<size_t> g_total{0};
+std::atomic<size_t> g_largest{0};
+
+void* CountedNew(size_t n) {
+  if (g_armed.load(std::memory_order_relaxed)) {
+    g_total.fetch_add(n, std::memory_order_relaxed);
+    size_t largest = g_largest.load(std::memory_order_relaxed);
+    while (n > largest && !g_largest.compare_exchange_weak(
+                              largest, n, std::memory_order_relaxed)) {
+    }
+    if (n > g_limit.load(std::memory_order_relaxed)) throw std::bad_alloc();
+  }
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(size_t n) { return CountedNew(n); }
+void* operator new[](size_t n) { return CountedNew(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return CountedNew(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return CountedNew(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+
 namespace mp {
 namespace {
+
+// Measures the heap requests made between construction and Stop(); a
+// single request above `limit` bytes fails with std::bad_alloc.
+class AllocationProbe {
+ public:
+  explicit AllocationProbe(size_t limit) {
+    g_limit.store(limit);
+    g_total.store(0);
+    g_largest.store(0);
+    g_armed.store(true);
+  }
+  ~AllocationProbe() { Stop(); }
+  void Stop() { g_armed.store(false); }
+  size_t total() const { return g_total.load(); }
+  size_t largest() const { return g_largest.load(); }
+};
+
+// The allocation codec.h allows for one item decoded into a container.
+template <typename Item>
+constexpr size_t kPerItem = 4 * sizeof(Item) + 64;
+// What an error status (its message) may take besides.
+constexpr size_t kStatusSlack = 1024;
+
+struct Measured {
+  absl::Status status;
+  size_t total = 0;
+  size_t largest = 0;
+};
+
+// Decodes `bytes` as a T with the probe armed. An exception escaping
+// FromBytes fails the test (gtest reports it) — a decoder must not throw.
+template <typename T>
+Measured MeasureDecode(absl::string_view bytes,
+                       size_t limit = size_t{256} << 20) {
+  Measured m;
+  {
+    AllocationProbe probe(limit);
+    absl::StatusOr<T> value = FromBytes<T>(bytes);
+    probe.Stop();
+    m.status = value.status();
+    m.total = probe.total();
+    m.largest = probe.largest();
+  }
+  return m;
+}
 
 enum class Color : uint8_t { kRed = 1, kBlue = 200 };
 
@@ -152,6 +259,105 @@ TEST(CodecTest, RandomBytesNeverCrash) {
   }
   // Some flips land in payload bytes and still decode; that is fine.
   EXPECT_LT(decoded, 20000);
+}
+
+// The shape of the report: 4 KB claiming 4000 items of 1 MiB each, which
+// the bytes cannot hold. Nothing may be allocated for the items.
+TEST(CodecAllocationTest, CountOfLargeItemsIsRejectedBeforeAllocating) {
+  Encoder e;
+  e.PutVarint(4000);
+  std::string bytes = e.Release();
+  bytes.resize(4096, '\0');
+  using Huge = std::vector<std::array<char, 1 << 20>>;
+  Measured m = MeasureDecode<Huge>(bytes);
+  EXPECT_EQ(m.status.code(), absl::StatusCode::kInvalidArgument) << m.status;
+  EXPECT_LE(m.total, kStatusSlack) << "largest request " << m.largest;
+}
+
+// Items small on the wire and large in memory (an empty optional is one
+// byte): memory follows the items actually decoded, not the count. Here
+// the second item is corrupt, so at most two are ever decoded.
+TEST(CodecAllocationTest, MemoryFollowsItemsDecodedNotTheCount) {
+  using Item = std::optional<std::array<char, 1 << 16>>;
+  Encoder e;
+  e.PutVarint(4000);
+  std::string bytes = e.Release();
+  bytes.push_back('\0');  // an empty optional
+  bytes.push_back('\2');  // a bad flag
+  bytes.resize(4096, '\0');
+  Measured m = MeasureDecode<std::vector<Item>>(bytes);
+  EXPECT_EQ(m.status.code(), absl::StatusCode::kInvalidArgument) << m.status;
+  EXPECT_LE(m.total, bytes.size() + 2 * kPerItem<Item> + kStatusSlack)
+      << "largest request " << m.largest;
+}
+
+// Items that take no bytes at all (std::tuple<>) in nested vectors: each
+// inner count alone may not let the total grow with the square of the input.
+TEST(CodecAllocationTest, ItemsOfNoBytesAreBoundedPerDecode) {
+  Encoder e;
+  e.PutVarint(8000);
+  for (int i = 0; i < 8000; ++i) e.PutVarint(4000);
+  const std::string bytes = e.Release();
+  using Empties = std::vector<std::vector<std::tuple<>>>;
+  Measured m = MeasureDecode<Empties>(bytes);
+  EXPECT_FALSE(m.status.ok());
+  // At most one outer item per input byte, and at most as many empty items
+  // in all as there are input bytes.
+  EXPECT_LE(m.total, bytes.size() * (1 + kPerItem<std::vector<std::tuple<>>> +
+                                     kPerItem<std::tuple<>>)+kStatusSlack)
+      << "largest request " << m.largest;
+}
+
+// Hostile counts in every container, each within a constant factor of the
+// input: strings, vectors of strings, maps, optionals, structs.
+TEST(CodecAllocationTest, HostileCountsStayWithinTheBound) {
+  Encoder e;
+  e.PutVarint(4000);
+  std::string bytes = e.Release();
+  bytes.resize(4096, '\x7f');  // every item claims 127 of its own
+  const size_t cap =
+      bytes.size() * (1 + kPerItem<std::pair<int, Point>>)+kStatusSlack;
+  std::vector<Measured> runs = {
+      MeasureDecode<std::string>(bytes),
+      MeasureDecode<std::vector<std::string>>(bytes),
+      MeasureDecode<std::vector<std::vector<int64_t>>>(bytes),
+      MeasureDecode<std::map<int, Point>>(bytes),
+      MeasureDecode<std::unordered_map<int, std::string>>(bytes),
+      MeasureDecode<std::vector<std::optional<Point>>>(bytes),
+      MeasureDecode<std::vector<Point>>(bytes),
+  };
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_FALSE(runs[i].status.ok()) << i;
+    EXPECT_LE(runs[i].total, cap) << i;
+  }
+}
+
+// A value that legitimately needs more memory than there is: the decoder
+// reports it, it does not throw.
+TEST(CodecAllocationTest, OutOfMemoryIsAStatus) {
+  using Item = std::optional<std::array<char, 1 << 16>>;
+  const std::string bytes = ToBytes(std::vector<Item>(64));
+  Measured m = MeasureDecode<std::vector<Item>>(bytes, /*limit=*/1 << 20);
+  EXPECT_EQ(m.status.code(), absl::StatusCode::kResourceExhausted) << m.status;
+  // With room, the same bytes decode.
+  absl::StatusOr<std::vector<Item>> out = FromBytes<std::vector<Item>>(bytes);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->size(), 64u);
+}
+
+TEST(CodecAllocationTest, RoundTripsLargeItems) {
+  std::vector<std::array<char, 1 << 12>> in(3);
+  in[1].fill('x');
+  in[2][7] = 'y';
+  absl::StatusOr<std::vector<std::array<char, 1 << 12>>> out =
+      FromBytes<std::vector<std::array<char, 1 << 12>>>(ToBytes(in));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(*out == in);
+  std::vector<bool> bits = {true, false, true};
+  absl::StatusOr<std::vector<bool>> bits_out =
+      FromBytes<std::vector<bool>>(ToBytes(bits));
+  ASSERT_TRUE(bits_out.ok()) << bits_out.status();
+  EXPECT_EQ(*bits_out, bits);
 }
 
 }  // namespace
