@@ -1,7 +1,9 @@
 // Copyright 2026 The mp Authors.
 //
 // OS handles in a child: each object it decodes owns a handle of its own,
-// even where the arguments named one handle twice.
+// even where the arguments named one handle twice, and an object it merely
+// inherited (a global, under fork) never reaches a descriptor that the child
+// does not hold for it.
 
 #include <cstdio>
 #include <map>
@@ -26,6 +28,8 @@ constexpr int kNoFile = 1 << 0;
 constexpr int kLockBroken = 1 << 1;
 constexpr int kConnectionBroken = 1 << 2;
 constexpr int kFileBroken = 1 << 3;
+constexpr int kStaleUsable = 1 << 4;
+constexpr int kFreshBroken = 1 << 5;
 
 constexpr char kFileText[] = "still writable";
 
@@ -84,8 +88,79 @@ TYPED_TEST_P(HandlesTest, SharedHandleInArgumentsDecodesToSeparateOwners) {
   EXPECT_TRUE(lock->Release().ok());
 }
 
+// A Connection this process holds but passes to no child. A fork child has
+// a copy of it without the descriptor (it holds only the ends it was
+// given); a spawned child has a default, closed one; a child on the threads
+// backend shares it with its parent.
+Connection g_not_passed;
+
+// Uses g_not_passed after making a pipe of its own (which, under fork, gets
+// the descriptor numbers that g_not_passed's end had in the parent): it must
+// read as closed, and neither using it nor dropping it may touch the new
+// pipe.
+void UseInheritedConnection() {
+  absl::StatusOr<std::pair<Connection, Connection>> fresh = Pipe();
+  if (!fresh.ok()) Exit(kFreshBroken);
+  auto& [left, right] = *fresh;
+  int code = 0;
+  if (!g_not_passed.closed()) code |= kStaleUsable;
+  if (!absl::IsFailedPrecondition(g_not_passed.Send(std::string("stray")))) {
+    code |= kStaleUsable;
+  }
+  if (!absl::IsFailedPrecondition(
+          g_not_passed.RecvBytes(absl::ZeroDuration()).status())) {
+    code |= kStaleUsable;
+  }
+  if (!absl::IsFailedPrecondition(g_not_passed.Poll().status())) {
+    code |= kStaleUsable;
+  }
+  // Nothing stray arrived on the new pipe...
+  if (left.Poll().value_or(true) || right.Poll().value_or(true)) {
+    code |= kFreshBroken;
+  }
+  // ...and dropping the stale object leaves it open.
+  g_not_passed = Connection();
+  if (!left.Send(7).ok() || right.Recv<int>(kPatience).value_or(0) != 7 ||
+      !right.Send(8).ok() || left.Recv<int>(kPatience).value_or(0) != 8) {
+    code |= kFreshBroken;
+  }
+  Exit(code);
+}
+
+// On the threads backend: the child's g_not_passed is the parent's own end.
+void SendThroughShared() {
+  Exit(g_not_passed.Send(std::string("shared")).ok() ? 0 : kConnectionBroken);
+}
+
+TYPED_TEST_P(HandlesTest, InheritedConnectionClosedInForkChildReadsAsClosed) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [mine, theirs] = *pipe;
+  g_not_passed = theirs;
+  if (TypeParam::kThreads) {
+    Process child = MakeProcess<TypeParam>(SendThroughShared);
+    ASSERT_TRUE(child.Start().ok());
+    EXPECT_EQ(JoinCode(child), 0);
+    EXPECT_EQ(mine.Recv<std::string>(kPatience).value_or(""), "shared");
+    g_not_passed = Connection();
+    MP_DOCUMENTED_DIFFERENCE(
+        "a child thread shares its parent's globals: a Connection it did not "
+        "receive is the parent's own, open end");
+  }
+  Process child = MakeProcess<TypeParam>(UseInheritedConnection);
+  ASSERT_TRUE(child.Start().ok());
+  EXPECT_EQ(JoinCode(child), 0);
+  // The parent's end is untouched by whatever the child did.
+  EXPECT_FALSE(g_not_passed.closed());
+  ASSERT_TRUE(g_not_passed.Send(std::string("mine")).ok());
+  EXPECT_EQ(mine.Recv<std::string>(kPatience).value_or(""), "mine");
+  EXPECT_FALSE(mine.Poll().value_or(true));  // nothing stray either
+  g_not_passed = Connection();
+}
+
 REGISTER_TYPED_TEST_SUITE_P(HandlesTest,
-                            SharedHandleInArgumentsDecodesToSeparateOwners);
+                            SharedHandleInArgumentsDecodesToSeparateOwners,
+                            InheritedConnectionClosedInForkChildReadsAsClosed);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, HandlesTest, Backends, BackendName);
 
