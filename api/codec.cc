@@ -70,9 +70,13 @@ void Encoder::PutHandle(intptr_t handle, std::shared_ptr<const void> owner) {
     PutVarint(0);
     return;
   }
-  PutVarint(handles_->handles.size());
-  handles_->handles.push_back(handle);
-  handles_->keep_alive.push_back(std::move(owner));
+  const auto [it, added] =
+      handles_->index.emplace(handle, handles_->handles.size());
+  PutVarint(it->second);
+  if (added) {
+    handles_->handles.push_back(handle);
+    handles_->keep_alive.push_back(std::move(owner));
+  }
 }
 
 void Encoder::PutVarint(uint64_t v) {

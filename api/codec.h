@@ -79,18 +79,24 @@ namespace mp {
 
 // OS handles (file descriptors, HANDLEs) travel beside the bytes, never in
 // them: an object that wraps one (a Lock, a Connection, ...) puts the handle
-// in a HandleList and only its index in the bytes. Only Process arguments
-// carry handles (the child is given exactly those); encoding such an object
-// anywhere else is an error reported by Encoder::status().
+// in a HandleList and only its index in the bytes. A handle is listed once,
+// however many objects among the arguments wrap it (copies of one Lock, say);
+// they all carry its one index, and the decoding side gives each object an
+// owner of its own (see HandleTable). Only Process arguments carry handles
+// (the child is given exactly those); encoding such an object anywhere else
+// is an error reported by Encoder::status().
 struct HandleList {
   std::vector<intptr_t> handles;
   // Keeps each handle's owner alive until the handles have been passed on.
   std::vector<std::shared_ptr<const void>> keep_alive;
+  // Each handle's index in `handles`.
+  std::unordered_map<intptr_t, uint64_t> index;
 };
 
 // The handles a decoder may take, as received by a child. Taking one hands
 // its ownership to the decoded object; taking the same one again yields a
-// duplicate from `duplicate`. Handles never taken are closed by `close`
+// duplicate from `duplicate`, so that every decoded object owns (and
+// closes) a handle of its own. Handles never taken are closed by `close`
 // when the table is finished (so no stray copy of, say, a pipe's write end
 // stays open in the child and keeps its reader from seeing end-of-file).
 class HandleTable {
@@ -119,8 +125,9 @@ class Encoder {
   // An encoder that may carry handles, collected in `handles`.
   explicit Encoder(HandleList* handles) : handles_(handles) {}
 
-  // Puts a handle: its index in the bytes, the handle and `owner` in the
-  // HandleList. Without a HandleList it records an error instead.
+  // Puts a handle: its index in the bytes; the handle and `owner` in the
+  // HandleList unless it is listed already (then it keeps its index). Without
+  // a HandleList it records an error instead.
   void PutHandle(intptr_t handle, std::shared_ptr<const void> owner);
   // OK unless something could not be encoded here (a handle outside
   // Process arguments, a closed Connection, ...).

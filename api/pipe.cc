@@ -18,9 +18,19 @@ struct ConnectionState {
   ConnectionState(intptr_t e, bool r, bool w)
       : end(e), readable(r), writable(w) {}
   ~ConnectionState() {
-    if (end != -1) os::CloseChannel(end);
+    if (Holds()) os::CloseChannel(end);
+  }
+  // Whether `end` is open and this process's own. A state that a fork child
+  // inherited from its parent is not: the child holds none of the ends
+  // made before it started (it adopts those it was given anew), and their
+  // numbers may name other descriptors by now. Such a state reads as closed
+  // and closes nothing.
+  bool Holds() const {
+    return end != -1 && generation == os::ChannelGeneration();
   }
   intptr_t end;
+  // The os::ChannelGeneration() `end` was made or adopted in.
+  const uint64_t generation = os::ChannelGeneration();
   const bool readable;
   const bool writable;
   uint64_t max_message_size = Connection::kDefaultMaxMessageSize;
@@ -44,7 +54,7 @@ absl::StatusOr<std::pair<Connection, Connection>> Pipe(bool duplex) {
 }
 
 absl::Status Connection::CheckOpen(bool for_writing) const {
-  if (state_ == nullptr || state_->end == -1) {
+  if (state_ == nullptr || !state_->Holds()) {
     return absl::FailedPreconditionError("mp: connection is closed");
   }
   if (for_writing && !state_->writable) {
@@ -112,14 +122,14 @@ absl::StatusOr<bool> Connection::Poll(absl::Duration timeout) {
 
 absl::Status Connection::Close() {
   if (state_ != nullptr && state_->end != -1) {
-    os::CloseChannel(state_->end);
+    if (state_->Holds()) os::CloseChannel(state_->end);
     state_->end = -1;
   }
   return absl::OkStatus();
 }
 
 bool Connection::closed() const {
-  return state_ == nullptr || state_->end == -1;
+  return state_ == nullptr || !state_->Holds();
 }
 bool Connection::readable() const {
   return state_ != nullptr && state_->readable;

@@ -22,9 +22,13 @@
 //
 // A Connection is a handle: copies share one end (closing one closes it for
 // all copies in this process). It may be passed to a child as a Process
-// argument, on every start method. Like Python's, a Connection is not safe
-// for concurrent use by several threads or processes at once (the seed:
-// "a Pipe is not data-safe"); a Queue is.
+// argument, on every start method, and that is the only way a child gets
+// one: a Connection it was not passed reads as closed there, as in a
+// spawned child, also where a fork child has a copy of it (a global, say);
+// using or dropping that copy never touches the child's descriptors. On the
+// threads backend a child shares its parent's Connections. Like Python's,
+// a Connection is not safe for concurrent use by several threads or
+// processes at once (the seed: "a Pipe is not data-safe"); a Queue is.
 
 #ifndef MP_PIPE_H_
 #define MP_PIPE_H_

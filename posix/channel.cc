@@ -48,6 +48,10 @@ void Track(intptr_t fd, bool on) {
   }
 }
 
+// ChannelGeneration(). Changed only by a fork child before it runs anything
+// else, so relaxed loads see the current value.
+std::atomic<uint64_t> g_generation{0};
+
 }  // namespace
 
 absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
@@ -172,7 +176,12 @@ void CloseChannel(intptr_t end) {
 
 void AdoptChannel(intptr_t end) { Track(end, true); }
 
+uint64_t ChannelGeneration() {
+  return g_generation.load(std::memory_order_relaxed);
+}
+
 void CloseChannelsExcept(const std::vector<intptr_t>& keep) {
+  g_generation.fetch_add(1, std::memory_order_relaxed);
   for (int word = 0; word < kTrackedFds / 64; ++word) {
     uint64_t bits = g_channel_fds[word].load();
     while (bits != 0) {

@@ -12,8 +12,11 @@ namespace mp {
 namespace os {
 
 // In a fork child, before anything else: closes every channel end this
-// process holds (CreateChannelPair, AdoptChannel) except those in `keep`.
-// Lock-free and allocation-free.
+// process holds (CreateChannelPair, AdoptChannel) except those in `keep`,
+// and starts a new ChannelGeneration(), so that objects holding any end made
+// before it, closed here or kept, know it is no longer theirs (a kept end is
+// adopted again by the object it is decoded into). Lock-free and
+// allocation-free.
 void CloseChannelsExcept(const std::vector<intptr_t>& keep);
 
 }  // namespace os

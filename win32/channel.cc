@@ -241,5 +241,8 @@ void CloseChannel(intptr_t end) { CloseOsHandle(end); }
 // received channel end needs no tracking.
 void AdoptChannel(intptr_t) {}
 
+// No fork: no process holds copies of objects without their handles.
+uint64_t ChannelGeneration() { return 0; }
+
 }  // namespace os
 }  // namespace mp

@@ -310,6 +310,18 @@ void CloseChannel(intptr_t end);
 //     end of file (Python's fork-only hang).
 //   Win32: nothing to do (no fork; children get explicit handle lists).
 void AdoptChannel(intptr_t end);
+// The generation of this process's channel ends: an end made
+// (CreateChannelPair) or adopted (AdoptChannel) under one generation is
+// this process's to use and close only while the generation is unchanged.
+//   POSIX: a fork child starts a new one when it closes the recorded ends
+//     it was not given (see AdoptChannel): its copies of its parent's
+//     objects name descriptors it no longer holds, whose numbers new
+//     descriptors may reuse. Ends it was given are adopted again, under the
+//     new generation.
+//   Win32 and threads: always 0 (no fork; a threads child shares its
+//     parent's ends).
+// Cheap enough to check before every send and receive.
+uint64_t ChannelGeneration();
 
 // Handles of objects that cross process boundaries (descriptors on POSIX,
 // HANDLEs on Win32): a non-inheritable duplicate, and closing one.

@@ -157,5 +157,9 @@ void CloseChannel(intptr_t end) { threads::Release(end); }
 // Nothing to do: no fork, so no copies of ends this thread was not given.
 void AdoptChannel(intptr_t) {}
 
+// A child shares its parent's objects and the ends they hold: nothing ever
+// goes stale behind them.
+uint64_t ChannelGeneration() { return 0; }
+
 }  // namespace os
 }  // namespace mp

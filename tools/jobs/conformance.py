@@ -38,7 +38,8 @@ BINARIES = [
     ("tests/conformance/win32", ["win32"]),
     ("tests/conformance/threads", ["threads"]),
 ]
-PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Signals"]
+PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Handles",
+              "Signals"]
 DIFF_MARK = "documented difference"
 
 
@@ -49,6 +50,8 @@ def primitive(suite, case):
         return "Pipe"
     if suite == "QueueTest":
         return "Queue"
+    if suite == "HandlesTest":
+        return "Handles"
     if suite == "SyncTest":
         if case.startswith(("Lock", "RLock", "Guard")):
             return "Lock"
