@@ -27,7 +27,9 @@ DWORD WaitMs(absl::Time deadline);
 
 // Memory shared with children: a pagefile-backed file mapping, mapped whole.
 // Monitors (sync.cc) and shared memory (memory.cc) are made of it; the
-// mirror of posix/util.h's.
+// mirror of posix/util.h's. Unlike a memfd it needs no seal: a section
+// object's size is fixed when it is created, so no holder of the handle can
+// shrink the memory under another's view.
 struct SharedMapping {
   HANDLE mapping = nullptr;
   void* data = nullptr;  // the view
