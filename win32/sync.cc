@@ -146,17 +146,20 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   auto* m = new Monitor;
   m->mapping = *mapping;
   m->header = static_cast<Header*>(mapping->data);
-  if (m->header->magic != kMagic ||
-      kDataOffset + m->header->data_size > mapping->size) {
+  // Each field once, into this process's memory, then validated.
+  const uint32_t magic = ReadOnce(&m->header->magic);
+  const uint64_t data_size = ReadOnce(&m->header->data_size);
+  if (magic != kMagic || data_size > mapping->size - kDataOffset) {
     Destroy(m);
     return absl::InvalidArgumentError("mp: handle is not a monitor");
   }
-  m->header->mutex_name[kNameChars - 1] = L'\0';
-  m->header->semaphore_name[kNameChars - 1] = L'\0';
-  m->mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE,
-                        m->header->mutex_name);
+  wchar_t mutex_name[kNameChars];
+  wchar_t semaphore_name[kNameChars];
+  CopyName(m->header->mutex_name, mutex_name);
+  CopyName(m->header->semaphore_name, semaphore_name);
+  m->mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, mutex_name);
   m->semaphore = OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE,
-                                m->header->semaphore_name);
+                                semaphore_name);
   if (m->mutex == nullptr || m->semaphore == nullptr) {
     absl::Status s = OsError("OpenMutexW/OpenSemaphoreW");
     Destroy(m);
@@ -231,7 +234,8 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
 
 void MonitorNotify(Monitor* m, int n) {
   Header* h = m->header;
-  const LONG k = n < h->waiters ? n : h->waiters;
+  const LONG waiters = ReadOnce(&h->waiters);
+  const LONG k = n < waiters ? n : waiters;
   if (k <= 0) return;
   h->waiters -= k;
   ReleaseSemaphore(m->semaphore, k, nullptr);

@@ -268,7 +268,9 @@ absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle);
 void CloseSharedMemory(SharedMemory* memory);
 intptr_t SharedMemoryHandle(const SharedMemory* memory);
 void* SharedMemoryData(const SharedMemory* memory);
-// The size the creator asked for (the mapping may be larger).
+// The size the creator asked for (the mapping may be larger), as validated
+// against the mapping when it was created or opened: never read again from
+// the shared memory.
 size_t SharedMemorySize(const SharedMemory* memory);
 // Blocks while `*word == expected`, until WakeWord on the same word or
 // `deadline`. OK when woken, when the word differs, or spuriously (callers
