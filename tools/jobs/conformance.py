@@ -38,7 +38,8 @@ BINARIES = [
     ("tests/conformance/win32", ["win32"]),
     ("tests/conformance/threads", ["threads"]),
 ]
-PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Signals"]
+PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Signals",
+              "Hostile peer"]
 DIFF_MARK = "documented difference"
 
 
@@ -53,6 +54,8 @@ def primitive(suite, case):
         if case.startswith(("Lock", "RLock", "Guard")):
             return "Lock"
         return "Other sync"
+    if suite == "HostilePeerTest":
+        return "Hostile peer"
     return "Signals"
 
 
