@@ -120,23 +120,34 @@ int UnsealedCopy(intptr_t fd) {
   return copy;
 }
 
-// Decodes `value` as a child would, from its handles, with the first one
-// (the memory of a Lock or of a Queue's ring) replaced by an unsealed copy.
+// Decodes `value` as a child would, from duplicates of its handles; with
+// `unsealed`, the first one (the memory of a Lock, or of a Queue's ring) is
+// replaced by an unsealed copy.
 template <typename T>
-absl::Status DecodeFromUnsealedCopy(const T& value) {
+absl::Status DecodeReceived(const T& value, bool unsealed) {
   HandleList list;
   Encoder e(&list);
   Encode(e, value);
-  if (!e.status().ok() || list.handles.empty()) return e.status();
+  if (!e.status().ok()) return e.status();
   auto duplicate = [](intptr_t h) -> absl::StatusOr<intptr_t> {
     const int d = fcntl(static_cast<int>(h), F_DUPFD_CLOEXEC, 0);
-    if (d < 0) return absl::InternalError("dup failed");
+    if (d < 0) return absl::InternalError("test: F_DUPFD_CLOEXEC failed");
     return intptr_t{d};
   };
   std::vector<intptr_t> handles;
-  handles.push_back(UnsealedCopy(list.handles[0]));
-  for (size_t i = 1; i < list.handles.size(); ++i) {
-    handles.push_back(*duplicate(list.handles[i]));
+  for (size_t i = 0; i < list.handles.size(); ++i) {
+    absl::StatusOr<intptr_t> h = duplicate(list.handles[i]);
+    if (unsealed && i == 0 && h.ok()) {
+      close(static_cast<int>(*h));
+      const int copy = UnsealedCopy(list.handles[i]);
+      h = copy < 0 ? absl::InternalError("test: memfd_create failed")
+                   : absl::StatusOr<intptr_t>(copy);
+    }
+    if (!h.ok()) {
+      for (intptr_t taken : handles) close(static_cast<int>(taken));
+      return h.status();
+    }
+    handles.push_back(*h);
   }
   HandleTable table(std::move(handles), duplicate,
                     [](intptr_t h) { close(static_cast<int>(h)); });
@@ -157,9 +168,13 @@ TYPED_TEST_P(HostilePeerTest, UnsealedSharedMemoryIsRefusedOnReceipt) {
   ASSERT_TRUE(q.ok()) << q.status();
   absl::StatusOr<Lock> lock = Lock::Create();
   ASSERT_TRUE(lock.ok()) << lock.status();
-  EXPECT_EQ(DecodeFromUnsealedCopy(*lock).code(),
+  // Received as made, they decode; with their memory unsealed, they are
+  // refused.
+  EXPECT_TRUE(DecodeReceived(*lock, false).ok());
+  EXPECT_TRUE(DecodeReceived(*q, false).ok());
+  EXPECT_EQ(DecodeReceived(*lock, true).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DecodeFromUnsealedCopy(*q).code(),
+  EXPECT_EQ(DecodeReceived(*q, true).code(),
             absl::StatusCode::kInvalidArgument);
 #endif
 }
