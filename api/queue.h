@@ -41,7 +41,8 @@
 // Full, with nothing of the item left for a consumer to see.
 //
 // A Queue is a handle: copies share it; pass it to children as a Process
-// argument. Thread-safe and process-safe.
+// argument. Thread-safe and process-safe. What every process holding it is
+// trusted with, and what it cannot do: "Trust" in mp/sync.h.
 
 #ifndef MP_QUEUE_H_
 #define MP_QUEUE_H_

@@ -45,8 +45,8 @@ absl::StatusOr<std::shared_ptr<SyncState>> AdoptSyncState(
     intptr_t handle, bool (*accepts)(uint32_t kind)) {
   absl::StatusOr<os::Monitor*> m = os::OpenMonitor(handle);
   if (!m.ok()) return m.status();
-  if (!accepts(os::MonitorKind(*m))) {
-    const uint32_t kind = os::MonitorKind(*m);
+  const uint32_t kind = os::MonitorKind(*m);
+  if (!accepts(kind)) {
     os::CloseMonitor(*m);
     return absl::InvalidArgumentError(absl::StrCat(
         "mp: handle is a synchronisation object of another kind (", kind, ")"));

@@ -33,6 +33,35 @@
 // only for a few instructions; a process killed inside one cannot leave that
 // state half-written, so they never report OwnerDied.
 //
+// Trust. Every process that holds an mp synchronisation object or Queue
+// (a copy received as a Process argument, or the OS handle behind it) can
+// write every byte of that object's shared memory, and is trusted with:
+//   * its state: it can corrupt counts, flags, the barrier and the Queue's
+//     items and positions, take a lock and never release it, make a lock
+//     look released or held by someone else, and make every wait on the
+//     object fail, time out or return early;
+//   * on POSIX, the address space of whichever process holds one of the
+//     object's locks (a Lock, RLock or Condition, or any object's internal
+//     lock, the Queue's read and write locks included). These are glibc
+//     robust mutexes: while a thread holds one, glibc links it into that
+//     thread's robust list by storing two pointers inside the mutex, in
+//     the shared memory: `__data.__list.__next` (the holder's previous
+//     list head) and `__data.__list.__prev` (the holder's own robust-list
+//     head, in its thread control block). A peer can read them, learning
+//     the holder's address layout; and a peer that rewrites them turns the
+//     holder's unlock into two writes, each of a pointer-sized value it
+//     chose to an address it chose, in the holder's process. The kernel
+//     follows the same pointers when the holder's thread exits.
+// Nothing else, on any backend: beyond the above, a holder cannot make
+// another process read or write outside the shared memory, or crash. The
+// memory cannot be resized under another holder (a sealed memfd on POSIX,
+// a section of fixed size on Win32); the sizes a process reads from it
+// when it receives an object (the memory's size, the Queue's capacity and
+// maxsize) are validated once and kept in the process; and corrupt Queue
+// contents are DataLoss, with the Queue usable afterwards. On Win32 the
+// locks are kernel mutexes, which keep no pointers in shared memory, so
+// the second point does not apply; on threads every "process" is this one.
+//
 // Timeouts are absl::Duration; zero means "just try"; the result on expiry
 // is DeadlineExceeded. Waits are not interrupted by signals.
 //

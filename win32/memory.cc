@@ -72,6 +72,9 @@ void Uncount(LONG* waiters) {
 struct SharedMemory {
   SharedMapping mapping;
   Header* header = nullptr;
+  // The size asked for, as validated against the view: the header's copy
+  // is never read again (a peer could change it after the check).
+  size_t size = 0;
   HANDLE semaphores[kSlots] = {};
 };
 
@@ -113,6 +116,7 @@ absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size) {
   }
   h->size = size;
   h->magic = kMagic;
+  m->size = size;
   return m;
 }
 
@@ -123,15 +127,19 @@ absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle) {
   auto* m = new SharedMemory;
   m->mapping = *mapping;
   m->header = static_cast<Header*>(mapping->data);
-  if (m->header->magic != kMagic ||
-      m->header->size > mapping->size - kDataOffset) {
+  // Each field once, into this process's memory, then validated.
+  const uint32_t magic = ReadOnce(&m->header->magic);
+  const uint64_t size = ReadOnce(&m->header->size);
+  if (magic != kMagic || size > mapping->size - kDataOffset) {
     Destroy(m);
     return absl::InvalidArgumentError("mp: handle is not shared memory");
   }
+  m->size = static_cast<size_t>(size);
   for (int i = 0; i < kSlots; ++i) {
-    m->header->semaphore_names[i][kNameChars - 1] = L'\0';
-    m->semaphores[i] = OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE,
-                                      FALSE, m->header->semaphore_names[i]);
+    wchar_t name[kNameChars];
+    CopyName(m->header->semaphore_names[i], name);
+    m->semaphores[i] =
+        OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE, name);
     if (m->semaphores[i] == nullptr) {
       absl::Status s = OsError("OpenSemaphoreW");
       Destroy(m);
@@ -153,9 +161,7 @@ void* SharedMemoryData(const SharedMemory* m) {
   return reinterpret_cast<char*>(m->header) + kDataOffset;
 }
 
-size_t SharedMemorySize(const SharedMemory* m) {
-  return static_cast<size_t>(m->header->size);
-}
+size_t SharedMemorySize(const SharedMemory* m) { return m->size; }
 
 absl::Status WaitWord(SharedMemory* m, const std::atomic<uint32_t>* word,
                       uint32_t expected, absl::Time deadline) {

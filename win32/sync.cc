@@ -156,17 +156,20 @@ absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle) {
   auto* m = new Monitor;
   m->mapping = *mapping;
   m->header = static_cast<Header*>(mapping->data);
-  if (m->header->magic != kMagic ||
-      kDataOffset + m->header->data_size > mapping->size) {
+  // Each field once, into this process's memory, then validated.
+  const uint32_t magic = ReadOnce(&m->header->magic);
+  const uint64_t data_size = ReadOnce(&m->header->data_size);
+  if (magic != kMagic || data_size > mapping->size - kDataOffset) {
     Destroy(m);
     return absl::InvalidArgumentError("mp: handle is not a monitor");
   }
-  m->header->mutex_name[kNameChars - 1] = L'\0';
-  m->header->semaphore_name[kNameChars - 1] = L'\0';
-  m->mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE,
-                        m->header->mutex_name);
+  wchar_t mutex_name[kNameChars];
+  wchar_t semaphore_name[kNameChars];
+  CopyName(m->header->mutex_name, mutex_name);
+  CopyName(m->header->semaphore_name, semaphore_name);
+  m->mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, mutex_name);
   m->semaphore = OpenSemaphoreW(SYNCHRONIZE | SEMAPHORE_MODIFY_STATE, FALSE,
-                                m->header->semaphore_name);
+                                semaphore_name);
   if (m->mutex == nullptr || m->semaphore == nullptr) {
     absl::Status s = OsError("OpenMutexW/OpenSemaphoreW");
     Destroy(m);
@@ -238,8 +241,10 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
   for (LONG i = 1; i < depth; ++i) WaitForSingleObject(m->mutex, INFINITE);
   BecomeOwner(h);
   h->depth = depth;
-  if (h->waiters > 0) --h->waiters;
-  h->tokens -= std::min(taken, h->tokens);
+  const LONG waiters = ReadOnce(&h->waiters);
+  if (waiters > 0) h->waiters = waiters - 1;
+  const LONG tokens = std::max<LONG>(ReadOnce(&h->tokens), 0);
+  h->tokens = tokens - std::min(taken, tokens);
   if (!relock.ok()) return relock;
   if (h->sequence != seen) return absl::OkStatus();
   if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
@@ -250,10 +255,12 @@ void MonitorNotify(Monitor* m, int n) {
   Header* h = m->header;
   InterlockedIncrement(&h->sequence);
   // Tokens not yet taken wake sleepers too; never more tokens than
-  // waiters, so stray ones cannot pile up.
-  const LONG give = std::min<LONG>(n, h->waiters) - h->tokens;
+  // waiters, so stray ones cannot pile up. Each count is read once.
+  const LONG waiters = std::max<LONG>(ReadOnce(&h->waiters), 0);
+  const LONG tokens = std::clamp<LONG>(ReadOnce(&h->tokens), 0, waiters);
+  const LONG give = std::min<LONG>(n, waiters) - tokens;
   if (give > 0 && ReleaseSemaphore(m->semaphore, give, nullptr)) {
-    h->tokens += give;
+    h->tokens = tokens + give;
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <windows.h>
 
+#include <cstring>
 #include <string>
 
 #include "absl/status/status.h"
@@ -27,7 +28,9 @@ DWORD WaitMs(absl::Time deadline);
 
 // Memory shared with children: a pagefile-backed file mapping, mapped whole.
 // Monitors (sync.cc) and shared memory (memory.cc) are made of it; the
-// mirror of posix/util.h's.
+// mirror of posix/util.h's. Unlike a memfd it needs no seal: a section
+// object's size is fixed when it is created, so no holder of the handle can
+// shrink the memory under another's view.
 struct SharedMapping {
   HANDLE mapping = nullptr;
   void* data = nullptr;  // the view
@@ -39,6 +42,23 @@ absl::StatusOr<SharedMapping> CreateSharedMapping(uint64_t size);
 // and refuses a view smaller than `min_size` bytes.
 absl::StatusOr<SharedMapping> MapReceived(HANDLE mapping, size_t min_size);
 void Unmap(const SharedMapping& mapping);  // and closes the handle
+
+// One read of a field in memory shared with other processes, which a peer
+// may change at any moment: read exactly once (never fetched again by the
+// compiler) and never torn. Validate the value, then use only it.
+template <typename T>
+T ReadOnce(const T* field) {
+  return __atomic_load_n(field, __ATOMIC_RELAXED);
+}
+
+// A name of `N` wide characters kept in shared memory, copied into `out`
+// and terminated there: a peer rewriting it cannot make a reader run past
+// its end.
+template <size_t N>
+void CopyName(const wchar_t (&name)[N], wchar_t (&out)[N]) {
+  std::memcpy(out, name, sizeof out);
+  out[N - 1] = L'\0';
+}
 
 // UTF-8 <-> UTF-16: mp's strings are UTF-8, Win32's wide APIs take UTF-16.
 std::wstring Widen(absl::string_view s);

@@ -175,6 +175,25 @@ void AnswerLaunch(const absl::Status& status);
 absl::StatusOr<internal::CodeRef> MakeCodeRef(const void* address);
 absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
 
+// --- Memory shared with other processes -------------------------------------
+//
+// Monitors and shared memory below both live in memory that every holder of
+// the handle maps. Every other holder may be hostile (see "Trust" in
+// mp/sync.h): it can write any byte, but it must not be able to crash this
+// process through the memory. Two rules follow:
+//   * No holder can change the memory's size, or every other holder's next
+//     access beyond the new end would be a crash (SIGBUS).
+//     POSIX: the memfd is sealed at creation (F_SEAL_SHRINK, F_SEAL_GROW,
+//       F_SEAL_SEAL), and OpenMonitor / OpenSharedMemory refuse a received
+//       one without those seals (InvalidArgument).
+//     Win32: a section object's size is fixed when it is created; no holder
+//       of its handle can shrink it under another's view.
+//     threads: ordinary memory owned by the program; there is no handle to
+//       resize.
+//   * A size or offset read from the memory is read once, validated, and
+//     kept in this process's own memory; later reads of the shared field
+//     are never trusted (a peer may flip it between two reads).
+
 // --- Monitors: shared synchronisation state --------------------------------
 //
 // A Monitor is a robust, process-shared mutex with one condition variable
@@ -201,7 +220,7 @@ absl::StatusOr<Monitor*> CreateMonitor(uint32_t kind, size_t data_size,
                                        bool recursive);
 // Opens a monitor from a handle received from a parent; takes ownership of
 // the handle (closed by CloseMonitor, or here on error). InvalidArgument if
-// the handle is not a monitor.
+// the handle is not a monitor, or is memory a holder could resize.
 absl::StatusOr<Monitor*> OpenMonitor(intptr_t handle);
 uint32_t MonitorKind(const Monitor* monitor);
 void CloseMonitor(Monitor* monitor);
@@ -251,12 +270,14 @@ struct SharedMemory;
 absl::StatusOr<SharedMemory*> CreateSharedMemory(size_t size);
 // Maps memory from a handle received from a parent; takes ownership of the
 // handle (closed by CloseSharedMemory, or here on error). InvalidArgument
-// if the handle is not shared memory.
+// if the handle is not shared memory, or is memory a holder could resize.
 absl::StatusOr<SharedMemory*> OpenSharedMemory(intptr_t handle);
 void CloseSharedMemory(SharedMemory* memory);
 intptr_t SharedMemoryHandle(const SharedMemory* memory);
 void* SharedMemoryData(const SharedMemory* memory);
-// The size the creator asked for (the mapping may be larger).
+// The size the creator asked for (the mapping may be larger), as validated
+// against the mapping when it was created or opened: never read again from
+// the shared memory.
 size_t SharedMemorySize(const SharedMemory* memory);
 // Blocks while `*word == expected`, until WakeWord on the same word or
 // `deadline`. OK when woken, when the word differs, or spuriously (callers

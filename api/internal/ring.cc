@@ -45,11 +45,14 @@ inline void CpuRelax() {
 }  // namespace
 
 // In shared memory, at the start of the region; the records follow at
-// kDataOffset. Each side's words sit on a cache line of their own.
+// kDataOffset. Each side's words sit on a cache line of their own. A peer
+// may rewrite any of it at any moment: Open reads magic, capacity and
+// maxsize once each (atomically, so the compiler cannot read them again),
+// validates them and keeps them; the ring never reads them afterwards.
 struct RingHeader {
-  uint32_t magic;
-  uint32_t capacity;
-  int64_t maxsize;
+  std::atomic<uint32_t> magic;
+  std::atomic<uint32_t> capacity;
+  std::atomic<int64_t> maxsize;
   // Written by the producer: Pack(items committed, position).
   alignas(64) std::atomic<uint64_t> tail;
   std::atomic<uint32_t> data_seq;
@@ -126,13 +129,13 @@ absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(size_t capacity,
       os::CreateSharedMemory(kDataOffset + capacity);
   if (!memory.ok()) return memory.status();
   auto* header = new (os::SharedMemoryData(*memory)) RingHeader;
-  header->capacity = static_cast<uint32_t>(capacity);
-  header->maxsize = maxsize;
-  header->magic = kMagic;
+  header->capacity.store(static_cast<uint32_t>(capacity));
+  header->maxsize.store(maxsize);
+  header->magic.store(kMagic);
   return std::unique_ptr<Ring>(
       new Ring(*memory, header,
                static_cast<char*>(os::SharedMemoryData(*memory)) + kDataOffset,
-               static_cast<uint32_t>(capacity)));
+               static_cast<uint32_t>(capacity), maxsize));
 }
 
 absl::StatusOr<std::unique_ptr<Ring>> Ring::Open(intptr_t handle) {
@@ -140,27 +143,37 @@ absl::StatusOr<std::unique_ptr<Ring>> Ring::Open(intptr_t handle) {
   if (!memory.ok()) return memory.status();
   const size_t size = os::SharedMemorySize(*memory);
   auto* header = static_cast<RingHeader*>(os::SharedMemoryData(*memory));
-  const uint32_t capacity = size >= kDataOffset ? header->capacity : 0;
-  if (size < kDataOffset || header->magic != kMagic || capacity < 4096 ||
-      (capacity & (capacity - 1)) != 0 || capacity > size - kDataOffset) {
+  if (size < kDataOffset) {
+    os::CloseSharedMemory(*memory);
+    return absl::InvalidArgumentError("mp: handle is not a queue's ring");
+  }
+  const uint32_t magic = header->magic.load(std::memory_order_relaxed);
+  const uint32_t capacity = header->capacity.load(std::memory_order_relaxed);
+  const int64_t maxsize = header->maxsize.load(std::memory_order_relaxed);
+  if (magic != kMagic || capacity < 4096 || (capacity & (capacity - 1)) != 0 ||
+      capacity > size - kDataOffset) {
     os::CloseSharedMemory(*memory);
     return absl::InvalidArgumentError("mp: handle is not a queue's ring");
   }
   return std::unique_ptr<Ring>(
       new Ring(*memory, header,
                static_cast<char*>(os::SharedMemoryData(*memory)) + kDataOffset,
-               capacity));
+               capacity, maxsize));
 }
 
 Ring::Ring(os::SharedMemory* memory, RingHeader* header, char* data,
-           uint32_t capacity)
-    : memory_(memory), header_(header), data_(data), capacity_(capacity) {}
+           uint32_t capacity, int64_t maxsize)
+    : memory_(memory),
+      header_(header),
+      data_(data),
+      capacity_(capacity),
+      maxsize_(maxsize) {}
 
 Ring::~Ring() { os::CloseSharedMemory(memory_); }
 
 intptr_t Ring::handle() const { return os::SharedMemoryHandle(memory_); }
 
-int64_t Ring::maxsize() const { return header_->maxsize; }
+int64_t Ring::maxsize() const { return maxsize_; }
 
 void Ring::Copy(uint32_t at, absl::string_view bytes) {
   const uint32_t offset = at & (capacity_ - 1);

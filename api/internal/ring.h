@@ -70,7 +70,11 @@ class Ring {
   Ring& operator=(const Ring&) = delete;
 
   intptr_t handle() const;
+  // The maxsize stored at Create, as read when the ring was opened.
   int64_t maxsize() const;
+  // Bytes of records the ring holds, as validated when it was created or
+  // opened.
+  size_t capacity() const { return capacity_; }
 
   // Producer: appends `pieces`, concatenated (at most os::kMaxRecordBytes),
   // as one record, waiting for room until `deadline` (DeadlineExceeded,
@@ -97,14 +101,16 @@ class Ring {
 
  private:
   Ring(os::SharedMemory* memory, RingHeader* header, char* data,
-       uint32_t capacity);
+       uint32_t capacity, int64_t maxsize);
   void Copy(uint32_t at, absl::string_view bytes);
   void CopyOut(uint32_t at, char* out, size_t n) const;
 
   os::SharedMemory* const memory_;
   RingHeader* const header_;
   char* const data_;
+  // Read from the header once, when the ring was created or opened.
   const uint32_t capacity_;
+  const int64_t maxsize_;
 };
 
 }  // namespace internal

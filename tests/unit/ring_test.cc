@@ -7,14 +7,21 @@
 
 #include "mp/internal/ring.h"
 
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "mp/internal/os.h"
+
+#if MP_OS_WINDOWS
+#include <windows.h>
+#endif
 
 namespace mp {
 namespace internal {
@@ -57,6 +64,23 @@ struct RawView {
   char* bytes() { return static_cast<char*>(os::SharedMemoryData(memory)); }
   os::SharedMemory* memory;
 };
+
+// The bytes of `memory`'s mapping ahead of its data, which a peer mapping
+// the same handle can write too: the backend's own header, where it keeps
+// one in the shared memory (Win32: the memory's size and the names of its
+// semaphores). POSIX and threads keep nothing there.
+std::pair<char*, size_t> BackendHeader(os::SharedMemory* memory) {
+#if MP_OS_WINDOWS
+  char* data = static_cast<char*>(os::SharedMemoryData(memory));
+  MEMORY_BASIC_INFORMATION info;
+  if (VirtualQuery(data, &info, sizeof info) == 0) return {nullptr, 0};
+  char* base = static_cast<char*>(info.AllocationBase);
+  return {base, static_cast<size_t>(data - base)};
+#else
+  (void)memory;
+  return {nullptr, 0};
+#endif
+}
 
 TEST(RingTest, BadCapacityIsInvalidArgument) {
   for (size_t capacity :
@@ -232,6 +256,75 @@ TEST(RingTest, CorruptRecordHeaderIsDataLossAndTheRingRecovers) {
   const uint32_t bad_flags = 0x80;
   std::memcpy(victim - 4, &bad_flags, 4);
   EXPECT_NE(Recv(*ring).find("DATA_LOSS"), std::string::npos);
+}
+
+// A peer flips every size that opening a ring reads from its memory — the
+// ring's capacity, and the memory's own size where the backend keeps it in
+// the shared memory — between the true value and 2 GiB or more, while this
+// process opens the ring again and again. Each open must refuse the memory
+// or see the true capacity: a ring larger than the memory under it would
+// read and write out of bounds. Validating one read of a field and then
+// using another lets the peer win this race.
+TEST(RingTest, SizesFlippedByAPeerAreReadOnce) {
+  constexpr int kOpens = 2000;
+  std::unique_ptr<Ring> ring = MakeRing();
+  RawView raw(*ring);
+  const uint64_t memory_size = os::SharedMemorySize(raw.memory);
+  // The ring's capacity: the one 32-bit word of its header (within the
+  // first 64 bytes of the data) that holds it.
+  std::vector<uint32_t*> capacities;
+  for (size_t i = 0; i < 64; i += 4) {
+    uint32_t value;
+    std::memcpy(&value, raw.bytes() + i, sizeof value);
+    if (value == kSmall) {
+      capacities.push_back(reinterpret_cast<uint32_t*>(raw.bytes() + i));
+    }
+  }
+  ASSERT_EQ(capacities.size(), 1u);
+  // The memory's size, wherever the backend's header holds it.
+  std::vector<uint64_t*> sizes;
+  const std::pair<char*, size_t> header = BackendHeader(raw.memory);
+  for (size_t i = 0; i + 8 <= header.second; i += 8) {
+    uint64_t value;
+    std::memcpy(&value, header.first + i, sizeof value);
+    if (value == memory_size) {
+      sizes.push_back(reinterpret_cast<uint64_t*>(header.first + i));
+    }
+  }
+  auto set = [&](bool big) {
+    for (uint32_t* c : capacities) {
+      __atomic_store_n(c, big ? uint32_t{1} << 31 : uint32_t{kSmall},
+                       __ATOMIC_RELAXED);
+    }
+    for (uint64_t* s : sizes) {
+      __atomic_store_n(s, big ? uint64_t{1} << 32 : memory_size,
+                       __ATOMIC_RELAXED);
+    }
+  };
+  std::atomic<bool> stop{false};
+  std::thread peer([&] {
+    for (bool big = true; !stop.load(std::memory_order_relaxed); big = !big) {
+      set(big);
+    }
+  });
+  int opened = 0;
+  int too_large = 0;
+  for (int i = 0; i < kOpens; ++i) {
+    absl::StatusOr<intptr_t> dup = os::DuplicateOsHandle(ring->handle());
+    ASSERT_TRUE(dup.ok()) << dup.status();
+    absl::StatusOr<std::unique_ptr<Ring>> other = Ring::Open(*dup);
+    if (!other.ok()) continue;
+    ++opened;
+    if ((*other)->capacity() != kSmall) ++too_large;
+  }
+  stop.store(true);
+  peer.join();
+  set(false);
+  EXPECT_EQ(too_large, 0) << "of " << opened << " opens out of " << kOpens;
+  EXPECT_GT(opened, 0);  // the true capacity was seen, and accepted
+  // The ring itself kept its own capacity all along.
+  ASSERT_TRUE(Send(*ring, "after the flips").ok());
+  EXPECT_EQ(Recv(*ring), "after the flips");
 }
 
 }  // namespace

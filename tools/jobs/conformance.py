@@ -39,7 +39,7 @@ BINARIES = [
     ("tests/conformance/threads", ["threads"]),
 ]
 PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Handles",
-              "Signals"]
+              "Signals", "Hostile peer"]
 DIFF_MARK = "documented difference"
 
 
@@ -56,6 +56,8 @@ def primitive(suite, case):
         if case.startswith(("Lock", "RLock", "Guard")):
             return "Lock"
         return "Other sync"
+    if suite == "HostilePeerTest":
+        return "Hostile peer"
     return "Signals"
 
 

@@ -1,0 +1,191 @@
+// Copyright 2026 The mp Authors.
+//
+// A hostile peer: a process that holds an mp object and uses the OS handle
+// behind it to hurt the other holders. What such a peer can and cannot do
+// is stated in mp/sync.h ("Trust"); these cases check the "cannot" part
+// that depends on the OS, on every backend.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "mp/codec.h"
+#include "mp/process.h"
+#include "mp/queue.h"
+#include "mp/status.h"
+#include "mp/sync.h"
+#include "tests/conformance/backends.h"
+#include "tests/conformance/helpers.h"
+
+#if !MP_OS_WINDOWS
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+namespace mp {
+namespace conformance {
+namespace {
+
+constexpr int kSetupFailed = 90;
+
+// The OS handles behind `value`, as the codec hands them to a child (the
+// handles stay owned by `value`).
+template <typename T>
+std::vector<intptr_t> HandlesOf(const T& value) {
+  HandleList list;
+  Encoder e(&list);
+  Encode(e, value);
+  if (!e.status().ok()) return {};
+  return list.handles;
+}
+
+// The hostile child: shrinks the memory behind the Queue (its ring and its
+// two locks) and the Lock to nothing, which would make every other
+// holder's next access to it a SIGBUS. Exits with the number of
+// truncations the OS allowed.
+void TruncateSharedMemory(Queue q, Lock lock) {
+#if MP_OS_WINDOWS
+  (void)q;
+  (void)lock;
+  Exit(kSetupFailed);  // no such call (see the case)
+#else
+  std::vector<intptr_t> handles = HandlesOf(q);
+  const std::vector<intptr_t> lock_handles = HandlesOf(lock);
+  handles.insert(handles.end(), lock_handles.begin(), lock_handles.end());
+  if (handles.size() != 4) Exit(kSetupFailed);
+  int truncated = 0;
+  for (intptr_t fd : handles) {
+    if (ftruncate(static_cast<int>(fd), 0) == 0) {
+      ++truncated;
+    } else if (errno != EPERM) {
+      Exit(kSetupFailed);
+    }
+  }
+  Exit(truncated);
+#endif
+}
+
+template <typename B>
+class HostilePeerTest : public ::testing::Test {};
+TYPED_TEST_SUITE_P(HostilePeerTest);
+
+TYPED_TEST_P(HostilePeerTest, PeerTruncatingSharedMemoryCannotCrashOthers) {
+  MP_SKIP_ON_THREADS(
+      "every \"process\" is a thread using the same heap memory: there is no "
+      "descriptor a peer could truncate");
+#if MP_OS_WINDOWS
+  MP_DOCUMENTED_DIFFERENCE(
+      "a section object's size is fixed when it is created: no holder of "
+      "its handle can shrink it under another's view");
+#endif
+  absl::StatusOr<Queue> q = Queue::Create();
+  ASSERT_TRUE(q.ok()) << q.status();
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  ASSERT_TRUE(q->Put(std::string("before")).ok());
+  Process peer = MakeProcess<TypeParam>(TruncateSharedMemory, *q, *lock);
+  ASSERT_TRUE(peer.Start().ok());
+  // Every truncation refused.
+  EXPECT_EQ(JoinCode(peer), 0);
+  // This process works on: a SIGBUS here would end the whole test binary.
+  EXPECT_TRUE(lock->Acquire(kPatience).ok());
+  EXPECT_TRUE(lock->Release().ok());
+  absl::StatusOr<std::string> before = q->Get<std::string>(kPatience);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(*before, "before");
+  ASSERT_TRUE(q->Put(std::string("after")).ok());
+  absl::StatusOr<std::string> after = q->Get<std::string>(kPatience);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, "after");
+}
+
+#if !MP_OS_WINDOWS
+// A copy of the memfd `fd`, contents and size, made without sealing.
+int UnsealedCopy(intptr_t fd) {
+  const int copy = memfd_create("mp-unsealed", MFD_CLOEXEC);
+  if (copy < 0) return -1;
+  char buffer[4096];
+  for (off_t at = 0;;) {
+    const ssize_t n = pread(static_cast<int>(fd), buffer, sizeof buffer, at);
+    if (n <= 0) break;
+    if (write(copy, buffer, static_cast<size_t>(n)) != n) break;
+    at += n;
+  }
+  return copy;
+}
+
+// Decodes `value` as a child would, from duplicates of its handles; with
+// `unsealed`, the first one (the memory of a Lock, or of a Queue's ring) is
+// replaced by an unsealed copy.
+template <typename T>
+absl::Status DecodeReceived(const T& value, bool unsealed) {
+  HandleList list;
+  Encoder e(&list);
+  Encode(e, value);
+  if (!e.status().ok()) return e.status();
+  auto duplicate = [](intptr_t h) -> absl::StatusOr<intptr_t> {
+    const int d = fcntl(static_cast<int>(h), F_DUPFD_CLOEXEC, 0);
+    if (d < 0) return absl::InternalError("test: F_DUPFD_CLOEXEC failed");
+    return intptr_t{d};
+  };
+  std::vector<intptr_t> handles;
+  for (size_t i = 0; i < list.handles.size(); ++i) {
+    absl::StatusOr<intptr_t> h = duplicate(list.handles[i]);
+    if (unsealed && i == 0 && h.ok()) {
+      close(static_cast<int>(*h));
+      const int copy = UnsealedCopy(list.handles[i]);
+      h = copy < 0 ? absl::InternalError("test: memfd_create failed")
+                   : absl::StatusOr<intptr_t>(copy);
+    }
+    if (!h.ok()) {
+      for (intptr_t taken : handles) close(static_cast<int>(taken));
+      return h.status();
+    }
+    handles.push_back(*h);
+  }
+  HandleTable table(std::move(handles), duplicate,
+                    [](intptr_t h) { close(static_cast<int>(h)); });
+  Decoder d(e.bytes(), &table);
+  T out;
+  return Decode(d, out);
+}
+#endif
+
+TYPED_TEST_P(HostilePeerTest, UnsealedSharedMemoryIsRefusedOnReceipt) {
+  MP_SKIP_ON_THREADS("there is no descriptor to receive");
+#if MP_OS_WINDOWS
+  MP_DOCUMENTED_DIFFERENCE(
+      "a section object's size is fixed when it is created: there is no "
+      "seal to check");
+#else
+  absl::StatusOr<Queue> q = Queue::Create();
+  ASSERT_TRUE(q.ok()) << q.status();
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok()) << lock.status();
+  // Received as made, they decode; with their memory unsealed, they are
+  // refused.
+  EXPECT_TRUE(DecodeReceived(*lock, false).ok());
+  EXPECT_TRUE(DecodeReceived(*q, false).ok());
+  EXPECT_EQ(DecodeReceived(*lock, true).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodeReceived(*q, true).code(),
+            absl::StatusCode::kInvalidArgument);
+#endif
+}
+
+REGISTER_TYPED_TEST_SUITE_P(HostilePeerTest,
+                            PeerTruncatingSharedMemoryCannotCrashOthers,
+                            UnsealedSharedMemoryIsRefusedOnReceipt);
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, HostilePeerTest, Backends,
+                               BackendName);
+
+}  // namespace
+}  // namespace conformance
+}  // namespace mp
