@@ -1,0 +1,141 @@
+// Copyright 2026 The mp Authors.
+//
+// The framing's receiver (mp/internal/framing.h) fed records from memory:
+// memory follows the bytes received, a deadline inside a message keeps the
+// part received, and a finished writer's records are read before anything
+// is dropped. Replaces operator new to see the largest request.
+
+#include "mp/internal/framing.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <new>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "mp/status.h"
+
+namespace {
+
+std::atomic<size_t> g_largest{0};
+
+void* CountedNew(size_t n) {
+  size_t largest = g_largest.load(std::memory_order_relaxed);
+  while (n > largest && !g_largest.compare_exchange_weak(largest, n)) {
+  }
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(size_t n) { return CountedNew(n); }
+void* operator new[](size_t n) { return CountedNew(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+namespace mp {
+namespace internal {
+namespace {
+
+constexpr uint64_t kMaxMessage = uint64_t{64} << 20;
+
+// Records queued by the test; an empty queue is a silent writer.
+class Records {
+ public:
+  void First(uint64_t total, const std::string& chunk) {
+    std::string r = "F";
+    r.append(reinterpret_cast<const char*>(&total), 8);
+    records_.push_back(r + chunk);
+  }
+  void Middle(const std::string& chunk) { records_.push_back("M" + chunk); }
+  void Last(const std::string& chunk) { records_.push_back("L" + chunk); }
+
+  Receiver::RecordSource Source() {
+    return [this](char* buffer, absl::Time) -> absl::StatusOr<size_t> {
+      if (records_.empty()) return absl::DeadlineExceededError("silent");
+      const std::string r = records_.front();
+      records_.pop_front();
+      std::memcpy(buffer, r.data(), r.size());
+      return r.size();
+    };
+  }
+
+ private:
+  std::deque<std::string> records_;
+};
+
+TEST(FramingTest, AnnouncedSizeAloneAllocatesNothingLarge) {
+  Records records;
+  records.First(kMaxMessage - 1, std::string(100, 'x'));
+  Receiver receiver;
+  std::string out;
+  g_largest.store(0);
+  absl::Status s =
+      receiver.Recv(records.Source(), absl::Now(), kMaxMessage, nullptr, &out);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  EXPECT_LT(g_largest.load(), size_t{1} << 20);
+}
+
+TEST(FramingTest, DeadlineInsideAMessageKeepsThePartReceived) {
+  Records records;
+  records.First(9, "abc");
+  Receiver receiver;
+  std::string out;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
+      records.Source(), absl::Now(), kMaxMessage, nullptr, &out)));
+  records.Middle("def");
+  EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
+      records.Source(), absl::Now(), kMaxMessage, nullptr, &out)));
+  records.Last("ghi");
+  ASSERT_TRUE(
+      receiver.Recv(records.Source(), absl::Now(), kMaxMessage, nullptr, &out)
+          .ok());
+  EXPECT_EQ(out, "abcdefghi");
+}
+
+TEST(FramingTest, WriterThatFinishedIsReadBeforeAnythingIsDropped) {
+  Records records;
+  records.First(6, "abc");
+  Receiver receiver;
+  std::string out;
+  // The writer publishes its last record and lets go just as the reader
+  // is about to ask whether it is alive.
+  auto writer_alive = [&records] {
+    records.Last("def");
+    return false;
+  };
+  ASSERT_TRUE(receiver
+                  .Recv(records.Source(), absl::Now() + absl::Seconds(10),
+                        kMaxMessage, writer_alive, &out)
+                  .ok());
+  EXPECT_EQ(out, "abcdef");
+}
+
+TEST(FramingTest, DeadWritersPartIsDroppedAndTheNextMessageArrives) {
+  Records records;
+  records.First(6, "abc");
+  Receiver receiver;
+  std::string out;
+  auto writer_dead = [] { return false; };
+  EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
+      records.Source(), absl::Now(), kMaxMessage, writer_dead, &out)));
+  records.Middle("zzz");  // a stray tail: its start was dropped
+  records.First(4, "wh");
+  records.Last("ol");
+  ASSERT_TRUE(
+      receiver
+          .Recv(records.Source(), absl::Now(), kMaxMessage, writer_dead, &out)
+          .ok());
+  EXPECT_EQ(out, "whol");
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace mp
