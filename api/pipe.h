@@ -66,7 +66,10 @@ class Connection {
   // gone.
   absl::Status SendBytes(absl::string_view bytes);
   // Receives one message, waiting for it as long as `timeout` (default: no
-  // limit): EndOfFile when every other end is closed; DeadlineExceeded.
+  // limit): EndOfFile when every other end is closed; DeadlineExceeded. The
+  // timeout holds inside a large message too (a writer stopped or killed
+  // between its parts while another process keeps its end open): the part
+  // received is kept, and the next call goes on with it.
   absl::StatusOr<std::string> RecvBytes(
       absl::Duration timeout = absl::InfiniteDuration());
   // Receives into `buffer`, returning the message's size. If the buffer is

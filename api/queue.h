@@ -76,6 +76,9 @@ class Queue {
 
   absl::Status PutBytes(absl::string_view item,
                         absl::Duration timeout = absl::InfiniteDuration());
+  // An item that has begun to arrive is awaited past `timeout` while its
+  // producer lives (another consumer could not finish it): Get never drops
+  // an item of a live producer, only the part of one whose producer died.
   absl::StatusOr<std::string> GetBytes(
       absl::Duration timeout = absl::InfiniteDuration());
 

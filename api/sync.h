@@ -33,6 +33,12 @@
 // only for a few instructions; a process killed inside one cannot leave that
 // state half-written, so they never report OwnerDied.
 //
+// Waiters that die. A process killed while it waits (Event::Wait,
+// Semaphore::Acquire, Condition::Wait, Barrier::Wait) leaves nothing that
+// later waits or notifies depend on: every other process's Set, Release,
+// Notify and Wait work on as before. A Barrier counts a party killed while
+// waiting as arrived, as Python's does; Reset() sends it away.
+//
 // Trust. Every process that holds an mp synchronisation object or Queue
 // (a copy received as a Process argument, or the OS handle behind it) can
 // write every byte of that object's shared memory, and is trusted with:
