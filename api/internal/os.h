@@ -136,6 +136,13 @@ bool ChildrenShareAddressSpace();
 //     line, resolves it (ResolveCodeRef) and answers before running it; the
 //     parent waits for that answer, so exec failures and unresolvable
 //     targets are Start() errors, not silent child deaths.
+// Either way the child starts with the signal state mp/process.h promises
+// (Process::Start): POSIX resets it in the child after fork — handlers and
+// an ignored SIGTERM to SIG_DFL, then an empty mask — before the target
+// (fork) or exec (spawn), with async-signal-safe calls, and blocks every
+// signal across fork() so that no handler of the parent's runs in the
+// child first. Win32 and threads: nothing to do (no signals; a thread
+// cannot be terminated).
 absl::StatusOr<Child> StartFork(const Target& target);
 absl::StatusOr<Child> StartSpawn(const Launch& launch);
 
