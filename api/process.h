@@ -70,6 +70,9 @@ enum class StartMethod {
 
 // The process-wide default start method, as Python's set_start_method.
 // kFork is refused with InvalidArgumentError where the OS has no fork.
+// Children start with it as their parent had it at Start(), on every start
+// method: a spawned child is told, so a program that chose spawn gets
+// spawned grandchildren too.
 absl::Status SetStartMethod(StartMethod method);
 StartMethod GetStartMethod();
 // "fork" or "spawn", as Python names them; "default" for kDefault.

@@ -32,6 +32,9 @@
 #include "mp/internal/target.h"
 
 namespace mp {
+
+enum class StartMethod;  // mp/process.h
+
 namespace os {
 
 // A started child, as the parent holds it.
@@ -84,6 +87,12 @@ struct Launch {
   // duplicates' values; on POSIX: the same descriptors).
   std::vector<intptr_t> handles;
   ChildOptions options;
+  // The parent's process-wide start method (mp::GetStartMethod()), which
+  // mp::Init() makes the spawned child's own before its target runs, as
+  // Python passes it to a spawned child: a program that chose spawn keeps
+  // it in its grandchildren. A fork child has it in its copy of memory;
+  // threads children share the parent's.
+  StartMethod start_method{};
 };
 
 // --- Provided by the common layer (api/internal/run_target.cc) ---------------

@@ -2,7 +2,8 @@
 //
 // What a child starts with, whatever the parent's state when it called
 // Start(): the signal state mp/process.h promises (Terminate() works even
-// when the parent blocks or ignores SIGTERM).
+// when the parent blocks or ignores SIGTERM), and the process-wide start
+// method, which a spawned child reads as its parent set it.
 //
 // Documented differences: Win32 has no signals (Terminate() is
 // TerminateProcess, which nothing in the child can block), and a thread
@@ -31,6 +32,20 @@ constexpr char kNoSignals[] =
     "Windows has no signals: Terminate() is TerminateProcess, which the "
     "child cannot block or ignore";
 constexpr char kNoTerminate[] = "a thread cannot be terminated";
+
+// Exits with 10 + the start method this process reads as its default.
+void ExitWithStartMethod() { Exit(10 + static_cast<int>(GetStartMethod())); }
+
+// Sets the process-wide start method for its lifetime.
+class ProcessWideStartMethod {
+ public:
+  ProcessWideStartMethod() : before_(GetStartMethod()) {}
+  ~ProcessWideStartMethod() { EXPECT_TRUE(SetStartMethod(before_).ok()); }
+  absl::Status Set(StartMethod method) { return SetStartMethod(method); }
+
+ private:
+  const StartMethod before_;
+};
 
 #if !MP_OS_WINDOWS
 void DoNothing(int) {}
@@ -149,10 +164,29 @@ TYPED_TEST_P(StartTest, ChildStartsWithDefaultHandlersAndEmptyMask) {
 #endif
 }
 
+TYPED_TEST_P(StartTest, ChildReadsTheProcessWideStartMethod) {
+  ProcessWideStartMethod process_wide;
+  for (StartMethod method : {StartMethod::kFork, StartMethod::kSpawn}) {
+    absl::Status s = process_wide.Set(method);
+    if (!s.ok()) {  // Win32: no fork
+      EXPECT_EQ(method, StartMethod::kFork) << s;
+      EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+      continue;
+    }
+    // Started with the backend's method, whatever the process-wide one.
+    Process p = MakeProcess<TypeParam>(ExitWithStartMethod);
+    ASSERT_TRUE(p.Start().ok());
+    EXPECT_EQ(JoinCode(p), 10 + static_cast<int>(method))
+        << "process-wide " << StartMethodName(method) << "; 11: fork, "
+        << "12: spawn";
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StartTest,
                             TerminateEndsChildStartedWithSignalsBlocked,
                             TerminateEndsChildStartedWithSigtermIgnored,
-                            ChildStartsWithDefaultHandlersAndEmptyMask);
+                            ChildStartsWithDefaultHandlersAndEmptyMask,
+                            ChildReadsTheProcessWideStartMethod);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, StartTest, Backends, BackendName);
 
