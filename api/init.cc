@@ -5,14 +5,31 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "mp/internal/children.h"
 #include "mp/internal/os.h"
+#include "mp/process.h"
 
 namespace mp {
 namespace {
 std::atomic<bool> g_initialized{false};
 
 void FinishChildrenAtExit() { internal::FinishChildren(); }
+
+// In a spawned child: makes the parent's process-wide start method this
+// process's own. InvalidArgument for a value that is not a start method,
+// or fork where this OS has none.
+absl::Status AdoptStartMethod(StartMethod method) {
+  switch (method) {
+    case StartMethod::kDefault:
+    case StartMethod::kFork:
+    case StartMethod::kSpawn:
+      return SetStartMethod(method);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "mp: malformed launch message: start method ", static_cast<int>(method)));
+}
 }  // namespace
 
 bool Initialized() { return g_initialized.load(); }
@@ -31,10 +48,12 @@ MainScope Init(int argc, char** argv) {
   }
 
   // A spawned child: find both code addresses in this copy of the binary,
-  // tell the parent whether that worked, then run and never return.
+  // adopt the parent's process-wide start method, tell the parent whether
+  // that worked, then run and never return.
   absl::StatusOr<const void*> invoker = os::ResolveCodeRef(launch->invoker);
   absl::StatusOr<const void*> function = os::ResolveCodeRef(launch->function);
   absl::Status found = !invoker.ok() ? invoker.status() : function.status();
+  if (found.ok()) found = AdoptStartMethod(launch->start_method);
   os::AnswerLaunch(found);
   if (!found.ok()) os::ExitNow(2);
   os::Target target;

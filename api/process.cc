@@ -153,7 +153,8 @@ absl::Status Process::Start() {
         "without it the child would re-run main()"));
   } else {
     child = os::StartSpawn(os::Launch{*std::move(invoker), *std::move(target),
-                                      args_, handles_.handles, options});
+                                      args_, handles_.handles, options,
+                                      GetStartMethod()});
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),

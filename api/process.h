@@ -70,6 +70,9 @@ enum class StartMethod {
 
 // The process-wide default start method, as Python's set_start_method.
 // kFork is refused with InvalidArgumentError where the OS has no fork.
+// Children start with it as their parent had it at Start(), on every start
+// method: a spawned child is told, so a program that chose spawn gets
+// spawned grandchildren too.
 absl::Status SetStartMethod(StartMethod method);
 StartMethod GetStartMethod();
 // "fork" or "spawn", as Python names them; "default" for kDefault.
@@ -129,6 +132,15 @@ class Process {
   // program that never called mp::Init(); InvalidArgumentError if the target
   // is not in a module loaded at program start (the same for every start
   // method); the OS's error if the child cannot be created.
+  //
+  // The child starts with an empty signal mask and default signal
+  // dispositions, on fork and spawn alike, whatever the starting thread
+  // blocked (say, for a sigwait() thread) or the parent installed: every
+  // handler is reset to the default action, and so is an ignored SIGTERM,
+  // so that Terminate() always ends a child that did not itself choose
+  // otherwise. A signal the parent ignores otherwise (a server's SIGPIPE,
+  // nohup's SIGHUP) stays ignored, as it would across exec. The target may
+  // install what it needs. Windows has no signals.
   absl::Status Start();
 
   // Blocks until the child has ended (and reaps it). Safe to call again.

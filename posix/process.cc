@@ -145,6 +145,52 @@ void DieWithParent(pid_t parent) {
   if (::getppid() != parent) ::_exit(128 + SIGKILL);
 }
 
+// fork(), with every signal blocked in the calling thread across it: the
+// child then runs none of the parent's handlers before ResetSignals() (a
+// Ctrl-C to the process group in that moment would otherwise run the
+// parent's SIGINT handler in the child). Returns in the parent with its
+// mask restored, and in the child with every signal still blocked.
+pid_t ForkWithSignalsBlocked() {
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::fork();
+  if (pid != 0) {
+    const int err = errno;
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+  }
+  return pid;
+}
+
+// In a fresh child from ForkWithSignalsBlocked(), before exec or its
+// target: the signal state that mp/process.h promises. Every handler
+// becomes SIG_DFL (it was installed for the parent, whose code is not
+// running here), and so does an ignored SIGTERM (Terminate() must end the
+// child); other ignored signals stay ignored, as they do across exec (a
+// server's SIGPIPE, nohup's SIGHUP). Then no signal is blocked: the mask
+// is the starting thread's, which may block signals only because another
+// thread of the parent waits for them. Handlers first, so that no signal
+// reaches a parent's handler once unblocked. Async-signal-safe: sigaction,
+// sigemptyset and sigprocmask.
+void ResetSignals() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    struct sigaction old;
+    // Fails for the C library's reserved signals, which are left alone.
+    if (::sigaction(sig, nullptr, &old) != 0) continue;
+    if (old.sa_handler == SIG_DFL) continue;
+    if (old.sa_handler == SIG_IGN && sig != SIGTERM) continue;
+    struct sigaction dfl = {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ::sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 }  // namespace
 
 bool HasFork() { return true; }
@@ -159,7 +205,7 @@ absl::StatusOr<Child> StartFork(const Target& target) {
   std::cerr.flush();
   std::fflush(nullptr);
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
+  const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) {
     const int err = errno;
     CloseFd(sentinel[0]);
@@ -168,7 +214,12 @@ absl::StatusOr<Child> StartFork(const Target& target) {
   }
   if (pid == 0) {
     // The child: a copy of the parent (only this thread). Like Python's fork
-    // start method it runs the target right here, with the same memory.
+    // start method it runs the target right here, with the same memory, but
+    // with the signal state a spawned child has (ResetSignals). DANGER: the
+    // parent's other threads do not exist here, and a lock one of them held
+    // at fork stays held for ever; the target runs regardless, as under
+    // Python's fork method, but what mp does before it takes no lock.
+    ResetSignals();
     if (target.options.die_with_parent) DieWithParent(parent);
     // Hold exactly the channel ends a spawned child would hold.
     CloseChannelsExcept(target.handles);
@@ -214,7 +265,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   std::fflush(nullptr);
   const bool die_with_parent = launch.options.die_with_parent;
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
+  const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) {
     const int err = errno;
     CloseFd(channel[0]);
@@ -224,9 +275,12 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     return OsError("fork", err);
   }
   if (pid == 0) {
-    // DANGER: async-signal-safe calls only until execv. The two descriptors
-    // the child is given lose close-on-exec; every other one keeps it. The
-    // death signal survives exec.
+    // DANGER: async-signal-safe calls only until execv. exec would reset
+    // the handlers but keep the mask and an ignored SIGTERM, so the signal
+    // state is reset here (ResetSignals). The two descriptors the child is
+    // given lose close-on-exec; every other one keeps it. The death signal
+    // survives exec.
+    ResetSignals();
     if (die_with_parent) DieWithParent(parent);
     ::fcntl(channel[1], F_SETFD, 0);
     ::fcntl(sentinel[1], F_SETFD, 0);

@@ -18,6 +18,7 @@ std::string EncodeLaunch(const Launch& launch) {
   Encode(e, std::vector<int64_t>(launch.handles.begin(), launch.handles.end()));
   Encode(e, launch.options.daemon);
   Encode(e, launch.options.die_with_parent);
+  Encode(e, static_cast<int32_t>(launch.start_method));
   return e.Release();
 }
 
@@ -32,6 +33,10 @@ absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes) {
   launch.handles.assign(handles.begin(), handles.end());
   if (s.ok()) s = Decode(d, launch.options.daemon);
   if (s.ok()) s = Decode(d, launch.options.die_with_parent);
+  // Any value: mp::Init() checks it is a start method this OS has.
+  int32_t start_method = 0;
+  if (s.ok()) s = Decode(d, start_method);
+  launch.start_method = static_cast<StartMethod>(start_method);
   if (s.ok()) s = d.Finish();
   if (!s.ok()) {
     return absl::InvalidArgumentError(

@@ -32,6 +32,9 @@
 #include "mp/internal/target.h"
 
 namespace mp {
+
+enum class StartMethod;  // mp/process.h
+
 namespace os {
 
 // A started child, as the parent holds it.
@@ -84,6 +87,12 @@ struct Launch {
   // duplicates' values; on POSIX: the same descriptors).
   std::vector<intptr_t> handles;
   ChildOptions options;
+  // The parent's process-wide start method (mp::GetStartMethod()), which
+  // mp::Init() makes the spawned child's own before its target runs, as
+  // Python passes it to a spawned child: a program that chose spawn keeps
+  // it in its grandchildren. A fork child has it in its copy of memory;
+  // threads children share the parent's.
+  StartMethod start_method{};
 };
 
 // --- Provided by the common layer (api/internal/run_target.cc) ---------------
@@ -136,6 +145,13 @@ bool ChildrenShareAddressSpace();
 //     line, resolves it (ResolveCodeRef) and answers before running it; the
 //     parent waits for that answer, so exec failures and unresolvable
 //     targets are Start() errors, not silent child deaths.
+// Either way the child starts with the signal state mp/process.h promises
+// (Process::Start): POSIX resets it in the child after fork — handlers and
+// an ignored SIGTERM to SIG_DFL, then an empty mask — before the target
+// (fork) or exec (spawn), with async-signal-safe calls, and blocks every
+// signal across fork() so that no handler of the parent's runs in the
+// child first. Win32 and threads: nothing to do (no signals; a thread
+// cannot be terminated).
 absl::StatusOr<Child> StartFork(const Target& target);
 absl::StatusOr<Child> StartSpawn(const Launch& launch);
 

@@ -44,7 +44,7 @@ DIFF_MARK = "documented difference"
 
 
 def primitive(suite, case):
-    if suite == "ProcessTest":
+    if suite in ("ProcessTest", "StartTest"):
         return "Process"
     if suite == "PipeTest":
         return "Pipe"
