@@ -8,7 +8,7 @@
 //     mp::MainScope scope = mp::Init(argc, argv);
 //     ...  // the parent's code; never runs in a spawned child
 //   }      // end of main's code: daemon children are terminated, the
-//          // others joined and reaped (seed §4 and §7)
+//          // others joined and reaped
 //
 // In the parent Init() records that the program is spawn-ready and returns.
 // In a child started with the spawn method (POSIX spawn, Windows) it finds
@@ -16,8 +16,8 @@
 // target's exit code: it never returns into the rest of main().
 //
 // The end of the main code, as in Python: when the MainScope is destroyed —
-// or, if it was discarded or never reached, when the program exits
-// normally (an atexit handler) — every daemon child is terminated, and then
+// or, if main() never reaches that point, when the program exits normally
+// (an atexit handler) — every daemon child is terminated, and then
 // every child is joined and reaped. A child's own children are handled the
 // same way when its target returns. This happens once per child; a child
 // killed or joined before that is simply skipped.
@@ -49,7 +49,9 @@ class MainScope {
   bool active_ = false;
 };
 
-MainScope Init(int argc, char** argv);
+// [[nodiscard]]: a result not held would be destroyed at once, ending the
+// main code before it began.
+[[nodiscard]] MainScope Init(int argc, char** argv);
 
 // True once Init() has run in this process.
 bool Initialized();

@@ -2,11 +2,15 @@
 //
 // Pipes between processes, as Python's multiprocessing.Pipe:
 //
-//   absl::StatusOr<std::pair<mp::Connection, mp::Connection>> pipe =
-//   mp::Pipe(); auto& [parent_end, child_end] = *pipe; mp::Process p(Worker,
-//   child_end); p.CloseAfterStart(child_end);      // the parent keeps no copy
-//   of it p.Start(); parent_end.Send(std::string("hello")); absl::StatusOr<int>
-//   reply = parent_end.Recv<int>();
+// clang-format off
+//   auto pipe = mp::Pipe();  // absl::StatusOr<std::pair<Connection, Connection>>
+//   auto& [parent_end, child_end] = *pipe;
+//   mp::Process p(Worker, child_end);
+//   p.CloseAfterStart(child_end);  // the parent keeps no copy of it
+//   p.Start();
+//   parent_end.Send(std::string("hello"));
+//   absl::StatusOr<int> reply = parent_end.Recv<int>();
+// clang-format on
 //
 // Messages keep their boundaries: each Send arrives as one Recv, never
 // merged or split; an empty message is a message. Send<T>/Recv<T> use the
@@ -28,7 +32,8 @@
 // using or dropping that copy never touches the child's descriptors. On the
 // threads backend a child shares its parent's Connections. Like Python's,
 // a Connection is not safe for concurrent use by several threads or
-// processes at once (the seed: "a Pipe is not data-safe"); a Queue is.
+// processes at once (two writers can interleave whole messages out of
+// order, two readers can each take part of a stream); a Queue is.
 
 #ifndef MP_PIPE_H_
 #define MP_PIPE_H_

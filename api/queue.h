@@ -2,7 +2,7 @@
 //
 // Queues between processes, as Python's multiprocessing.Queue,
 // JoinableQueue and SimpleQueue: many producers, many consumers, FIFO per
-// producer, safe to share (the seed: "a Queue is data-safe").
+// producer, safe to share between any number of processes and threads.
 //
 //   absl::StatusOr<mp::Queue> q = mp::Queue::Create(/*maxsize=*/100);
 //   mp::Process consumer(Consume, *q);
@@ -10,7 +10,7 @@
 //   absl::StatusOr<std::string> job = q->Get<std::string>(absl::Seconds(1));
 //   if (mp::IsEmpty(job.status())) ...          // nothing within a second
 //
-// The model is the seed's: Queue = Pipe + Lock. Items travel as messages
+// The model is Python's: Queue = Pipe + Lock. Items travel as messages
 // of records (mp/internal/framing.h); producers take a write lock,
 // consumers a read lock, both robust. The "pipe" is a ring of records in
 // shared memory (mp/internal/ring.h) rather than a kernel channel, so a

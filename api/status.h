@@ -5,7 +5,10 @@
 // kind, so `IsEndOfFile(s)` never mistakes another error of the same code.
 //
 //   EndOfFile  (kOutOfRange)        Recv on a connection whose every write
-//                                   end is closed; Get on a closed queue.
+//                                   end is closed; GetWhileAlive once every
+//                                   producer has ended and the queue is
+//                                   empty. (A closed Queue or Connection is
+//                                   FailedPrecondition.)
 //   OwnerDied  (kDataLoss)          Acquire succeeded — the caller HOLDS the
 //                                   lock — but its previous owner died
 //                                   holding it, so what it protected may be

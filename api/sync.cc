@@ -87,8 +87,7 @@ absl::Status AcquireMonitor(const SyncState& s, absl::Time deadline) {
 
 }  // namespace
 
-// --- Lock
-// ---------------------------------------------------------------------
+// --- Lock --------------------------------------------------------------------
 
 absl::StatusOr<Lock> Lock::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
@@ -109,8 +108,7 @@ absl::Status Lock::Release() {
   return s.ok() ? os::MonitorUnlock(state_->monitor()) : s;
 }
 
-// --- RLock
-// --------------------------------------------------------------------
+// --- RLock -------------------------------------------------------------------
 
 absl::StatusOr<RLock> RLock::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
@@ -131,8 +129,7 @@ absl::Status RLock::Release() {
   return s.ok() ? os::MonitorUnlock(state_->monitor()) : s;
 }
 
-// --- Semaphore
-// ----------------------------------------------------------------
+// --- Semaphore ---------------------------------------------------------------
 
 absl::StatusOr<Semaphore> Semaphore::CreateKind(uint32_t kind, int64_t value,
                                                 bool bounded) {
@@ -209,8 +206,7 @@ absl::StatusOr<BoundedSemaphore> BoundedSemaphore::Create(int64_t value) {
   return BoundedSemaphore(*std::move(s));
 }
 
-// --- Event
-// --------------------------------------------------------------------
+// --- Event -------------------------------------------------------------------
 
 absl::StatusOr<Event> Event::Create() {
   absl::StatusOr<std::shared_ptr<SyncState>> s =
@@ -268,8 +264,7 @@ absl::Status Event::Wait(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-// --- Condition
-// ----------------------------------------------------------------
+// --- Condition ---------------------------------------------------------------
 
 namespace {
 
@@ -350,8 +345,7 @@ absl::Status Condition::NotifyAll() {
   return absl::OkStatus();
 }
 
-// --- Barrier
-// ------------------------------------------------------------------
+// --- Barrier -----------------------------------------------------------------
 
 absl::StatusOr<Barrier> Barrier::Create(int parties) {
   if (parties < 1) {

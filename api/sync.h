@@ -6,7 +6,7 @@
 //   absl::StatusOr<mp::Lock> lock = mp::Lock::Create();
 //   mp::Process p(Worker, *lock);          // the child gets the same lock
 //   {
-//     mp::Guard guard(*lock);              // the seed's `with lock:`
+//     mp::Guard guard(*lock);              // Python's `with lock:`
 //     if (mp::IsOwnerDied(guard.status())) { ... repair shared state ... }
 //     ...
 //   }

@@ -64,7 +64,9 @@ struct Header {
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
 
-// `deadline` as an absolute CLOCK_MONOTONIC time, immune to clock changes.
+// `deadline` (a wall-clock time) as an absolute CLOCK_MONOTONIC time: the
+// time left is measured once, here, so a clock step during the wait does
+// not move its end (a step before this call still does).
 timespec MonotonicDeadline(absl::Time deadline) {
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);

@@ -73,7 +73,7 @@ class Watchdog : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
-  mp::Init(argc, argv);
+  mp::MainScope scope = mp::Init(argc, argv);
   ::testing::InitGoogleTest(&argc, argv);
   // Owned (and deleted at exit) by GoogleTest's listener list.
   ::testing::UnitTest::GetInstance()->listeners().Append(new Watchdog);

@@ -70,7 +70,6 @@ absl::Status SendMessage(intptr_t end, absl::string_view message) {
   return SendMessage(ChannelSink(end), message);
 }
 
-absl::Status SendAbort(intptr_t end) { return SendAbort(ChannelSink(end)); }
 
 FramingTestHooks& TestHooks() {
   static FramingTestHooks* hooks = new FramingTestHooks;

@@ -8,8 +8,7 @@
 //   'F' first of several   F u64-total-length chunk
 //   'M' middle             M chunk
 //   'L' last               L chunk
-//   'A' abort              A                         (a writer died
-//   mid-message)
+//   'A' abort              A                 (a writer died mid-message)
 //
 // Records are atomic, so a message can only ever be cut between records.
 // A writer that finds the previous writer died holding the write lock sends
@@ -36,12 +35,11 @@ namespace mp {
 namespace internal {
 
 absl::Status SendMessage(intptr_t end, absl::string_view message);
-absl::Status SendAbort(intptr_t end);
 
 // Where records go: sends `pieces`, concatenated, as one record.
 // `ends_message` marks the record that completes a message ('W' or 'L'):
-// the Queue's ring (mp/internal/ring.h) counts items by it. The two
-// functions above send to a channel end; these to any sink.
+// the Queue's ring (mp/internal/ring.h) counts items by it. The function
+// above sends to a channel end; these to any sink.
 using RecordSink = std::function<absl::Status(
     std::initializer_list<absl::string_view> pieces, bool ends_message)>;
 absl::Status SendMessage(const RecordSink& sink, absl::string_view message);
