@@ -157,8 +157,6 @@ class Queue {
 
  private:
   friend struct Codec<Queue>;
-  friend class JoinableQueue;
-  friend class SimpleQueue;
 };
 
 // A Queue that counts unfinished tasks: every Put adds one, TaskDone()
@@ -174,7 +172,6 @@ class JoinableQueue : public Queue {
   absl::Status Join(absl::Duration timeout = absl::InfiniteDuration());
 
  private:
-  friend struct Codec<JoinableQueue>;
   explicit JoinableQueue(Queue q) : Queue(std::move(q)) {}
 };
 
