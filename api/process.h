@@ -28,8 +28,10 @@
 // a subclass's Run() (class style, see the protected constructor). Their
 // arguments are encoded with mp's codec (mp/codec.h) in the parent and
 // decoded in the child on every start method, so a program that works under
-// fork works under spawn too. See mp/internal/target.h for how a spawned
-// child finds its target.
+// fork works under spawn too. A parameter may be a reference (`mp::Lock&`,
+// `const std::string&`): it refers to the child's decoded copy, never to
+// the parent's object, and lives until the target returns. See
+// mp/internal/target.h for how a spawned child finds its target.
 //
 // Children are killed when this process dies unless SetDieWithParent(false)
 // (Python leaves orphans); at the end of main's code (mp/init.h) daemon
@@ -285,20 +287,26 @@ Process::Process(RunsAs<D>, A&&... args) {
 
 template <typename R, typename... P, typename... A>
 void Process::Bind(R (*fn)(P...), A&&... args) {
-  static_assert(sizeof...(P) == sizeof...(A),
+  // Each check stops the instantiation, so a misuse shows one message.
+  constexpr bool kCountMatches = sizeof...(P) == sizeof...(A);
+  static_assert(kCountMatches,
                 "mp::Process: the number of arguments does not match the "
                 "target's parameters");
-  static_assert((std::is_constructible_v<std::decay_t<P>, A&&> && ...),
+  constexpr bool kArgumentsConvert =
+      internal::ArgumentsConvert<std::tuple<P...>, std::tuple<A...>>::value;
+  static_assert(!kCountMatches || kArgumentsConvert,
                 "mp::Process: an argument does not convert to the target's "
                 "parameter type");
-  // Each argument converted to the parameter's own type, so the child
-  // decodes exactly what the target takes.
-  Encoder e(&handles_);
-  Encode(e, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
-  bind_status_ = e.status();
-  args_ = e.Release();
-  invoker_ = &internal::Invoke<R, P...>;
-  target_ = reinterpret_cast<void (*)()>(fn);
+  if constexpr (kCountMatches && kArgumentsConvert) {
+    // Each argument converted to the parameter's own type, so the child
+    // decodes exactly what the target takes.
+    Encoder e(&handles_);
+    Encode(e, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+    bind_status_ = e.status();
+    args_ = e.Release();
+    invoker_ = &internal::Invoke<R, P...>;
+    target_ = reinterpret_cast<void (*)()>(fn);
+  }
 }
 
 }  // namespace mp

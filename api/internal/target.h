@@ -43,10 +43,23 @@ namespace internal {
 using InvokerFn = absl::Status (*)(void (*target)(), absl::string_view args,
                                    HandleTable* handles);
 
+// A decoded argument as the target's parameter of type P takes it: a
+// reference parameter (T& or const T&) refers to the child's decoded copy,
+// which lives until the target returns; any other parameter is moved from
+// it.
+template <typename P, typename V>
+decltype(auto) AsParameter(V& value) {
+  if constexpr (std::is_lvalue_reference_v<P>) {
+    return (value);
+  } else {
+    return std::move(value);
+  }
+}
+
 // The decoding half of a function target R(P...): instantiated by the
 // Process constructor, so it exists in every copy of the binary. The
-// arguments travel as one std::tuple of the parameter types. A return value
-// is ignored, as Python ignores run()'s.
+// arguments travel as one std::tuple of the parameters' decayed types. A
+// return value is ignored, as Python ignores run()'s.
 template <typename R, typename... P>
 absl::Status Invoke(void (*target)(), absl::string_view args,
                     HandleTable* handles) {
@@ -55,9 +68,19 @@ absl::Status Invoke(void (*target)(), absl::string_view args,
   handles->CloseUntaken();
   if (!values.ok()) return values.status();
   auto fn = reinterpret_cast<R (*)(P...)>(target);
-  std::apply([fn](auto&... v) { (void)fn(std::move(v)...); }, *values);
+  std::apply([fn](auto&... v) { (void)fn(AsParameter<P>(v)...); }, *values);
   return absl::OkStatus();
 }
+
+// Whether arguments A... convert to parameters P... one by one; false, not
+// an error, when the counts differ.
+template <typename Ps, typename As, typename = void>
+struct ArgumentsConvert : std::false_type {};
+template <typename... P, typename... A>
+struct ArgumentsConvert<std::tuple<P...>, std::tuple<A...>,
+                        std::enable_if_t<sizeof...(P) == sizeof...(A)>>
+    : std::bool_constant<(std::is_constructible_v<std::decay_t<P>, A&&> &&
+                          ...)> {};
 
 // The class-style invoker: builds a D from the decoded constructor arguments
 // and runs it. `unused` is the invoker itself (a class has no function).

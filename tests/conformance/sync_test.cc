@@ -208,6 +208,11 @@ void PassBarrierRepeatedly(Barrier b, int pause_ms) {
   Exit(0);
 }
 
+// IncrementUnderLock with reference parameters, as most people write it.
+void IncrementUnderLockByReference(Lock& lock, const std::string& path) {
+  IncrementUnderLock(lock, path);
+}
+
 template <typename B>
 class SyncTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(SyncTest);
@@ -514,6 +519,22 @@ TYPED_TEST_P(SyncTest, BarrierSurvivesManyGenerationsAtUnevenSpeeds) {
   EXPECT_EQ(barrier->NWaiting().value_or(-1), 0);
 }
 
+TYPED_TEST_P(SyncTest, TargetTakesReferenceParameters) {
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok());
+  const std::string path = TempPath("counter");
+  std::unique_ptr<SharedCounters> counters = SharedCounters::Open(path);
+  ASSERT_NE(counters, nullptr);
+  std::vector<Process> workers;
+  for (int i = 0; i < 2; ++i) {
+    workers.push_back(
+        MakeProcess<TypeParam>(IncrementUnderLockByReference, *lock, path));
+    ASSERT_TRUE(workers.back().Start().ok());
+  }
+  for (Process& w : workers) EXPECT_EQ(JoinCode(w), 0);
+  EXPECT_EQ((*counters)[0], 20000);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     SyncTest, LockMakesIncrementsExact, LockHolderKilledNextAcquireIsOwnerDied,
     LockAcquireTimeoutWaitsAtLeastThatLong, LockReleaseByNonOwnerFails,
@@ -524,7 +545,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     BarrierReleasesAllPartiesWithDistinctIndexes, BarrierAbortAndTimeoutBreakIt,
     EventSurvivesKilledWaiter, SemaphoreSurvivesKilledWaiter,
     SemaphoreSurvivesHundredKilledWaiters, ConditionSurvivesKilledWaiter,
-    BarrierSurvivesKilledWaiter, BarrierSurvivesManyGenerationsAtUnevenSpeeds);
+    BarrierSurvivesKilledWaiter, BarrierSurvivesManyGenerationsAtUnevenSpeeds,
+    TargetTakesReferenceParameters);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, SyncTest, Backends, BackendName);
 
