@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +30,15 @@
 #include "mp/internal/os.h"
 #include "posix/channel.h"
 #include "posix/util.h"
+
+// close_range(2) (Linux 5.9; CLOSE_RANGE_CLOEXEC since 5.11), for C
+// libraries and kernel headers that predate it.
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 namespace mp {
 namespace os {
@@ -145,6 +156,38 @@ void DieWithParent(pid_t parent) {
   if (::getppid() != parent) ::_exit(128 + SIGKILL);
 }
 
+// One past the highest descriptor this process may hold: the soft
+// RLIMIT_NOFILE (or sysconf's guess). Computed before fork(), for
+// MarkCloseOnExecFrom's fallback.
+int DescriptorLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur <= INT_MAX) {
+    return static_cast<int>(limit.rlim_cur);
+  }
+  const long n = ::sysconf(_SC_OPEN_MAX);
+  return n > 0 && n <= INT_MAX ? static_cast<int>(n) : 1 << 20;
+}
+
+// In a fresh child (after fork, before exec): marks every descriptor from
+// `first` up close-on-exec, whoever opened it and however (a plain pipe()
+// too), so that exec passes on only what is cleared afterwards. One
+// close_range(2) call where the kernel has CLOSE_RANGE_CLOEXEC (Linux 5.11);
+// otherwise each descriptor below `limit` (DescriptorLimit(), taken before
+// fork) with fcntl. Async-signal-safe: system calls only.
+void MarkCloseOnExecFrom(int first, int limit) {
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0U,
+                CLOSE_RANGE_CLOEXEC) == 0) {
+    return;
+  }
+  for (int fd = first; fd < limit; ++fd) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+      ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+  }
+}
+
 }  // namespace
 
 bool HasFork() { return true; }
@@ -213,6 +256,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   std::cerr.flush();
   std::fflush(nullptr);
   const bool die_with_parent = launch.options.die_with_parent;
+  const int descriptor_limit = DescriptorLimit();
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -224,10 +268,13 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     return OsError("fork", err);
   }
   if (pid == 0) {
-    // DANGER: async-signal-safe calls only until execv. The two descriptors
-    // the child is given lose close-on-exec; every other one keeps it. The
-    // death signal survives exec.
+    // DANGER: async-signal-safe calls only until execv. The child gets the
+    // standard streams, the two descriptors of the handshake and the
+    // launch's handles, nothing else: every descriptor from 3 up is marked
+    // close-on-exec (also those this process opened without it), then the
+    // given ones lose the mark. The death signal survives exec.
     if (die_with_parent) DieWithParent(parent);
+    MarkCloseOnExecFrom(3, descriptor_limit);
     ::fcntl(channel[1], F_SETFD, 0);
     ::fcntl(sentinel[1], F_SETFD, 0);
     for (intptr_t fd : launch.handles)

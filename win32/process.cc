@@ -224,6 +224,8 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   // ends are created non-inheritable; only the child's two ends are made
   // inheritable, and the handle list below names exactly those (plus the
   // standard handles), so nothing else this process owns leaks into it.
+  // Those inheritable handles are closed in this process as soon as
+  // CreateProcessW returns (release_child_copies).
   HANDLE down_read = nullptr, down_write = nullptr;
   HANDLE up_read = nullptr, up_write = nullptr;
   HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
@@ -233,10 +235,10 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   Launch sent = launch;
   LPPROC_THREAD_ATTRIBUTE_LIST attributes = nullptr;
   PROCESS_INFORMATION pi = {};
-  auto cleanup = [&]() {
+  // What was made for the child alone: its ends, the inheritable
+  // duplicates, and the list naming them.
+  auto release_child_copies = [&]() {
     CloseHandleOnce(down_read);
-    CloseHandleOnce(down_write);
-    CloseHandleOnce(up_read);
     CloseHandleOnce(up_write);
     for (HANDLE& h : std_handles) CloseHandleOnce(h);
     for (HANDLE& h : given) CloseHandleOnce(h);
@@ -245,6 +247,11 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
       HeapFree(GetProcessHeap(), 0, attributes);
       attributes = nullptr;
     }
+  };
+  auto cleanup = [&]() {
+    release_child_copies();
+    CloseHandleOnce(down_write);
+    CloseHandleOnce(up_read);
   };
   if (!CreatePipe(&down_read, &down_write, nullptr, 1 << 20) ||
       !CreatePipe(&up_read, &up_write, nullptr, 1 << 16)) {
@@ -344,6 +351,11 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     cleanup();
     return s;
   }
+  // The child has its copies. This process's inheritable ones go now, not
+  // once the child answers: until then any process started elsewhere in
+  // this program with bInheritHandles and no handle list (another thread's
+  // system()) would inherit them, and hold, say, the child's end of a pipe.
+  release_child_copies();
   if (job != nullptr && !AssignProcessToJobObject(job, pi.hProcess)) {
     absl::Status s = OsError("AssignProcessToJobObject");
     TerminateProcess(pi.hProcess, kKillCode);
@@ -355,9 +367,6 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   }
   ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
-  // The child has its copies; the parent keeps only its own ends.
-  CloseHandleOnce(down_read);
-  CloseHandleOnce(up_write);
 
   const absl::Time deadline = absl::Now() + kAnswerTimeout;
   absl::Status s = WriteAll(down_write, Frame(EncodeLaunch(sent)));

@@ -130,12 +130,25 @@ bool ChildrenShareAddressSpace();
 
 // Starts a child that runs `invoker(target, args)` and exits.
 //   fork (POSIX only): fork(); the child calls RunTarget(target) directly.
+//     It is a copy of this process, as Python's fork child is: it keeps
+//     every descriptor this process holds (a plain pipe() too), except the
+//     channel ends it was not given (see AdoptChannel).
 //   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);
 //     Win32 calls CreateProcessW on GetModuleFileNameW. The child receives
 //     the encoded Launch through an inherited channel named on its command
 //     line, resolves it (ResolveCodeRef) and answers before running it; the
 //     parent waits for that answer, so exec failures and unresolvable
 //     targets are Start() errors, not silent child deaths.
+//     The child holds the standard streams, the spawn channel and
+//     `launch.handles`, nothing else, whatever else this process left
+//     inheritable:
+//       POSIX: between fork and exec every descriptor from 3 up is marked
+//         close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC, else one
+//         by one up to RLIMIT_NOFILE), then the given ones are cleared;
+//       Win32: PROC_THREAD_ATTRIBUTE_HANDLE_LIST names them, and the
+//         inheritable duplicates made for the child are closed in this
+//         process as soon as CreateProcessW returns, so that no process
+//         started meanwhile by another thread (system()) inherits them.
 absl::StatusOr<Child> StartFork(const Target& target);
 absl::StatusOr<Child> StartSpawn(const Launch& launch);
 
