@@ -129,7 +129,9 @@ class Process {
   absl::Status SetDieWithParent(bool die_with_parent);
 
   // Starts the child. Asynchronous: returns once the child exists (under
-  // spawn: once it has found its target).
+  // spawn: once it has found its target; a spawned child that has not taken
+  // its arguments and found its target within 60 s, say one stuck in a
+  // static initialiser, is killed and Start() is DeadlineExceededError).
   // FailedPreconditionError if already started or closed, if this process
   // is a daemon, or for spawn in a program that never called mp::Init();
   // InvalidArgumentError if the target is not in a module loaded at program

@@ -48,11 +48,6 @@ namespace {
 // inherited descriptors: "<channel fd>,<sentinel fd>".
 constexpr char kChildFlag[] = "--mp-spawn-child";
 
-// A spawned child must answer within this time (it only has to run static
-// initialisers and read its launch message); a child stuck longer is killed
-// and Start() fails instead of hanging.
-constexpr absl::Duration kAnswerTimeout = absl::Seconds(60);
-
 // In a child: the write end of its own sentinel pipe. A child that forks a
 // child of its own closes it there, so only the child itself holds it and
 // its parent sees EOF exactly when it ends.
@@ -84,15 +79,29 @@ absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
   }
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes) {
+// Sends all of `bytes` before `deadline` (absl::InfiniteFuture(): no
+// limit): each send is non-blocking, and a full channel is waited on with
+// poll() for the time left, so a peer that never reads cannot hold the
+// sender past the deadline. DeadlineExceeded then.
+absl::Status SendAll(int fd, absl::string_view bytes, absl::Time deadline) {
   while (!bytes.empty()) {
     // MSG_NOSIGNAL: a child that died must be an error, not SIGPIPE.
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return OsError("send to spawned child");
+    const ssize_t n =
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
     }
-    bytes.remove_prefix(static_cast<size_t>(n));
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return OsError("send on spawn channel");
+    }
+    struct pollfd p = {fd, POLLOUT, 0};
+    const int r = ::poll(&p, 1, WaitMs(deadline));
+    if (r < 0 && errno != EINTR) return OsError("poll");
+    if (r == 0 && absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("mp: spawn channel timed out");
+    }
   }
   return absl::OkStatus();
 }
@@ -294,9 +303,13 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   CloseFd(channel[1]);
   CloseFd(sentinel[1]);
 
-  const absl::Time deadline = absl::Now() + kAnswerTimeout;
-  absl::Status s = WriteAll(channel[0], Frame(EncodeLaunch(launch)));
-  absl::StatusOr<std::string> answer = ReadFrameFrom(channel[0], deadline);
+  // One deadline for the whole handshake: the child must take all of the
+  // launch frame (it may be large) and answer before it.
+  const absl::Time deadline = absl::Now() + SpawnTimeout();
+  absl::Status s = SendAll(channel[0], Frame(EncodeLaunch(launch)), deadline);
+  absl::StatusOr<std::string> answer =
+      absl::IsDeadlineExceeded(s) ? absl::StatusOr<std::string>(s)
+                                  : ReadFrameFrom(channel[0], deadline);
   CloseFd(channel[0]);
   if (answer.ok() && answer->size() == 4) {
     int32_t err;
@@ -307,8 +320,9 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   } else if (absl::IsDeadlineExceeded(answer.status())) {
     ::kill(pid, SIGKILL);
     s = absl::DeadlineExceededError(
-        absl::StrCat("mp: spawned child ", pid, " did not answer within ",
-                     absl::FormatDuration(kAnswerTimeout), "; killed"));
+        absl::StrCat("mp: spawned child ", pid,
+                     " did not take its launch and answer within ",
+                     absl::FormatDuration(SpawnTimeout()), "; killed"));
   } else {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -389,7 +403,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   g_channel = channel;
   g_own_sentinel = sentinel;
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(channel, absl::Now() + kAnswerTimeout);
+      ReadFrameFrom(channel, absl::Now() + SpawnTimeout());
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)
                                       : absl::StatusOr<Launch>(bytes.status());
@@ -407,7 +421,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
 
 void AnswerLaunch(const absl::Status& status) {
   if (g_channel < 0) return;
-  (void)WriteAll(g_channel, Frame(EncodeAnswer(status)));
+  (void)SendAll(g_channel, Frame(EncodeAnswer(status)), absl::InfiniteFuture());
   CloseFd(g_channel);
 }
 

@@ -105,6 +105,14 @@ absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes);
 std::string EncodeAnswer(const absl::Status& status);
 // The status the child reported, or an error if the bytes are malformed.
 absl::Status DecodeAnswer(absl::string_view bytes);
+// The one deadline of the spawn handshake: a spawned child must take its
+// whole Launch frame and answer within this time, counted from the moment
+// StartSpawn begins to send (60 s: it only has to run static initialisers
+// and read). A child that has not done both by then is killed and Start()
+// is DeadlineExceeded. The child side reads its Launch under it too.
+absl::Duration SpawnTimeout();
+// Test seam: replaces SpawnTimeout() in this process (not in its children).
+void SetSpawnTimeoutForTesting(absl::Duration timeout);
 // Spawn-channel frames larger than this are refused (corrupt length).
 inline constexpr uint64_t kMaxLaunchBytes = uint64_t{1} << 32;
 // A frame: the 8-byte little-endian length of `bytes`, then `bytes`.
@@ -138,7 +146,9 @@ bool ChildrenShareAddressSpace();
 //     the encoded Launch through an inherited channel named on its command
 //     line, resolves it (ResolveCodeRef) and answers before running it; the
 //     parent waits for that answer, so exec failures and unresolvable
-//     targets are Start() errors, not silent child deaths.
+//     targets are Start() errors, not silent child deaths. Sending the
+//     Launch and the answer share one deadline, SpawnTimeout(): past it the
+//     child is killed and StartSpawn is DeadlineExceeded.
 //     The child holds the standard streams, the spawn channel and
 //     `launch.handles`, nothing else, whatever else this process left
 //     inheritable:

@@ -3,9 +3,14 @@
 // A child holds exactly the handles it was given and the standard streams:
 // not a descriptor this process opened without close-on-exec (a plain
 // pipe()), and not a copy that Start() made for it and that another thread's
-// process could inherit.
+// process could inherit. And Start() gives a spawned child one deadline for
+// the whole handshake, sending the launch included.
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -15,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "mp/internal/os.h"
 #include "mp/pipe.h"
 #include "mp/process.h"
 #include "mp/status.h"
@@ -209,6 +215,8 @@ void OutwaitTheParent(Event release) {
 // Returns, dropping its end of the pipe.
 void TakeConnectionAndReturn(Connection theirs) { (void)theirs; }
 
+void ReturnAtOnce(std::string args) { (void)args; }
+
 template <typename B>
 class StrayTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(StrayTest);
@@ -294,8 +302,75 @@ TYPED_TEST_P(StrayTest, ProcessStartedDuringStartInheritsNothing) {
   EXPECT_TRUE(ReapBystander(*bystander));
 }
 
+// Sets SpawnTimeout() for one case.
+class SpawnTimeoutForCase {
+ public:
+  explicit SpawnTimeoutForCase(absl::Duration timeout)
+      : saved_(os::SpawnTimeout()) {
+    os::SetSpawnTimeoutForTesting(timeout);
+  }
+  ~SpawnTimeoutForCase() { os::SetSpawnTimeoutForTesting(saved_); }
+
+ private:
+  absl::Duration saved_;
+};
+
+// A spawned child hung in a static initialiser never reads its launch; 4 MiB
+// of arguments do not fit in the channel's buffer. Start() must still give
+// up at its one deadline, kill the child and say so.
+TYPED_TEST_P(StrayTest, LaunchSendHonoursTheDeadline) {
+  MP_SKIP_ON_THREADS("a child thread has no handshake: nothing is sent");
+  if (TypeParam::kMethod == StartMethod::kFork) {
+    MP_DOCUMENTED_DIFFERENCE(
+        "a fork child has no handshake: its arguments are in its memory");
+  }
+  constexpr absl::Duration kTimeout = absl::Seconds(2);
+  SpawnTimeoutForCase timeout(kTimeout);
+  const std::string release = TempPath("hung-init");
+  Process child =
+      MakeProcess<TypeParam>(ReturnAtOnce, std::string(4 << 20, 'x'));
+  // If Start() blocks past kPatience, end the child, so that the send
+  // fails and the case reports instead of hanging.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::atomic<bool> watchdog_fired{false};
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (cv.wait_for(lock, absl::ToChronoSeconds(kPatience),
+                    [&] { return done; })) {
+      return;
+    }
+    watchdog_fired = true;
+    const int64_t pid = HungPid(release);
+    if (pid > 0) KillPid(pid);
+  });
+  SetHangVariable(release);
+  const absl::Time before = absl::Now();
+  absl::Status started = child.Start();
+  const absl::Duration took = absl::Now() - before;
+  ClearHangVariable();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  EXPECT_FALSE(watchdog_fired) << "Start() blocked for " << took;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(started)) << started;
+  EXPECT_GE(took, kTimeout);
+  EXPECT_LT(took, kTimeout + absl::Seconds(10));
+  const int64_t pid = HungPid(release);
+  EXPECT_GT(pid, 0);
+  if (pid > 0) {
+    EXPECT_TRUE(WaitPidGone(pid, kPatience)) << "the child was not killed";
+  }
+  WriteFileAtomically(release, "go");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StrayTest, SpawnedChildGetsNoStrayDescriptors,
-                            ProcessStartedDuringStartInheritsNothing);
+                            ProcessStartedDuringStartInheritsNothing,
+                            LaunchSendHonoursTheDeadline);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, StrayTest, Backends, BackendName);
 
