@@ -17,12 +17,17 @@
 //
 //   * kFork (the default on POSIX): the child is a copy-on-write copy of the
 //     parent at Start(); no code is re-run, and it sees every global as the
-//     parent had it.
+//     parent had it. Like Python's fork child it also keeps the parent's
+//     open descriptors, e.g. one from a plain pipe(), except mp's own pipe
+//     ends it was not given (so, say, the reader of a pipe() whose write end
+//     a fork child holds sees end of file only once that child closes it).
 //   * kSpawn (POSIX and Windows): the child is a fresh run of the same binary.
 //     It re-runs module initialisation (static initialisers) and then
 //     mp::Init(), which recognises it as a child, runs the target and exits:
 //     the rest of main() never runs in a child. Globals changed in main()
-//     before Start() are *not* seen. Windows only has spawn.
+//     before Start() are *not* seen. It holds the standard streams and the
+//     descriptors or handles of its arguments, nothing else: not even one
+//     this program left inheritable. Windows only has spawn.
 //
 // Targets are plain functions or captureless lambdas (function style), or
 // a subclass's Run() (class style, see the protected constructor). Their
@@ -129,11 +134,14 @@ class Process {
   absl::Status SetDieWithParent(bool die_with_parent);
 
   // Starts the child. Asynchronous: returns once the child exists (under
-  // spawn: once it has found its target). FailedPreconditionError if already
-  // started or closed, if this process is a daemon, or for spawn in a
-  // program that never called mp::Init(); InvalidArgumentError if the target
-  // is not in a module loaded at program start (the same for every start
-  // method); the OS's error if the child cannot be created.
+  // spawn: once it has found its target; a spawned child that has not taken
+  // its arguments and found its target within 60 s, say one stuck in a
+  // static initialiser, is killed and Start() is DeadlineExceededError).
+  // FailedPreconditionError if already started or closed, if this process
+  // is a daemon, or for spawn in a program that never called mp::Init();
+  // InvalidArgumentError if the target is not in a module loaded at program
+  // start (the same for every start method); the OS's error if the child
+  // cannot be created.
   //
   // The child starts with an empty signal mask and default signal
   // dispositions, on fork and spawn alike, whatever the starting thread

@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +31,15 @@
 #include "posix/channel.h"
 #include "posix/util.h"
 
+// close_range(2) (Linux 5.9; CLOSE_RANGE_CLOEXEC since 5.11), for C
+// libraries and kernel headers that predate it.
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 namespace mp {
 namespace os {
 namespace {
@@ -36,11 +47,6 @@ namespace {
 // The command-line flag that marks a spawned child; its value names the two
 // inherited descriptors: "<channel fd>,<sentinel fd>".
 constexpr char kChildFlag[] = "--mp-spawn-child";
-
-// A spawned child must answer within this time (it only has to run static
-// initialisers and read its launch message); a child stuck longer is killed
-// and Start() fails instead of hanging.
-constexpr absl::Duration kAnswerTimeout = absl::Seconds(60);
 
 // In a child: the write end of its own sentinel pipe. A child that forks a
 // child of its own closes it there, so only the child itself holds it and
@@ -73,15 +79,29 @@ absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
   }
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes) {
+// Sends all of `bytes` before `deadline` (absl::InfiniteFuture(): no
+// limit): each send is non-blocking, and a full channel is waited on with
+// poll() for the time left, so a peer that never reads cannot hold the
+// sender past the deadline. DeadlineExceeded then.
+absl::Status SendAll(int fd, absl::string_view bytes, absl::Time deadline) {
   while (!bytes.empty()) {
     // MSG_NOSIGNAL: a child that died must be an error, not SIGPIPE.
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return OsError("send to spawned child");
+    const ssize_t n =
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
     }
-    bytes.remove_prefix(static_cast<size_t>(n));
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return OsError("send on spawn channel");
+    }
+    struct pollfd p = {fd, POLLOUT, 0};
+    const int r = ::poll(&p, 1, WaitMs(deadline));
+    if (r < 0 && errno != EINTR) return OsError("poll");
+    if (r == 0 && absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("mp: spawn channel timed out");
+    }
   }
   return absl::OkStatus();
 }
@@ -191,6 +211,38 @@ void ResetSignals() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// One past the highest descriptor this process may hold: the soft
+// RLIMIT_NOFILE (or sysconf's guess). Computed before fork(), for
+// MarkCloseOnExecFrom's fallback.
+int DescriptorLimit() {
+  struct rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur <= INT_MAX) {
+    return static_cast<int>(limit.rlim_cur);
+  }
+  const long n = ::sysconf(_SC_OPEN_MAX);
+  return n > 0 && n <= INT_MAX ? static_cast<int>(n) : 1 << 20;
+}
+
+// In a fresh child (after fork, before exec): marks every descriptor from
+// `first` up close-on-exec, whoever opened it and however (a plain pipe()
+// too), so that exec passes on only what is cleared afterwards. One
+// close_range(2) call where the kernel has CLOSE_RANGE_CLOEXEC (Linux 5.11);
+// otherwise each descriptor below `limit` (DescriptorLimit(), taken before
+// fork) with fcntl. Async-signal-safe: system calls only.
+void MarkCloseOnExecFrom(int first, int limit) {
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0U,
+                CLOSE_RANGE_CLOEXEC) == 0) {
+    return;
+  }
+  for (int fd = first; fd < limit; ++fd) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+      ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+  }
+}
+
 }  // namespace
 
 bool HasFork() { return true; }
@@ -264,6 +316,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   std::cerr.flush();
   std::fflush(nullptr);
   const bool die_with_parent = launch.options.die_with_parent;
+  const int descriptor_limit = DescriptorLimit();
   const pid_t parent = ::getpid();
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) {
@@ -277,11 +330,14 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   if (pid == 0) {
     // DANGER: async-signal-safe calls only until execv. exec would reset
     // the handlers but keep the mask and an ignored SIGTERM, so the signal
-    // state is reset here (ResetSignals). The two descriptors the child is
-    // given lose close-on-exec; every other one keeps it. The death signal
-    // survives exec.
+    // state is reset here (ResetSignals). The child gets the standard
+    // streams, the two descriptors of the handshake and the launch's
+    // handles, nothing else: every descriptor from 3 up is marked
+    // close-on-exec (also those this process opened without it), then the
+    // given ones lose the mark. The death signal survives exec.
     ResetSignals();
     if (die_with_parent) DieWithParent(parent);
+    MarkCloseOnExecFrom(3, descriptor_limit);
     ::fcntl(channel[1], F_SETFD, 0);
     ::fcntl(sentinel[1], F_SETFD, 0);
     for (intptr_t fd : launch.handles)
@@ -301,9 +357,13 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   CloseFd(channel[1]);
   CloseFd(sentinel[1]);
 
-  const absl::Time deadline = absl::Now() + kAnswerTimeout;
-  absl::Status s = WriteAll(channel[0], Frame(EncodeLaunch(launch)));
-  absl::StatusOr<std::string> answer = ReadFrameFrom(channel[0], deadline);
+  // One deadline for the whole handshake: the child must take all of the
+  // launch frame (it may be large) and answer before it.
+  const absl::Time deadline = absl::Now() + SpawnTimeout();
+  absl::Status s = SendAll(channel[0], Frame(EncodeLaunch(launch)), deadline);
+  absl::StatusOr<std::string> answer =
+      absl::IsDeadlineExceeded(s) ? absl::StatusOr<std::string>(s)
+                                  : ReadFrameFrom(channel[0], deadline);
   CloseFd(channel[0]);
   if (answer.ok() && answer->size() == 4) {
     int32_t err;
@@ -314,8 +374,9 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   } else if (absl::IsDeadlineExceeded(answer.status())) {
     ::kill(pid, SIGKILL);
     s = absl::DeadlineExceededError(
-        absl::StrCat("mp: spawned child ", pid, " did not answer within ",
-                     absl::FormatDuration(kAnswerTimeout), "; killed"));
+        absl::StrCat("mp: spawned child ", pid,
+                     " did not take its launch and answer within ",
+                     absl::FormatDuration(SpawnTimeout()), "; killed"));
   } else {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -396,7 +457,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   g_channel = channel;
   g_own_sentinel = sentinel;
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(channel, absl::Now() + kAnswerTimeout);
+      ReadFrameFrom(channel, absl::Now() + SpawnTimeout());
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)
                                       : absl::StatusOr<Launch>(bytes.status());
@@ -414,7 +475,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
 
 void AnswerLaunch(const absl::Status& status) {
   if (g_channel < 0) return;
-  (void)WriteAll(g_channel, Frame(EncodeAnswer(status)));
+  (void)SendAll(g_channel, Frame(EncodeAnswer(status)), absl::InfiniteFuture());
   CloseFd(g_channel);
 }
 

@@ -25,7 +25,6 @@
 // <windows.h> first: the other Win32 headers need it.
 // clang-format off
 #include <windows.h>
-#include <sddl.h>
 // clang-format on
 
 #include <string>
@@ -46,36 +45,6 @@ constexpr DWORD kPipeBuffer = 4 * kMaxRecordBytes;
 bool IsGone(DWORD err) {
   return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA ||
          err == ERROR_PIPE_NOT_CONNECTED;
-}
-
-// A security descriptor granting everything to the current user and
-// nothing to anyone else. Freed with LocalFree.
-absl::StatusOr<PSECURITY_DESCRIPTOR> CurrentUserOnly() {
-  HANDLE token = nullptr;
-  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
-    return OsError("OpenProcessToken");
-  }
-  DWORD size = 0;
-  GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-  std::vector<char> buffer(size);
-  if (!GetTokenInformation(token, TokenUser, buffer.data(), size, &size)) {
-    CloseHandle(token);
-    return OsError("GetTokenInformation");
-  }
-  CloseHandle(token);
-  wchar_t* sid = nullptr;
-  if (!ConvertSidToStringSidW(
-          reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &sid)) {
-    return OsError("ConvertSidToStringSidW");
-  }
-  const std::wstring sddl = std::wstring(L"D:P(A;;GA;;;") + sid + L")";
-  LocalFree(sid);
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
-          sddl.c_str(), SDDL_REVISION_1, &sd, nullptr)) {
-    return OsError("ConvertStringSecurityDescriptorToSecurityDescriptorW");
-  }
-  return sd;
 }
 
 DWORD NapMs(absl::Time deadline) {

@@ -30,9 +30,6 @@ namespace {
 // inherited pipe handles: "<launch read handle>,<answer write handle>".
 constexpr char kChildFlag[] = "--mp-spawn-child";
 
-// As on POSIX: a spawned child that does not answer in time is killed.
-constexpr absl::Duration kAnswerTimeout = absl::Seconds(60);
-
 // Terminate() and Kill() end a child with these exit codes, which read back
 // through the API as -SIGTERM and -SIGKILL, as on POSIX and in Python.
 constexpr UINT kTerminateCode = static_cast<UINT>(-15);
@@ -61,6 +58,8 @@ void CloseHandleOnce(HANDLE& h) {
   h = nullptr;
 }
 
+// Writes all of `bytes` to `h`, a handle without overlapped I/O (the
+// child's answer: small, and read by a parent that waits for it).
 absl::Status WriteAll(HANDLE h, absl::string_view bytes) {
   while (!bytes.empty()) {
     DWORD n = 0;
@@ -74,9 +73,99 @@ absl::Status WriteAll(HANDLE h, absl::string_view bytes) {
   return absl::OkStatus();
 }
 
-// Reads exactly `size` bytes from an anonymous pipe before `deadline`.
-// Anonymous pipes cannot time out a read, so the pipe is peeked first; a
-// writer that is gone ends the read with ERROR_BROKEN_PIPE (OutOfRange).
+// Sends all of `bytes` on `h`, the parent's end of the launch pipe (opened
+// for overlapped I/O), before `deadline`: each write is waited for until
+// the deadline and then cancelled, so a child that never reads cannot hold
+// the parent past it (DeadlineExceeded).
+absl::Status SendAll(HANDLE h, absl::string_view bytes, absl::Time deadline) {
+  OVERLAPPED ov = {};
+  ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (ov.hEvent == nullptr) return OsError("CreateEventW");
+  absl::Status s;
+  while (s.ok() && !bytes.empty()) {
+    const DWORD chunk =
+        static_cast<DWORD>(std::min<size_t>(bytes.size(), 1 << 20));
+    DWORD n = 0;
+    if (!WriteFile(h, bytes.data(), chunk, nullptr, &ov)) {
+      const DWORD err = GetLastError();
+      if (err != ERROR_IO_PENDING) {
+        s = OsError("WriteFile on spawn channel", err);
+        break;
+      }
+      for (;;) {
+        const DWORD r = WaitForSingleObject(ov.hEvent, WaitMs(deadline));
+        if (r == WAIT_OBJECT_0) break;
+        if (r == WAIT_FAILED) s = OsError("WaitForSingleObject");
+        if (r == WAIT_FAILED || absl::Now() >= deadline) {
+          CancelIoEx(h, &ov);
+          break;
+        }
+      }
+    }
+    // After a cancel, this waits for the write to end either way; one that
+    // completed in the meantime counts.
+    if (!GetOverlappedResult(h, &ov, &n, TRUE)) {
+      const DWORD err = GetLastError();
+      if (s.ok()) {
+        s = err == ERROR_OPERATION_ABORTED
+                ? absl::DeadlineExceededError("mp: spawn channel timed out")
+                : OsError("WriteFile on spawn channel", err);
+      }
+      break;
+    }
+    bytes.remove_prefix(n);
+  }
+  CloseHandle(ov.hEvent);
+  return s;
+}
+
+// The launch pipe: one instance of a byte-mode named pipe under a random
+// name, for the current user only, made the way CreatePipe makes an
+// anonymous pipe (the read end is the server, the write end the client,
+// connected at once), except that the parent's write end is opened for
+// overlapped I/O so that sending can time out (SendAll). The child's read
+// end is a plain handle, read as an anonymous pipe. Both non-inheritable.
+absl::Status CreateLaunchPipe(HANDLE* read, HANDLE* write) {
+  absl::StatusOr<PSECURITY_DESCRIPTOR> sd = CurrentUserOnly();
+  if (!sd.ok()) return sd.status();
+  SECURITY_ATTRIBUTES sa = {sizeof sa, *sd, /*bInheritHandle=*/FALSE};
+  const std::wstring name = RandomName(L"\\\\.\\pipe\\mp-launch-", L"");
+  HANDLE server = CreateNamedPipeW(
+      name.c_str(), PIPE_ACCESS_INBOUND | FILE_FLAG_FIRST_PIPE_INSTANCE,
+      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT |
+          PIPE_REJECT_REMOTE_CLIENTS,
+      1, 1 << 20, 1 << 20, 0, &sa);
+  if (server == INVALID_HANDLE_VALUE) {
+    absl::Status s = OsError("CreateNamedPipeW");
+    LocalFree(*sd);
+    return s;
+  }
+  HANDLE client =
+      CreateFileW(name.c_str(), GENERIC_WRITE | FILE_READ_ATTRIBUTES, 0, &sa,
+                  OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+  LocalFree(*sd);
+  if (client == INVALID_HANDLE_VALUE) {
+    absl::Status s = OsError("CreateFileW (launch pipe)");
+    CloseHandle(server);
+    return s;
+  }
+  // The client is connected already: ConnectNamedPipe says so at once.
+  if (!ConnectNamedPipe(server, nullptr) &&
+      GetLastError() != ERROR_PIPE_CONNECTED) {
+    absl::Status s = OsError("ConnectNamedPipe (launch pipe)");
+    CloseHandle(client);
+    CloseHandle(server);
+    return s;
+  }
+  *read = server;
+  *write = client;
+  return absl::OkStatus();
+}
+
+// Reads exactly `size` bytes before `deadline` from a pipe handle without
+// overlapped I/O (the answer pipe, or the child's end of the launch pipe).
+// Such a read cannot time out, so the pipe is peeked first; a writer that
+// is gone ends the read with ERROR_BROKEN_PIPE (OutOfRange).
 absl::Status ReadExactly(HANDLE h, char* out, size_t size,
                          absl::Time deadline) {
   while (size > 0) {
@@ -220,10 +309,12 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     if (!j.ok()) return j.status();
     job = *j;
   }
-  // Two anonymous pipes: the launch message down, the answer back. All four
-  // ends are created non-inheritable; only the child's two ends are made
-  // inheritable, and the handle list below names exactly those (plus the
-  // standard handles), so nothing else this process owns leaks into it.
+  // Two pipes: the launch message down (CreateLaunchPipe), the answer back
+  // (anonymous). All four ends are created non-inheritable; only the
+  // child's two ends are made inheritable, and the handle list below names
+  // exactly those (plus the standard handles), so nothing else this process
+  // owns leaks into it. Those inheritable handles are closed in this
+  // process as soon as CreateProcessW returns (release_child_copies).
   HANDLE down_read = nullptr, down_write = nullptr;
   HANDLE up_read = nullptr, up_write = nullptr;
   HANDLE std_handles[3] = {nullptr, nullptr, nullptr};
@@ -233,10 +324,10 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   Launch sent = launch;
   LPPROC_THREAD_ATTRIBUTE_LIST attributes = nullptr;
   PROCESS_INFORMATION pi = {};
-  auto cleanup = [&]() {
+  // What was made for the child alone: its ends, the inheritable
+  // duplicates, and the list naming them.
+  auto release_child_copies = [&]() {
     CloseHandleOnce(down_read);
-    CloseHandleOnce(down_write);
-    CloseHandleOnce(up_read);
     CloseHandleOnce(up_write);
     for (HANDLE& h : std_handles) CloseHandleOnce(h);
     for (HANDLE& h : given) CloseHandleOnce(h);
@@ -246,8 +337,16 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
       attributes = nullptr;
     }
   };
-  if (!CreatePipe(&down_read, &down_write, nullptr, 1 << 20) ||
-      !CreatePipe(&up_read, &up_write, nullptr, 1 << 16)) {
+  auto cleanup = [&]() {
+    release_child_copies();
+    CloseHandleOnce(down_write);
+    CloseHandleOnce(up_read);
+  };
+  if (absl::Status s = CreateLaunchPipe(&down_read, &down_write); !s.ok()) {
+    cleanup();
+    return s;
+  }
+  if (!CreatePipe(&up_read, &up_write, nullptr, 1 << 16)) {
     absl::Status s = OsError("CreatePipe");
     cleanup();
     return s;
@@ -344,6 +443,11 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     cleanup();
     return s;
   }
+  // The child has its copies. This process's inheritable ones go now, not
+  // once the child answers: until then any process started elsewhere in
+  // this program with bInheritHandles and no handle list (another thread's
+  // system()) would inherit them, and hold, say, the child's end of a pipe.
+  release_child_copies();
   if (job != nullptr && !AssignProcessToJobObject(job, pi.hProcess)) {
     absl::Status s = OsError("AssignProcessToJobObject");
     TerminateProcess(pi.hProcess, kKillCode);
@@ -355,23 +459,25 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   }
   ResumeThread(pi.hThread);
   CloseHandle(pi.hThread);
-  // The child has its copies; the parent keeps only its own ends.
-  CloseHandleOnce(down_read);
-  CloseHandleOnce(up_write);
 
-  const absl::Time deadline = absl::Now() + kAnswerTimeout;
-  absl::Status s = WriteAll(down_write, Frame(EncodeLaunch(sent)));
+  // One deadline for the whole handshake: the child must take all of the
+  // launch frame (it may be large) and answer before it.
+  const absl::Time deadline = absl::Now() + SpawnTimeout();
+  absl::Status s = SendAll(down_write, Frame(EncodeLaunch(sent)), deadline);
   CloseHandleOnce(down_write);
-  absl::StatusOr<std::string> answer = ReadFrameFrom(up_read, deadline);
+  absl::StatusOr<std::string> answer = absl::IsDeadlineExceeded(s)
+                                           ? absl::StatusOr<std::string>(s)
+                                           : ReadFrameFrom(up_read, deadline);
   Child child{static_cast<int64_t>(pi.dwProcessId),
               reinterpret_cast<intptr_t>(pi.hProcess)};
   if (answer.ok()) {
     s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
   } else if (absl::IsDeadlineExceeded(answer.status())) {
     TerminateProcess(pi.hProcess, kKillCode);
-    s = absl::DeadlineExceededError(absl::StrCat(
-        "mp: spawned child ", pi.dwProcessId, " did not answer within ",
-        absl::FormatDuration(kAnswerTimeout), "; killed"));
+    s = absl::DeadlineExceededError(
+        absl::StrCat("mp: spawned child ", pi.dwProcessId,
+                     " did not take its launch and answer within ",
+                     absl::FormatDuration(SpawnTimeout()), "; killed"));
   } else {
     WaitForSingleObject(pi.hProcess, INFINITE);
     DWORD code = 0;
@@ -455,7 +561,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   SetHandleInformation(launch_pipe, HANDLE_FLAG_INHERIT, 0);
   SetHandleInformation(g_answer, HANDLE_FLAG_INHERIT, 0);
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(launch_pipe, absl::Now() + kAnswerTimeout);
+      ReadFrameFrom(launch_pipe, absl::Now() + SpawnTimeout());
   CloseHandleOnce(launch_pipe);
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)

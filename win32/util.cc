@@ -6,13 +6,44 @@
 // clang-format off
 #include <windows.h>
 #include <bcrypt.h>
+#include <sddl.h>
 // clang-format on
+
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace mp {
 namespace os {
+
+absl::StatusOr<PSECURITY_DESCRIPTOR> CurrentUserOnly() {
+  HANDLE token = nullptr;
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
+    return OsError("OpenProcessToken");
+  }
+  DWORD size = 0;
+  GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+  std::vector<char> buffer(size);
+  if (!GetTokenInformation(token, TokenUser, buffer.data(), size, &size)) {
+    CloseHandle(token);
+    return OsError("GetTokenInformation");
+  }
+  CloseHandle(token);
+  wchar_t* sid = nullptr;
+  if (!ConvertSidToStringSidW(
+          reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &sid)) {
+    return OsError("ConvertSidToStringSidW");
+  }
+  const std::wstring sddl = std::wstring(L"D:P(A;;GA;;;") + sid + L")";
+  LocalFree(sid);
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
+          sddl.c_str(), SDDL_REVISION_1, &sd, nullptr)) {
+    return OsError("ConvertStringSecurityDescriptorToSecurityDescriptorW");
+  }
+  return sd;
+}
 
 absl::Status OsError(absl::string_view what, DWORD err) {
   wchar_t* text = nullptr;

@@ -22,6 +22,11 @@ namespace os {
 // "what: <the system's message> (error N)" with a matching absl code.
 absl::Status OsError(absl::string_view what, DWORD err = GetLastError());
 
+// A security descriptor granting everything to the current user and
+// nothing to anyone else, for the named pipes mp creates. Freed with
+// LocalFree.
+absl::StatusOr<PSECURITY_DESCRIPTOR> CurrentUserOnly();
+
 // What is left of `deadline` as a wait's timeout: INFINITE for no
 // deadline, rounded up so that a wait never ends before the deadline.
 DWORD WaitMs(absl::Time deadline);

@@ -1,6 +1,7 @@
 // Copyright 2026 The mp Authors.
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,21 @@
 
 namespace mp {
 namespace os {
+
+namespace {
+
+std::atomic<int64_t> g_spawn_timeout_ns{int64_t{60} * 1000 * 1000 * 1000};
+
+}  // namespace
+
+absl::Duration SpawnTimeout() {
+  return absl::Nanoseconds(g_spawn_timeout_ns.load(std::memory_order_relaxed));
+}
+
+void SetSpawnTimeoutForTesting(absl::Duration timeout) {
+  g_spawn_timeout_ns.store(absl::ToInt64Nanoseconds(timeout),
+                           std::memory_order_relaxed);
+}
 
 std::string EncodeLaunch(const Launch& launch) {
   Encoder e;

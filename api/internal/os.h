@@ -114,6 +114,14 @@ absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes);
 std::string EncodeAnswer(const absl::Status& status);
 // The status the child reported, or an error if the bytes are malformed.
 absl::Status DecodeAnswer(absl::string_view bytes);
+// The one deadline of the spawn handshake: a spawned child must take its
+// whole Launch frame and answer within this time, counted from the moment
+// StartSpawn begins to send (60 s: it only has to run static initialisers
+// and read). A child that has not done both by then is killed and Start()
+// is DeadlineExceeded. The child side reads its Launch under it too.
+absl::Duration SpawnTimeout();
+// Test seam: replaces SpawnTimeout() in this process (not in its children).
+void SetSpawnTimeoutForTesting(absl::Duration timeout);
 // Spawn-channel frames larger than this are refused (corrupt length).
 inline constexpr uint64_t kMaxLaunchBytes = uint64_t{1} << 32;
 // A frame: the 8-byte little-endian length of `bytes`, then `bytes`.
@@ -139,12 +147,27 @@ bool ChildrenShareAddressSpace();
 
 // Starts a child that runs `invoker(target, args)` and exits.
 //   fork (POSIX only): fork(); the child calls RunTarget(target) directly.
+//     It is a copy of this process, as Python's fork child is: it keeps
+//     every descriptor this process holds (a plain pipe() too), except the
+//     channel ends it was not given (see AdoptChannel).
 //   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);
 //     Win32 calls CreateProcessW on GetModuleFileNameW. The child receives
 //     the encoded Launch through an inherited channel named on its command
 //     line, resolves it (ResolveCodeRef) and answers before running it; the
 //     parent waits for that answer, so exec failures and unresolvable
-//     targets are Start() errors, not silent child deaths.
+//     targets are Start() errors, not silent child deaths. Sending the
+//     Launch and the answer share one deadline, SpawnTimeout(): past it the
+//     child is killed and StartSpawn is DeadlineExceeded.
+//     The child holds the standard streams, the spawn channel and
+//     `launch.handles`, nothing else, whatever else this process left
+//     inheritable:
+//       POSIX: between fork and exec every descriptor from 3 up is marked
+//         close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC, else one
+//         by one up to RLIMIT_NOFILE), then the given ones are cleared;
+//       Win32: PROC_THREAD_ATTRIBUTE_HANDLE_LIST names them, and the
+//         inheritable duplicates made for the child are closed in this
+//         process as soon as CreateProcessW returns, so that no process
+//         started meanwhile by another thread (system()) inherits them.
 // Either way the child starts with the signal state mp/process.h promises
 // (Process::Start): POSIX resets it in the child after fork — handlers and
 // an ignored SIGTERM to SIG_DFL, then an empty mask — before the target

@@ -50,7 +50,7 @@ def primitive(suite, case):
         return "Pipe"
     if suite == "QueueTest":
         return "Queue"
-    if suite == "HandlesTest":
+    if suite in ("HandlesTest", "StrayTest"):
         return "Handles"
     if suite == "SyncTest":
         if case.startswith(("Lock", "RLock", "Guard")):
