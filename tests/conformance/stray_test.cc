@@ -274,6 +274,9 @@ TYPED_TEST_P(StrayTest, ProcessStartedDuringStartInheritsNothing) {
   const std::string child_release = TempPath("child-init");
   const std::string bystander_release = TempPath("bystander-init");
   std::optional<Bystander> bystander;
+  // Set before the other thread exists: the environment is not
+  // thread-safe, and the thread changes it only after the child started.
+  SetHangVariable(child_release);
   std::thread other([&] {
     // Once the child runs its static initialisers, Start() is waiting for
     // its answer.
@@ -283,7 +286,6 @@ TYPED_TEST_P(StrayTest, ProcessStartedDuringStartInheritsNothing) {
     ClearHangVariable();
     WriteFileAtomically(child_release, "go");
   });
-  SetHangVariable(child_release);
   absl::Status started = child.Start();
   other.join();
   ClearHangVariable();
