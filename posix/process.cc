@@ -343,9 +343,10 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     for (intptr_t fd : launch.handles)
       ::fcntl(static_cast<int>(fd), F_SETFD, 0);
     ::execv(exec_path, argv);
-    // exec failed: tell the parent why, in the answer format it expects
-    // (an 8-byte length, then a status whose code is the raw errno + 1000,
-    // which DecodeAnswer cannot produce, so it is recognised below).
+    // exec failed: tell the parent why, framed as an answer is (an 8-byte
+    // length, then the body) but with a 4-byte body, the raw errno. An
+    // encoded answer (EncodeAnswer) is at least 5 bytes long, a 4-byte code
+    // and the message's length, so the parent tells the two apart by size.
     const int32_t err = errno;
     char msg[8 + 4];
     const uint64_t n = 4;
