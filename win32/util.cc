@@ -45,6 +45,70 @@ absl::StatusOr<PSECURITY_DESCRIPTOR> CurrentUserOnly() {
   return sd;
 }
 
+namespace {
+
+absl::StatusCode StatusCodeOf(DWORD err) {
+  // Each error with the code absl::ErrnoToStatusCode gives the errno of the
+  // same meaning, so that a caller sees one code on every backend.
+  switch (err) {
+    case ERROR_FILE_NOT_FOUND:  // ENOENT
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_DRIVE:
+    case ERROR_BAD_NETPATH:
+    case ERROR_MOD_NOT_FOUND:
+    case ERROR_PROC_NOT_FOUND:
+      return absl::StatusCode::kNotFound;
+    case ERROR_ACCESS_DENIED:  // EACCES, EPERM
+    case ERROR_SHARING_VIOLATION:
+    case ERROR_LOCK_VIOLATION:
+    case ERROR_PRIVILEGE_NOT_HELD:
+      return absl::StatusCode::kPermissionDenied;
+    case ERROR_NOT_ENOUGH_MEMORY:  // ENOMEM, EMFILE, ENOSPC, EDQUOT
+    case ERROR_OUTOFMEMORY:
+    case ERROR_NO_SYSTEM_RESOURCES:
+    case ERROR_TOO_MANY_OPEN_FILES:
+    case ERROR_COMMITMENT_LIMIT:
+    case ERROR_NOT_ENOUGH_QUOTA:
+    case ERROR_DISK_FULL:
+    case ERROR_HANDLE_DISK_FULL:
+      return absl::StatusCode::kResourceExhausted;
+    case ERROR_INVALID_PARAMETER:  // EINVAL, ENOEXEC, ENAMETOOLONG
+    case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME:
+    case ERROR_FILENAME_EXCED_RANGE:
+    case ERROR_INVALID_FUNCTION:
+    case ERROR_BAD_EXE_FORMAT:
+      return absl::StatusCode::kInvalidArgument;
+    case ERROR_ALREADY_EXISTS:  // EEXIST
+    case ERROR_FILE_EXISTS:
+      return absl::StatusCode::kAlreadyExists;
+    case ERROR_INVALID_HANDLE:  // EBADF, EPIPE, ENOTDIR, ENOTCONN
+    case ERROR_BROKEN_PIPE:
+    case ERROR_NO_DATA:
+    case ERROR_PIPE_NOT_CONNECTED:
+    case ERROR_DIRECTORY:
+      return absl::StatusCode::kFailedPrecondition;
+    case ERROR_TIMEOUT:  // ETIMEDOUT
+    case ERROR_SEM_TIMEOUT:
+    case WAIT_TIMEOUT:
+      return absl::StatusCode::kDeadlineExceeded;
+    case ERROR_OPERATION_ABORTED:  // ECANCELED
+      return absl::StatusCode::kCancelled;
+    case ERROR_BUSY:  // EBUSY, EAGAIN
+    case ERROR_PIPE_BUSY:
+      return absl::StatusCode::kUnavailable;
+    case ERROR_NOT_SUPPORTED:  // ENOSYS, ENOTSUP
+    case ERROR_CALL_NOT_IMPLEMENTED:
+      return absl::StatusCode::kUnimplemented;
+    case ERROR_ARITHMETIC_OVERFLOW:  // ERANGE
+      return absl::StatusCode::kOutOfRange;
+    default:
+      return absl::StatusCode::kUnknown;
+  }
+}
+
+}  // namespace
+
 absl::Status OsError(absl::string_view what, DWORD err) {
   wchar_t* text = nullptr;
   FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
@@ -57,14 +121,7 @@ absl::Status OsError(absl::string_view what, DWORD err) {
          (message.back() == '\n' || message.back() == '\r')) {
     message.pop_back();
   }
-  const absl::StatusCode code =
-      err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND
-          ? absl::StatusCode::kNotFound
-      : err == ERROR_ACCESS_DENIED ? absl::StatusCode::kPermissionDenied
-      : err == ERROR_NOT_ENOUGH_MEMORY || err == ERROR_NO_SYSTEM_RESOURCES ||
-              err == ERROR_TOO_MANY_OPEN_FILES
-          ? absl::StatusCode::kResourceExhausted
-          : absl::StatusCode::kUnknown;
+  const absl::StatusCode code = StatusCodeOf(err);
   return absl::Status(code,
                       absl::StrCat(what, ": ", message, " (error ", err, ")"));
 }

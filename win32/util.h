@@ -19,7 +19,9 @@
 namespace mp {
 namespace os {
 
-// "what: <the system's message> (error N)" with a matching absl code.
+// "what: <the system's message> (error N)" with the absl code that
+// absl::ErrnoToStatusCode gives the errno of the same meaning (one table,
+// in util.cc; Unknown for an error with no POSIX counterpart).
 absl::Status OsError(absl::string_view what, DWORD err = GetLastError());
 
 // A security descriptor granting everything to the current user and
