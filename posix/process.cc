@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "posix/channel.h"
 #include "posix/util.h"
@@ -66,7 +67,7 @@ absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
     const int n = ::poll(&p, 1, WaitMs(deadline));
     if (n > 0) return true;
     if (n == 0) {
-      if (absl::Now() >= deadline) return false;
+      if (internal::MonotonicNow() >= deadline) return false;
       continue;  // woke early (rounding): wait for the rest
     }
     if (errno != EINTR) return OsError("poll");
@@ -301,7 +302,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   CloseFd(channel[1]);
   CloseFd(sentinel[1]);
 
-  const absl::Time deadline = absl::Now() + kAnswerTimeout;
+  const absl::Time deadline = internal::MonotonicNow() + kAnswerTimeout;
   absl::Status s = WriteAll(channel[0], Frame(EncodeLaunch(launch)));
   absl::StatusOr<std::string> answer = ReadFrameFrom(channel[0], deadline);
   CloseFd(channel[0]);
@@ -338,9 +339,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   if (child.reaped || child.sentinel < 0) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
-  const absl::Time deadline = timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + timeout;
+  const absl::Time deadline = internal::DeadlineAfter(timeout);
   absl::StatusOr<bool> ended = WaitReadable(child.sentinel, deadline);
   if (!ended.ok()) return ended.status();
   if (!*ended) return std::optional<int>();
@@ -359,7 +358,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
       child.reaped = true;
       return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
     }
-    if (absl::Now() >= deadline) return std::optional<int>();
+    if (internal::MonotonicNow() >= deadline) return std::optional<int>();
     absl::SleepFor(nap);
   }
 }
@@ -396,7 +395,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   g_channel = channel;
   g_own_sentinel = sentinel;
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(channel, absl::Now() + kAnswerTimeout);
+      ReadFrameFrom(channel, internal::MonotonicNow() + kAnswerTimeout);
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)
                                       : absl::StatusOr<Launch>(bytes.status());

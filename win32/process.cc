@@ -18,7 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "win32/util.h"
 
@@ -88,7 +88,7 @@ absl::Status ReadExactly(HANDLE h, char* out, size_t size,
       return OsError("PeekNamedPipe");
     }
     if (available == 0) {
-      if (absl::Now() >= deadline) {
+      if (internal::MonotonicNow() >= deadline) {
         return absl::DeadlineExceededError("mp: spawn channel timed out");
       }
       Sleep(1);
@@ -359,7 +359,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   CloseHandleOnce(down_read);
   CloseHandleOnce(up_write);
 
-  const absl::Time deadline = absl::Now() + kAnswerTimeout;
+  const absl::Time deadline = internal::MonotonicNow() + kAnswerTimeout;
   absl::Status s = WriteAll(down_write, Frame(EncodeLaunch(sent)));
   CloseHandleOnce(down_write);
   absl::StatusOr<std::string> answer = ReadFrameFrom(up_read, deadline);
@@ -396,14 +396,12 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     return absl::FailedPreconditionError("mp: child already reaped");
   }
   HANDLE process = reinterpret_cast<HANDLE>(child.sentinel);
-  const absl::Time deadline = timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + timeout;
+  const absl::Time deadline = internal::DeadlineAfter(timeout);
   for (;;) {
     const DWORD r = WaitForSingleObject(process, WaitMs(deadline));
     if (r == WAIT_OBJECT_0) break;
     if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-    if (absl::Now() >= deadline) return std::optional<int>();
+    if (internal::MonotonicNow() >= deadline) return std::optional<int>();
   }
   DWORD code = 0;
   if (!GetExitCodeProcess(process, &code)) {
@@ -455,7 +453,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   SetHandleInformation(launch_pipe, HANDLE_FLAG_INHERIT, 0);
   SetHandleInformation(g_answer, HANDLE_FLAG_INHERIT, 0);
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(launch_pipe, absl::Now() + kAnswerTimeout);
+      ReadFrameFrom(launch_pipe, internal::MonotonicNow() + kAnswerTimeout);
   CloseHandleOnce(launch_pipe);
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)

@@ -22,8 +22,9 @@ namespace os {
 // "what: <the system's message> (error N)" with a matching absl code.
 absl::Status OsError(absl::string_view what, DWORD err = GetLastError());
 
-// What is left of `deadline` as a wait's timeout: INFINITE for no
-// deadline, rounded up so that a wait never ends before the deadline.
+// What is left of `deadline` (MonotonicNow()'s scale) as a wait's timeout:
+// INFINITE for no deadline, rounded up so that a wait never ends before the
+// deadline.
 DWORD WaitMs(absl::Time deadline);
 
 // Memory shared with children: a pagefile-backed file mapping, mapped whole.
