@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/framing.h"
 #include "mp/internal/os.h"
 #include "mp/internal/ring.h"
@@ -46,12 +46,6 @@ struct QueueState {
 }  // namespace internal
 
 namespace {
-
-// What is left of `deadline`, as a timeout for calls that take one.
-absl::Duration Left(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return absl::InfiniteDuration();
-  return std::max(deadline - absl::Now(), absl::ZeroDuration());
-}
 
 // How often GetWhileAlive looks at its producers while the queue is empty.
 constexpr absl::Duration kProducerCheckInterval = absl::Milliseconds(20);
@@ -97,7 +91,7 @@ absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
         Connection::kDefaultMaxMessageSize));
   }
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  absl::Status s = state_->write_lock.Acquire(Left(deadline));
+  absl::Status s = state_->write_lock.Acquire(internal::TimeLeft(deadline));
   if (absl::IsDeadlineExceeded(s)) {
     return FullError("mp: queue full: no room within the timeout");
   }
@@ -140,7 +134,7 @@ absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
   std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  absl::Status s = state_->read_lock.Acquire(Left(deadline));
+  absl::Status s = state_->read_lock.Acquire(internal::TimeLeft(deadline));
   if (absl::IsDeadlineExceeded(s)) {
     return EmptyError("mp: queue empty: no item within the timeout");
   }
@@ -197,23 +191,24 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
     // noticed within one slice. (A process's end and a word in shared
     // memory cannot be waited for together, portably, in one call.)
     const absl::Time slice =
-        all_ended ? absl::Now()
-                  : std::min(deadline, absl::Now() + kProducerCheckInterval);
-    absl::StatusOr<std::string> item = GetBytes(Left(slice));
+        all_ended ? internal::MonotonicNow()
+                  : std::min(deadline,
+                             internal::MonotonicNow() + kProducerCheckInterval);
+    absl::StatusOr<std::string> item = GetBytes(internal::TimeLeft(slice));
     if (item.ok() || !IsEmpty(item.status())) return item;
     if (all_ended) {
       return EndOfFileError(
           "mp: queue empty and every producer has ended: no item can come");
     }
     absl::StatusOr<std::vector<bool>> ended =
-        os::WaitReady(running, absl::Now());
+        os::WaitReady(running, internal::MonotonicNow());
     if (!ended.ok()) return ended.status();
     std::vector<intptr_t> still;
     for (size_t i = 0; i < running.size(); ++i) {
       if (!(*ended)[i]) still.push_back(running[i]);
     }
     running.swap(still);
-    if (!running.empty() && absl::Now() >= deadline) {
+    if (!running.empty() && internal::MonotonicNow() >= deadline) {
       return EmptyError("mp: queue empty: no item within the timeout");
     }
   }

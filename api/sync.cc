@@ -9,16 +9,12 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/internal/sync_state.h"
 
 namespace mp {
 namespace internal {
-
-absl::Time DeadlineAfter(absl::Duration timeout) {
-  if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  return absl::Now() + std::max(timeout, absl::ZeroDuration());
-}
 
 absl::StatusOr<std::shared_ptr<SyncState>> NewSyncState(uint32_t kind,
                                                         size_t data_size,
@@ -317,10 +313,7 @@ absl::Status Condition::WaitFor(const std::function<bool()>& predicate,
                                 absl::Duration timeout) {
   const absl::Time deadline = internal::DeadlineAfter(timeout);
   while (!predicate()) {
-    const absl::Duration left = deadline == absl::InfiniteFuture()
-                                    ? absl::InfiniteDuration()
-                                    : deadline - absl::Now();
-    absl::Status s = Wait(left);
+    absl::Status s = Wait(internal::TimeLeft(deadline));
     if (absl::IsDeadlineExceeded(s)) {
       return predicate() ? absl::OkStatus() : s;
     }

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
 #include "posix/util.h"
@@ -130,7 +130,7 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
     const int ready = poll(&p, 1, WaitMs(deadline));
     if (ready < 0 && errno != EINTR) return OsError("poll", errno);
     if (ready <= 0) {
-      if (ready == 0 && absl::Now() >= deadline) {
+      if (ready == 0 && internal::MonotonicNow() >= deadline) {
         return absl::DeadlineExceededError("mp: receive timed out");
       }
       continue;
@@ -162,7 +162,7 @@ absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
   for (;;) {
     const int n = poll(fds.data(), fds.size(), WaitMs(deadline));
     if (n < 0 && errno != EINTR) return OsError("poll", errno);
-    if (n > 0 || (n == 0 && absl::Now() >= deadline)) break;
+    if (n > 0 || (n == 0 && internal::MonotonicNow() >= deadline)) break;
   }
   std::vector<bool> ready(ends.size());
   for (size_t i = 0; i < ends.size(); ++i) ready[i] = fds[i].revents != 0;

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "posix/util.h"
 
 namespace mp {
@@ -31,7 +31,7 @@ absl::Status FutexWait(const std::atomic<uint32_t>* word, uint32_t expected,
     timespec ts;
     const timespec* timeout = nullptr;
     if (deadline != absl::InfiniteFuture()) {
-      const absl::Duration left = deadline - absl::Now();
+      const absl::Duration left = deadline - internal::MonotonicNow();
       if (left <= absl::ZeroDuration()) {
         return absl::DeadlineExceededError("mp: timed out");
       }

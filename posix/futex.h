@@ -24,8 +24,9 @@ namespace mp {
 namespace os {
 
 // Blocks while `*word == expected`, until a FutexWake on the word or
-// `deadline` (absl::InfiniteFuture(): none). OK when woken, when the word
-// differs, or spuriously; DeadlineExceeded. Signals never interrupt it.
+// `deadline` (MonotonicNow()'s scale; absl::InfiniteFuture(): none). OK when
+// woken, when the word differs, or spuriously; DeadlineExceeded. Signals never
+// interrupt it.
 absl::Status FutexWait(const std::atomic<uint32_t>* word, uint32_t expected,
                        absl::Time deadline);
 // Wakes up to `n` threads of any process blocked in FutexWait on `word`.

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "posix/channel.h"
 #include "posix/util.h"
@@ -72,7 +73,7 @@ absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
     const int n = ::poll(&p, 1, WaitMs(deadline));
     if (n > 0) return true;
     if (n == 0) {
-      if (absl::Now() >= deadline) return false;
+      if (internal::MonotonicNow() >= deadline) return false;
       continue;  // woke early (rounding): wait for the rest
     }
     if (errno != EINTR) return OsError("poll");
@@ -99,7 +100,7 @@ absl::Status SendAll(int fd, absl::string_view bytes, absl::Time deadline) {
     struct pollfd p = {fd, POLLOUT, 0};
     const int r = ::poll(&p, 1, WaitMs(deadline));
     if (r < 0 && errno != EINTR) return OsError("poll");
-    if (r == 0 && absl::Now() >= deadline) {
+    if (r == 0 && internal::MonotonicNow() >= deadline) {
       return absl::DeadlineExceededError("mp: spawn channel timed out");
     }
   }
@@ -360,7 +361,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
 
   // One deadline for the whole handshake: the child must take all of the
   // launch frame (it may be large) and answer before it.
-  const absl::Time deadline = absl::Now() + SpawnTimeout();
+  const absl::Time deadline = internal::MonotonicNow() + SpawnTimeout();
   absl::Status s = SendAll(channel[0], Frame(EncodeLaunch(launch)), deadline);
   absl::StatusOr<std::string> answer =
       absl::IsDeadlineExceeded(s) ? absl::StatusOr<std::string>(s)
@@ -400,9 +401,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   if (child.reaped || child.sentinel < 0) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
-  const absl::Time deadline = timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + timeout;
+  const absl::Time deadline = internal::DeadlineAfter(timeout);
   absl::StatusOr<bool> ended = WaitReadable(child.sentinel, deadline);
   if (!ended.ok()) return ended.status();
   if (!*ended) return std::optional<int>();
@@ -421,7 +420,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
       child.reaped = true;
       return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
     }
-    if (absl::Now() >= deadline) return std::optional<int>();
+    if (internal::MonotonicNow() >= deadline) return std::optional<int>();
     absl::SleepFor(nap);
   }
 }
@@ -458,7 +457,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   g_channel = channel;
   g_own_sentinel = sentinel;
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(channel, absl::Now() + SpawnTimeout());
+      ReadFrameFrom(channel, internal::MonotonicNow() + SpawnTimeout());
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)
                                       : absl::StatusOr<Launch>(bytes.status());

@@ -32,13 +32,14 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstring>
 #include <new>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
 #include "posix/futex.h"
@@ -64,15 +65,13 @@ struct Header {
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
 
-// `deadline` (a wall-clock time) as an absolute CLOCK_MONOTONIC time: the
-// time left is measured once, here, so a clock step during the wait does
-// not move its end (a step before this call still does).
+// `deadline` (on MonotonicNow()'s scale: UnixEpoch() + the time since
+// CLOCK_MONOTONIC's origin, which is steady_clock's on Linux) as the
+// absolute CLOCK_MONOTONIC time pthread_mutex_clocklock takes: a direct
+// conversion, no clock read, so no wall-clock step moves the wait's end.
 timespec MonotonicDeadline(absl::Time deadline) {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  absl::Duration left = deadline - absl::Now();
-  if (left < absl::ZeroDuration()) left = absl::ZeroDuration();
-  return absl::ToTimespec(absl::DurationFromTimespec(now) + left);
+  return absl::ToTimespec(
+      std::max(deadline - absl::UnixEpoch(), absl::ZeroDuration()));
 }
 
 // pthread_mutex_clocklock (the monotonic-clock timed lock) is not seen by

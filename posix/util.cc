@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -82,7 +82,7 @@ void Unmap(const SharedMapping& m) {
 
 int WaitMs(absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - internal::MonotonicNow();
   if (left <= absl::ZeroDuration()) return 0;
   const int64_t ms =
       absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));

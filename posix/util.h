@@ -42,8 +42,8 @@ absl::StatusOr<SharedMapping> CreateSharedMapping(const char* name,
 absl::StatusOr<SharedMapping> MapReceived(int fd, size_t min_size);
 void Unmap(const SharedMapping& mapping);  // and closes the fd
 
-// What is left of `deadline` as poll()'s timeout: -1 for no deadline,
-// rounded up so that a wait never ends before the deadline.
+// What is left of `deadline` (MonotonicNow()'s scale) as poll()'s timeout: -1
+// for no deadline, rounded up so that a wait never ends before the deadline.
 int WaitMs(absl::Time deadline);
 
 }  // namespace os

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
 #include "win32/util.h"
@@ -48,7 +48,7 @@ bool IsGone(DWORD err) {
 }
 
 DWORD NapMs(absl::Time deadline) {
-  return absl::Now() + absl::Milliseconds(1) < deadline ? 1 : 0;
+  return internal::MonotonicNow() + absl::Milliseconds(1) < deadline ? 1 : 0;
 }
 
 // This thread's event for overlapped I/O (manual reset), made once: an
@@ -169,7 +169,8 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
                          ? INFINITE
                          : static_cast<DWORD>(WaitMs(deadline));
     if (WaitForSingleObject(ov.hEvent, ms) == WAIT_OBJECT_0) break;
-    if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline) {
+    if (deadline != absl::InfiniteFuture() &&
+        internal::MonotonicNow() >= deadline) {
       CancelIoEx(h, &ov);
       break;  // GetOverlappedResult below says whether it completed anyway
     }
@@ -199,7 +200,7 @@ absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
       }
       any = any || ready[i];
     }
-    if (any || absl::Now() >= deadline) return ready;
+    if (any || internal::MonotonicNow() >= deadline) return ready;
     Sleep(NapMs(deadline));
   }
 }

@@ -36,7 +36,7 @@
 #include <cstring>
 #include <string>
 
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "win32/util.h"
 
@@ -177,7 +177,7 @@ absl::Status WaitWord(SharedMemory* m, const std::atomic<uint32_t>* word,
   if (r == WAIT_OBJECT_0) return absl::OkStatus();
   Uncount(waiters);
   if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-  if (absl::Now() >= deadline) {
+  if (internal::MonotonicNow() >= deadline) {
     return absl::DeadlineExceededError("mp: timed out");
   }
   return absl::OkStatus();  // a slice ended: the caller re-checks

@@ -18,7 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "win32/util.h"
 
@@ -96,7 +96,7 @@ absl::Status SendAll(HANDLE h, absl::string_view bytes, absl::Time deadline) {
         const DWORD r = WaitForSingleObject(ov.hEvent, WaitMs(deadline));
         if (r == WAIT_OBJECT_0) break;
         if (r == WAIT_FAILED) s = OsError("WaitForSingleObject");
-        if (r == WAIT_FAILED || absl::Now() >= deadline) {
+        if (r == WAIT_FAILED || internal::MonotonicNow() >= deadline) {
           CancelIoEx(h, &ov);
           break;
         }
@@ -177,7 +177,7 @@ absl::Status ReadExactly(HANDLE h, char* out, size_t size,
       return OsError("PeekNamedPipe");
     }
     if (available == 0) {
-      if (absl::Now() >= deadline) {
+      if (internal::MonotonicNow() >= deadline) {
         return absl::DeadlineExceededError("mp: spawn channel timed out");
       }
       Sleep(1);
@@ -462,7 +462,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
 
   // One deadline for the whole handshake: the child must take all of the
   // launch frame (it may be large) and answer before it.
-  const absl::Time deadline = absl::Now() + SpawnTimeout();
+  const absl::Time deadline = internal::MonotonicNow() + SpawnTimeout();
   absl::Status s = SendAll(down_write, Frame(EncodeLaunch(sent)), deadline);
   CloseHandleOnce(down_write);
   absl::StatusOr<std::string> answer = absl::IsDeadlineExceeded(s)
@@ -502,14 +502,12 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     return absl::FailedPreconditionError("mp: child already reaped");
   }
   HANDLE process = reinterpret_cast<HANDLE>(child.sentinel);
-  const absl::Time deadline = timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + timeout;
+  const absl::Time deadline = internal::DeadlineAfter(timeout);
   for (;;) {
     const DWORD r = WaitForSingleObject(process, WaitMs(deadline));
     if (r == WAIT_OBJECT_0) break;
     if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-    if (absl::Now() >= deadline) return std::optional<int>();
+    if (internal::MonotonicNow() >= deadline) return std::optional<int>();
   }
   DWORD code = 0;
   if (!GetExitCodeProcess(process, &code)) {
@@ -561,7 +559,7 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   SetHandleInformation(launch_pipe, HANDLE_FLAG_INHERIT, 0);
   SetHandleInformation(g_answer, HANDLE_FLAG_INHERIT, 0);
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(launch_pipe, absl::Now() + SpawnTimeout());
+      ReadFrameFrom(launch_pipe, internal::MonotonicNow() + SpawnTimeout());
   CloseHandleOnce(launch_pipe);
   absl::StatusOr<Launch> launch = bytes.ok()
                                       ? DecodeLaunch(*bytes)

@@ -35,7 +35,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
 #include "win32/util.h"
@@ -108,7 +108,7 @@ absl::Status TakeMutex(Monitor* m, absl::Time deadline) {
           "mp: acquired, but the previous owner died holding it");
     }
     if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-    if (absl::Now() >= deadline) {
+    if (internal::MonotonicNow() >= deadline) {
       return absl::DeadlineExceededError("mp: timed out");
     }
   }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -128,7 +128,7 @@ absl::Status OsError(absl::string_view what, DWORD err) {
 
 DWORD WaitMs(absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) return INFINITE;
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - internal::MonotonicNow();
   if (left <= absl::ZeroDuration()) return 0;
   const int64_t ms =
       absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
 
@@ -70,7 +70,6 @@ absl::Status SendMessage(intptr_t end, absl::string_view message) {
   return SendMessage(ChannelSink(end), message);
 }
 
-
 FramingTestHooks& TestHooks() {
   static FramingTestHooks* hooks = new FramingTestHooks;
   return *hooks;
@@ -129,7 +128,7 @@ absl::Status Receiver::Receive(const RecordSource& source, absl::Time deadline,
     // `deadline` applies, and a message that has begun is kept.
     const bool in_slices = in_message_ && writer_alive != nullptr;
     const absl::Time wait_until =
-        in_slices ? absl::Now() + kWriterCheckInterval : deadline;
+        in_slices ? MonotonicNow() + kWriterCheckInterval : deadline;
     absl::StatusOr<size_t> n = source(buffer_.get(), wait_until);
     if (in_slices && absl::IsDeadlineExceeded(n.status())) {
       if (TestHooks().before_writer_check) {

@@ -12,7 +12,12 @@
 //   * every descriptor or handle created is close-on-exec / non-inheritable,
 //     except what is handed to a child explicitly, and is released on every
 //     path, including errors;
-//   * calls interrupted by a signal (EINTR) are retried with the time left.
+//   * calls interrupted by a signal (EINTR) are retried with the time left;
+//   * every `absl::Time deadline` in this contract is on MonotonicNow()'s
+//     scale (mp/internal/deadline.h), never absl::Now()'s;
+//     absl::InfiniteFuture() means none. Each backend converts a deadline
+//     once per kernel call (a relative timeout from the time left, or an
+//     absolute monotonic time directly), so a wall-clock step moves no wait.
 
 #ifndef MP_INTERNAL_OS_H_
 #define MP_INTERNAL_OS_H_
@@ -29,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/target.h"
 
 namespace mp {

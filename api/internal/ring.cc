@@ -8,7 +8,7 @@
 #include <new>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace internal {
@@ -82,7 +82,8 @@ absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
                    std::atomic<uint32_t>& waiting, bool spin,
                    const Ready& ready, absl::Time deadline) {
   if (ready()) return absl::OkStatus();
-  if (spin && (deadline == absl::InfiniteFuture() || deadline > absl::Now())) {
+  if (spin &&
+      (deadline == absl::InfiniteFuture() || deadline > MonotonicNow())) {
     for (int i = 0; i < kSpins; ++i) {
       CpuRelax();
       if (ready()) return absl::OkStatus();
@@ -99,7 +100,7 @@ absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
     waiting.fetch_sub(1);
     if (ready()) return absl::OkStatus();
     if (!waited.ok() && !absl::IsDeadlineExceeded(waited)) return waited;
-    if (deadline != absl::InfiniteFuture() && absl::Now() >= deadline) {
+    if (deadline != absl::InfiniteFuture() && MonotonicNow() >= deadline) {
       return absl::DeadlineExceededError("mp: timed out");
     }
   }

@@ -14,8 +14,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
 
@@ -47,9 +47,6 @@ absl::StatusOr<std::shared_ptr<SyncState>> NewSyncState(uint32_t kind,
                                                         size_t data_size,
                                                         bool recursive);
 
-// The deadline `timeout` from now (InfiniteFuture for an infinite one).
-absl::Time DeadlineAfter(absl::Duration timeout);
-
 // Holds a monitor used as an internal lock: held for a few instructions
 // only, so a holder's death cannot leave the state torn, and OwnerDied is
 // simply the lock being free again. Calls with a deadline pass it, so that
@@ -63,7 +60,7 @@ class Internal {
                     absl::Time deadline = absl::InfiniteFuture())
       : m_(s.monitor()) {
     if (deadline != absl::InfiniteFuture()) {
-      deadline = std::max(deadline, absl::Now() + absl::Milliseconds(100));
+      deadline = std::max(deadline, MonotonicNow() + absl::Milliseconds(100));
     }
     status_ = os::MonitorLock(m_, deadline);
     if (IsOwnerDied(status_)) status_ = absl::OkStatus();

@@ -3,9 +3,10 @@
 #include "platform/threads/objects.h"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_set>
 
-#include "absl/time/clock.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -67,10 +68,16 @@ bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
     cv.wait(lock);
     return true;
   }
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return false;
-  cv.wait_for(lock, absl::ToChronoNanoseconds(std::min(left, absl::Hours(1))));
-  return true;
+  const absl::Time now = internal::MonotonicNow();
+  if (deadline <= now) return false;
+  // MonotonicNow() is steady_clock's time since its origin, so the deadline
+  // converts directly; a far one is cut to an hour (callers wait again).
+  const absl::Time until = std::min(deadline, now + absl::Hours(1));
+  const std::cv_status woke = cv.wait_until(
+      lock, std::chrono::steady_clock::time_point(
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    absl::ToChronoNanoseconds(until - absl::UnixEpoch()))));
+  return woke == std::cv_status::no_timeout || until < deadline;
 }
 
 }  // namespace threads

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "platform/threads/objects.h"
 
@@ -129,9 +130,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   if (child.reaped) {
     return absl::FailedPreconditionError("mp: the child was already reaped");
   }
-  const absl::Time deadline = timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : absl::Now() + timeout;
+  const absl::Time deadline = internal::DeadlineAfter(timeout);
   std::unique_lock<std::mutex> lock(threads::Mutex());
   for (;;) {
     ThreadChild* c = threads::FindAs<ThreadChild>(child.sentinel);

@@ -21,8 +21,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/internal/ring.h"
 
@@ -55,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string buffer(os::kMaxRecordBytes, '\0');
   for (int reads = 0;; ++reads) {
     if (reads > 1000) Fail("Recv", absl::InternalError("never empty"));
-    absl::StatusOr<size_t> got = (*ring)->Recv(&buffer[0], absl::Now());
+    absl::StatusOr<size_t> got =
+        (*ring)->Recv(&buffer[0], mp::internal::MonotonicNow());
     if (got.ok()) {
       if (*got > os::kMaxRecordBytes) Fail("Recv", absl::InternalError("size"));
       continue;
@@ -70,9 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Fail("counts", absl::InternalError("out of range"));
   }
   const std::string probe = "probe after the scribbling";
-  absl::Status sent = (*ring)->Send({probe}, true, false, absl::Now());
+  absl::Status sent =
+      (*ring)->Send({probe}, true, false, mp::internal::MonotonicNow());
   if (!sent.ok()) Fail("Send", sent);
-  absl::StatusOr<size_t> got = (*ring)->Recv(&buffer[0], absl::Now());
+  absl::StatusOr<size_t> got =
+      (*ring)->Recv(&buffer[0], mp::internal::MonotonicNow());
   if (!got.ok()) Fail("Recv of the probe", got.status());
   if (buffer.compare(0, *got, probe) != 0 || *got != probe.size()) {
     Fail("probe", absl::InternalError("a different record came back"));

@@ -14,8 +14,8 @@
 #include <new>
 #include <string>
 
-#include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "mp/internal/deadline.h"
 #include "mp/status.h"
 
 namespace {
@@ -77,8 +77,8 @@ TEST(FramingTest, AnnouncedSizeAloneAllocatesNothingLarge) {
   Receiver receiver;
   std::string out;
   g_largest.store(0);
-  absl::Status s =
-      receiver.Recv(records.Source(), absl::Now(), kMaxMessage, nullptr, &out);
+  absl::Status s = receiver.Recv(records.Source(), MonotonicNow(), kMaxMessage,
+                                 nullptr, &out);
   EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
   EXPECT_LT(g_largest.load(), size_t{1} << 20);
 }
@@ -89,13 +89,14 @@ TEST(FramingTest, DeadlineInsideAMessageKeepsThePartReceived) {
   Receiver receiver;
   std::string out;
   EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
-      records.Source(), absl::Now(), kMaxMessage, nullptr, &out)));
+      records.Source(), MonotonicNow(), kMaxMessage, nullptr, &out)));
   records.Middle("def");
   EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
-      records.Source(), absl::Now(), kMaxMessage, nullptr, &out)));
+      records.Source(), MonotonicNow(), kMaxMessage, nullptr, &out)));
   records.Last("ghi");
   ASSERT_TRUE(
-      receiver.Recv(records.Source(), absl::Now(), kMaxMessage, nullptr, &out)
+      receiver
+          .Recv(records.Source(), MonotonicNow(), kMaxMessage, nullptr, &out)
           .ok());
   EXPECT_EQ(out, "abcdefghi");
 }
@@ -112,7 +113,7 @@ TEST(FramingTest, WriterThatFinishedIsReadBeforeAnythingIsDropped) {
     return false;
   };
   ASSERT_TRUE(receiver
-                  .Recv(records.Source(), absl::Now() + absl::Seconds(10),
+                  .Recv(records.Source(), MonotonicNow() + absl::Seconds(10),
                         kMaxMessage, writer_alive, &out)
                   .ok());
   EXPECT_EQ(out, "abcdef");
@@ -125,14 +126,14 @@ TEST(FramingTest, DeadWritersPartIsDroppedAndTheNextMessageArrives) {
   std::string out;
   auto writer_dead = [] { return false; };
   EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
-      records.Source(), absl::Now(), kMaxMessage, writer_dead, &out)));
+      records.Source(), MonotonicNow(), kMaxMessage, writer_dead, &out)));
   records.Middle("zzz");  // a stray tail: its start was dropped
   records.First(4, "wh");
   records.Last("ol");
-  ASSERT_TRUE(
-      receiver
-          .Recv(records.Source(), absl::Now(), kMaxMessage, writer_dead, &out)
-          .ok());
+  ASSERT_TRUE(receiver
+                  .Recv(records.Source(), MonotonicNow(), kMaxMessage,
+                        writer_dead, &out)
+                  .ok());
   EXPECT_EQ(out, "whol");
 }
 
