@@ -57,6 +57,8 @@ void Process::InitCommon() {
   name_ = absl::StrCat("Process-", ++g_process_counter);
 }
 
+static_assert(Process::kExitCodeUnknown == os::kExitCodeUnknown);
+
 Process::~Process() = default;
 
 absl::Status Process::CheckStarted() const {

@@ -162,13 +162,19 @@ class Process {
   // True from Start() until the child is seen to have ended.
   bool IsAlive();
   // Asks the child to end (SIGTERM; TerminateProcess on Windows). Returns at
-  // once: IsAlive() may still be true just after. No-op once it has ended.
+  // once: IsAlive() may still be true just after. No-op once it has ended:
+  // a child seen to have ended is never signalled, so a process that reused
+  // its pid is not either.
   absl::Status Terminate();
   // Ends the child without a chance to clean up (SIGKILL).
   absl::Status Kill();
 
   // Empty until the child has ended and been seen to end (Join, IsAlive).
+  // kExitCodeUnknown if something else in this program reaped the child
+  // first (POSIX: SIGCHLD set to SIG_IGN, or a SIGCHLD handler of its own
+  // that calls wait): the child has ended, but its code is lost.
   std::optional<int> ExitCode() const;
+  static constexpr int kExitCodeUnknown = -256;
   // The child's process id; empty before Start().
   std::optional<int64_t> Pid() const;
   // What can be waited on for the child's end: a file descriptor that turns

@@ -415,6 +415,12 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     int status = 0;
     const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, flags);
     if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == ECHILD) {
+      // Reaped by other code of this program (SIGCHLD ignored, or its own
+      // handler): it has ended, and its exit code is lost.
+      child.reaped = true;
+      return std::optional<int>(kExitCodeUnknown);
+    }
     if (r < 0) return OsError("waitpid");
     if (r == child.pid) {
       child.reaped = true;
@@ -427,6 +433,13 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 
 absl::Status SignalChild(const Child& child, Signal signal) {
   if (child.reaped) return absl::OkStatus();  // its pid may be reused by now
+  // Signal the pid only while the child runs: once the sentinel hangs up it
+  // has ended, and other code of this program may have reaped it already
+  // (SIGCHLD ignored, or a handler of its own) and its pid been reused.
+  absl::StatusOr<bool> ended =
+      WaitReadable(static_cast<int>(child.sentinel), absl::InfinitePast());
+  if (!ended.ok()) return ended.status();
+  if (*ended) return absl::OkStatus();
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
   if (::kill(static_cast<pid_t>(child.pid), sig) != 0 && errno != ESRCH) {
     return OsError("kill");

@@ -189,14 +189,20 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch);
 // POSIX: N for exit(N), -N for death by signal N; Win32: the exit code, with
 // Terminate()/Kill() reading as -15/-9 and crashes mapped to signals (see
 // win32/process.cc) — or nullopt if it is still running. Sets `reaped`;
-// an already reaped child is FailedPrecondition.
+// an already reaped child is FailedPrecondition. POSIX: a child that ended
+// and was reaped by other code of this program (SIGCHLD set to SIG_IGN, or
+// its own SIGCHLD handler) reads as ended with
+// kExitCodeUnknown.
+// Process::kExitCodeUnknown: outside exit codes (0..255) and signals.
+inline constexpr int kExitCodeUnknown = -256;
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              absl::Duration timeout);
 
 enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
 // that WaitChild reports as -15 / -9. A child that already ended, or was
-// reaped (its pid may belong to someone else by now), is OK and untouched.
+// reaped (its pid may belong to someone else by now), is OK and untouched:
+// POSIX signals the pid only while the sentinel shows the child running.
 absl::Status SignalChild(const Child& child, Signal signal);
 
 // Closes the parent's handles (the sentinel). Does not wait: callers reap

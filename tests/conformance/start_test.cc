@@ -182,11 +182,42 @@ TYPED_TEST_P(StartTest, ChildReadsTheProcessWideStartMethod) {
   }
 }
 
+void ExitSeven() { Exit(7); }
+
+TYPED_TEST_P(StartTest, ChildReapedBySomeoneElseReadsAsEnded) {
+#if MP_OS_WINDOWS
+  MP_DOCUMENTED_DIFFERENCE(
+      "no SIGCHLD: a child's exit code stays with its process handle, which "
+      "nothing else can reap");
+#else
+  MP_SKIP_ON_THREADS("a thread is not reaped: there is no SIGCHLD");
+  {
+    // Children that end are reaped by the kernel at once, as in a program
+    // that ignores SIGCHLD or reaps with a handler of its own.
+    SignalState state({}, {{SIGCHLD, SIG_IGN}});
+    Process p = MakeProcess<TypeParam>(ExitSeven);
+    ASSERT_TRUE(p.Start().ok());
+    absl::Status joined = p.Join(kPatience);
+    EXPECT_TRUE(joined.ok()) << joined;
+    EXPECT_FALSE(p.IsAlive());
+    EXPECT_EQ(p.ExitCode(), Process::kExitCodeUnknown);
+    // Ended: never signalled again (its pid may be someone else's by now).
+    EXPECT_TRUE(p.Terminate().ok());
+    EXPECT_TRUE(p.Kill().ok());
+  }
+  // With SIGCHLD back to its default, codes are known again.
+  Process q = MakeProcess<TypeParam>(ExitSeven);
+  ASSERT_TRUE(q.Start().ok());
+  EXPECT_EQ(JoinCode(q), 7);
+#endif
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StartTest,
                             TerminateEndsChildStartedWithSignalsBlocked,
                             TerminateEndsChildStartedWithSigtermIgnored,
                             ChildStartsWithDefaultHandlersAndEmptyMask,
-                            ChildReadsTheProcessWideStartMethod);
+                            ChildReadsTheProcessWideStartMethod,
+                            ChildReapedBySomeoneElseReadsAsEnded);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, StartTest, Backends, BackendName);
 
