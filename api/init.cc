@@ -48,11 +48,18 @@ MainScope Init(int argc, char** argv) {
   }
 
   // A spawned child: find both code addresses in this copy of the binary,
-  // adopt the parent's process-wide start method, tell the parent whether
-  // that worked, then run and never return.
+  // check that the invoker is one mp instantiated (the function is called
+  // only through it, with the argument types it decodes), adopt the
+  // parent's process-wide start method, tell the parent whether that
+  // worked, then run and never return.
   absl::StatusOr<const void*> invoker = os::ResolveCodeRef(launch->invoker);
   absl::StatusOr<const void*> function = os::ResolveCodeRef(launch->function);
   absl::Status found = !invoker.ok() ? invoker.status() : function.status();
+  if (found.ok() && !internal::IsInvoker(*invoker)) {
+    found = absl::InvalidArgumentError(
+        "mp: refused a launch whose invoker is not one of this program's "
+        "Process invokers (a forged or corrupt launch); nothing was run");
+  }
   if (found.ok()) found = AdoptStartMethod(launch->start_method);
   os::AnswerLaunch(found);
   if (!found.ok()) os::ExitNow(2);

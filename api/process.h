@@ -296,6 +296,8 @@ Process::Process(RunsAs<D>, A&&... args) {
   bind_status_ = e.status();
   args_ = e.Release();
   invoker_ = &internal::ConstructAndRun<D, std::decay_t<A>...>;
+  (void)internal::InvokerRegistration<
+      &internal::ConstructAndRun<D, std::decay_t<A>...>>::registered;
   target_ = reinterpret_cast<void (*)()>(invoker_);
 }
 
@@ -319,6 +321,7 @@ void Process::Bind(R (*fn)(P...), A&&... args) {
     bind_status_ = e.status();
     args_ = e.Release();
     invoker_ = &internal::Invoke<R, P...>;
+    (void)internal::InvokerRegistration<&internal::Invoke<R, P...>>::registered;
     target_ = reinterpret_cast<void (*)()>(fn);
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "mp/codec.h"
@@ -111,4 +112,30 @@ absl::StatusOr<std::string> ReadFrame(
 }
 
 }  // namespace os
+}  // namespace mp
+
+namespace mp {
+namespace internal {
+
+namespace {
+
+// Filled during static initialisation only (InvokerRegistration), read
+// after it: no lock needed.
+std::vector<const void*>& Invokers() {
+  static auto* invokers = new std::vector<const void*>;
+  return *invokers;
+}
+
+}  // namespace
+
+void RegisterInvoker(InvokerFn invoker) {
+  Invokers().push_back(reinterpret_cast<const void*>(invoker));
+}
+
+bool IsInvoker(const void* address) {
+  const std::vector<const void*>& invokers = Invokers();
+  return std::find(invokers.begin(), invokers.end(), address) != invokers.end();
+}
+
+}  // namespace internal
 }  // namespace mp

@@ -97,6 +97,20 @@ absl::Status ConstructAndRun(void (*unused)(), absl::string_view args,
   return absl::OkStatus();
 }
 
+// The invokers this program contains. Each invoker mp instantiates for a
+// Process registers itself during static initialisation, in every copy of
+// the binary, so a spawned child can refuse a launch whose invoker is any
+// other code (a forged launch naming, say, libc's system()).
+void RegisterInvoker(InvokerFn invoker);
+bool IsInvoker(const void* address);
+template <InvokerFn kInvoker>
+struct InvokerRegistration {
+  static const bool registered;
+};
+template <InvokerFn kInvoker>
+const bool InvokerRegistration<kInvoker>::registered =
+    (RegisterInvoker(kInvoker), true);
+
 // What mp::Exit() throws (mp/process.h); RunTarget catches it.
 struct ExitRequest {
   int code;

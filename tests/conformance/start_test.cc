@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "mp/internal/os.h"
 #include "mp/process.h"
 #include "mp/sync.h"
 #include "tests/conformance/backends.h"
@@ -212,12 +213,47 @@ TYPED_TEST_P(StartTest, ChildReapedBySomeoneElseReadsAsEnded) {
 #endif
 }
 
+// Code a forged launch names as its invoker. It must never run.
+absl::Status NotAnInvoker(void (*)(), absl::string_view, HandleTable*) {
+  Exit(77);
+}
+
+TYPED_TEST_P(StartTest, ForgedLaunchIsRefused) {
+  MP_SKIP_ON_THREADS("a child thread takes no launch");
+  if (TypeParam::kMethod == StartMethod::kFork) {
+    MP_DOCUMENTED_DIFFERENCE("a fork child takes no launch: it is a copy");
+  }
+  // A launch mp did not make: its invoker is ordinary code of this binary
+  // (it could as well be libc's system()).
+  absl::StatusOr<internal::CodeRef> invoker =
+      os::MakeCodeRef(reinterpret_cast<const void*>(&NotAnInvoker));
+  absl::StatusOr<internal::CodeRef> function =
+      os::MakeCodeRef(reinterpret_cast<const void*>(&ExitSeven));
+  ASSERT_TRUE(invoker.ok() && function.ok());
+  os::Launch launch;
+  launch.invoker = *invoker;
+  launch.function = *function;
+  launch.start_method = GetStartMethod();
+  absl::StatusOr<os::Child> child = os::StartSpawn(launch);
+  if (child.ok()) {  // accepted: reap it, then fail
+    absl::StatusOr<std::optional<int>> code = os::WaitChild(*child, kPatience);
+    os::ReleaseChild(*child);
+    FAIL() << "a forged launch was accepted; the child exited with "
+           << (code.ok() && code->has_value() ? **code : -1);
+  }
+  EXPECT_TRUE(absl::IsInvalidArgument(child.status())) << child.status();
+  EXPECT_NE(child.status().message().find("not one of this program's"),
+            absl::string_view::npos)
+      << child.status();
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StartTest,
                             TerminateEndsChildStartedWithSignalsBlocked,
                             TerminateEndsChildStartedWithSigtermIgnored,
                             ChildStartsWithDefaultHandlersAndEmptyMask,
                             ChildReadsTheProcessWideStartMethod,
-                            ChildReapedBySomeoneElseReadsAsEnded);
+                            ChildReapedBySomeoneElseReadsAsEnded,
+                            ForgedLaunchIsRefused);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, StartTest, Backends, BackendName);
 
