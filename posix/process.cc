@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -455,6 +456,15 @@ void ReleaseChild(Child& child) {
 
 std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
   if (argc < 3 || std::strcmp(argv[1], kChildFlag) != 0) return std::nullopt;
+  // A setuid or setcap program must not take orders from whoever can run it
+  // with this flag: the launch names code to call with arguments to decode.
+  if (::getauxval(AT_SECURE) != 0) {
+    std::fprintf(stderr,
+                 "mp: %s refused: this process runs with privileges its "
+                 "caller lacks (AT_SECURE)\n",
+                 kChildFlag);
+    ExitNow(2);
+  }
   std::vector<absl::string_view> fds = absl::StrSplit(argv[2], ',');
   int channel = -1, sentinel = -1;
   if (fds.size() != 2 || !absl::SimpleAtoi(fds[0], &channel) ||
