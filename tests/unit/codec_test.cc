@@ -3,8 +3,7 @@
 // The codec: round trips of every supported type, and hostile input —
 // every truncation, corrupt lengths, bad flags, trailing bytes, random
 // bytes — must give a status, never a crash, an exception or an allocation
-// beyond the bound codec.h promises. This binary replaces the global
-// operator new to measure what a decode allocates (see AllocationProbe).
+// beyond the bound codec.h promises, measured with an AllocationProbe.
 
 #include "mp/codec.h"
 
@@ -24,81 +23,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-
-// --- Allocation measurement -----------------------------------------------
-//
-// While a probe is armed, every operator new records its request and any
-// request above the probe's limit throws std::bad_alloc instead of being
-// made (so a decode that would reserve gigabytes is caught, not run). All
-// the non-aligned forms are replaced together, so new and delete agree
-// (malloc/free) also under ASan, which otherwise checks that they match.
-// Over-aligned allocations are not counted; no type decoded here has one.
-namespace {
-
-std::atomic<bool> g_armed{false};
-std::atomic<size_t> g_limit{0};
-std::atomic<size_t> g_total{0};
-std::atomic<size_t> g_largest{0};
-
-void* CountedNew(size_t n) {
-  if (g_armed.load(std::memory_order_relaxed)) {
-    g_total.fetch_add(n, std::memory_order_relaxed);
-    size_t largest = g_largest.load(std::memory_order_relaxed);
-    while (n > largest && !g_largest.compare_exchange_weak(
-                              largest, n, std::memory_order_relaxed)) {
-    }
-    if (n > g_limit.load(std::memory_order_relaxed)) throw std::bad_alloc();
-  }
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(size_t n) { return CountedNew(n); }
-void* operator new[](size_t n) { return CountedNew(n); }
-void* operator new(size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return CountedNew(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-}
-void* operator new[](size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return CountedNew(n);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+#include "tests/unit/allocation_probe.h"
 
 namespace mp {
 namespace {
 
-// Measures the heap requests made between construction and Stop(); a
-// single request above `limit` bytes fails with std::bad_alloc.
-class AllocationProbe {
- public:
-  explicit AllocationProbe(size_t limit) {
-    g_limit.store(limit);
-    g_total.store(0);
-    g_largest.store(0);
-    g_armed.store(true);
-  }
-  ~AllocationProbe() { Stop(); }
-  void Stop() { g_armed.store(false); }
-  size_t total() const { return g_total.load(); }
-  size_t largest() const { return g_largest.load(); }
-};
+using ::mp::test_support::AllocationProbe;
 
 // The allocation codec.h allows for one item decoded into a container.
 template <typename Item>

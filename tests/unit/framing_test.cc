@@ -3,46 +3,24 @@
 // The framing's receiver (mp/internal/framing.h) fed records from memory:
 // memory follows the bytes received, a deadline inside a message keeps the
 // part received, and a finished writer's records are read before anything
-// is dropped. Replaces operator new to see the largest request.
+// is dropped. Allocations are measured with an AllocationProbe.
 
 #include "mp/internal/framing.h"
 
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <new>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "mp/internal/deadline.h"
 #include "mp/status.h"
-
-namespace {
-
-std::atomic<size_t> g_largest{0};
-
-void* CountedNew(size_t n) {
-  size_t largest = g_largest.load(std::memory_order_relaxed);
-  while (n > largest && !g_largest.compare_exchange_weak(largest, n)) {
-  }
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(size_t n) { return CountedNew(n); }
-void* operator new[](size_t n) { return CountedNew(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#include "tests/unit/allocation_probe.h"
 
 namespace mp {
 namespace internal {
 namespace {
+
+using ::mp::test_support::AllocationProbe;
 
 constexpr uint64_t kMaxMessage = uint64_t{64} << 20;
 
@@ -76,11 +54,12 @@ TEST(FramingTest, AnnouncedSizeAloneAllocatesNothingLarge) {
   records.First(kMaxMessage - 1, std::string(100, 'x'));
   Receiver receiver;
   std::string out;
-  g_largest.store(0);
+  AllocationProbe probe(size_t{1} << 20);
   absl::Status s = receiver.Recv(records.Source(), MonotonicNow(), kMaxMessage,
                                  nullptr, &out);
+  probe.Stop();
   EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
-  EXPECT_LT(g_largest.load(), size_t{1} << 20);
+  EXPECT_LT(probe.largest(), size_t{1} << 20);
 }
 
 TEST(FramingTest, DeadlineInsideAMessageKeepsThePartReceived) {
