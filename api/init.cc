@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "mp/internal/children.h"
 #include "mp/internal/os.h"
+#include "mp/internal/spawn.h"
 #include "mp/process.h"
 
 namespace mp {
@@ -40,37 +41,23 @@ MainScope::~MainScope() {
 
 MainScope Init(int argc, char** argv) {
   if (!g_initialized.exchange(true)) std::atexit(FinishChildrenAtExit);
-  std::optional<os::Launch> launch = os::ReceiveLaunch(argc, argv);
-  if (!launch.has_value()) {  // the parent: carry on with main()
+  std::optional<internal::ReceivedLaunch> received =
+      internal::ReceiveLaunch(argc, argv);
+  if (!received.has_value()) {  // the parent: carry on with main()
     MainScope scope;
     scope.active_ = true;
     return scope;
   }
 
-  // A spawned child: find both code addresses in this copy of the binary,
-  // check that the invoker is one mp instantiated (the function is called
-  // only through it, with the argument types it decodes), adopt the
+  // A spawned child: find its target in this copy of the binary, adopt the
   // parent's process-wide start method, tell the parent whether that
   // worked, then run and never return.
-  absl::StatusOr<const void*> invoker = os::ResolveCodeRef(launch->invoker);
-  absl::StatusOr<const void*> function = os::ResolveCodeRef(launch->function);
-  absl::Status found = !invoker.ok() ? invoker.status() : function.status();
-  if (found.ok() && !internal::IsInvoker(*invoker)) {
-    found = absl::InvalidArgumentError(
-        "mp: refused a launch whose invoker is not one of this program's "
-        "Process invokers (a forged or corrupt launch); nothing was run");
-  }
-  if (found.ok()) found = AdoptStartMethod(launch->start_method);
-  os::AnswerLaunch(found);
+  absl::StatusOr<os::Target> target = internal::ResolveLaunch(received->launch);
+  absl::Status found = target.status();
+  if (found.ok()) found = AdoptStartMethod(received->launch.start_method);
+  internal::AnswerLaunch(*received, found);
   if (!found.ok()) os::ExitNow(2);
-  os::Target target;
-  target.invoker =
-      reinterpret_cast<internal::InvokerFn>(const_cast<void*>(*invoker));
-  target.function = reinterpret_cast<void (*)()>(const_cast<void*>(*function));
-  target.args = std::move(launch->args);
-  target.handles = std::move(launch->handles);
-  target.options = launch->options;
-  os::ExitNow(os::RunTarget(target));
+  os::ExitNow(os::RunTarget(*target));
 }
 
 }  // namespace mp

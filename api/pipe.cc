@@ -48,9 +48,9 @@ absl::StatusOr<std::pair<Connection, Connection>> Pipe(bool duplex) {
   absl::StatusOr<os::ChannelPair> pair = os::CreateChannelPair(duplex);
   if (!pair.ok()) return pair.status();
   return std::make_pair(Connection(std::make_shared<internal::ConnectionState>(
-                            pair->a, true, duplex)),
+                            pair->a.release(), true, duplex)),
                         Connection(std::make_shared<internal::ConnectionState>(
-                            pair->b, duplex, true)));
+                            pair->b.release(), duplex, true)));
 }
 
 absl::Status Connection::CheckOpen(bool for_writing) const {
@@ -114,8 +114,8 @@ absl::StatusOr<bool> Connection::Poll(absl::Duration timeout) {
   absl::Status s = CheckOpen(/*for_writing=*/false);
   if (!s.ok()) return s;
   if (state_->has_pending) return true;
-  absl::StatusOr<std::vector<bool>> ready =
-      os::WaitReady({state_->end}, DeadlineAfter(timeout));
+  absl::StatusOr<std::vector<bool>> ready = os::WaitReady(
+      {{os::Waitable::Kind::kChannel, state_->end}}, DeadlineAfter(timeout));
   if (!ready.ok()) return ready.status();
   return (*ready)[0];
 }
@@ -145,7 +145,7 @@ void Connection::SetMaxMessageSize(uint64_t bytes) {
 absl::StatusOr<std::vector<size_t>> Wait(
     const std::vector<const Connection*>& connections,
     const std::vector<const Process*>& processes, absl::Duration timeout) {
-  std::vector<intptr_t> ends;
+  std::vector<os::Waitable> ends;
   std::vector<size_t> ready_now;
   for (size_t i = 0; i < connections.size(); ++i) {
     const Connection* c = connections[i];
@@ -154,7 +154,7 @@ absl::StatusOr<std::vector<size_t>> Wait(
           absl::StrCat("mp: Wait: connection ", i, " is closed or send-only"));
     }
     if (c->state_->has_pending) ready_now.push_back(i);
-    ends.push_back(c->state_->end);
+    ends.push_back({os::Waitable::Kind::kChannel, c->state_->end});
   }
   for (size_t i = 0; i < processes.size(); ++i) {
     absl::StatusOr<intptr_t> sentinel =
@@ -164,7 +164,7 @@ absl::StatusOr<std::vector<size_t>> Wait(
       return absl::InvalidArgumentError(absl::StrCat(
           "mp: Wait: process ", i, ": ", sentinel.status().message()));
     }
-    ends.push_back(*sentinel);
+    ends.push_back({os::Waitable::Kind::kSentinel, *sentinel});
   }
   if (!ready_now.empty()) return ready_now;
   absl::StatusOr<std::vector<bool>> ready =

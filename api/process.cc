@@ -13,6 +13,7 @@
 #include "mp/init.h"
 #include "mp/internal/children.h"
 #include "mp/internal/os.h"
+#include "mp/internal/spawn.h"
 
 namespace mp {
 namespace {
@@ -154,15 +155,16 @@ absl::Status Process::Start() {
         "statement of main() (the `if __name__ == '__main__'` guard); "
         "without it the child would re-run main()"));
   } else {
-    child = os::StartSpawn(os::Launch{*std::move(invoker), *std::move(target),
-                                      args_, handles_.handles, options,
-                                      GetStartMethod()});
+    child = internal::Spawn(os::Launch{*std::move(invoker), *std::move(target),
+                                       args_, handles_.handles, options,
+                                       GetStartMethod()});
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),
                         absl::StrCat(name_, ": ", child.status().message()));
   }
-  record_ = std::make_shared<internal::ChildRecord>(*child, name_, daemon_);
+  record_ = std::make_shared<internal::ChildRecord>(*std::move(child), name_,
+                                                    daemon_);
   // The child has its own copies now; the parent's owners may go.
   handles_.keep_alive.clear();
   for (std::function<void()>& close : after_start_) close();
@@ -218,7 +220,7 @@ std::optional<int64_t> Process::Pid() const {
 absl::StatusOr<intptr_t> Process::Sentinel() const {
   absl::Status s = CheckStarted();
   if (!s.ok()) return s;
-  return record_->child.sentinel;
+  return record_->child.sentinel.get();
 }
 
 absl::Status Process::Close() {
@@ -231,7 +233,7 @@ absl::Status Process::Close() {
       return absl::FailedPreconditionError(absl::StrCat(
           "mp: ", name_, " is still running; Join() or Kill() it first"));
     }
-    os::ReleaseChild(record_->child);
+    record_->child.sentinel.reset();
   }
   closed_ = true;
   return absl::OkStatus();

@@ -176,11 +176,11 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
     const std::vector<const Process*>& producers, absl::Duration timeout) {
   absl::Status s = CheckOpen();
   if (!s.ok()) return s;
-  std::vector<intptr_t> running;  // sentinels of producers not yet ended
+  std::vector<os::Waitable> running;  // producers not yet ended
   for (const Process* p : producers) {
     absl::StatusOr<intptr_t> sentinel = p->Sentinel();
     if (!sentinel.ok()) return sentinel.status();
-    running.push_back(*sentinel);
+    running.push_back({os::Waitable::Kind::kSentinel, *sentinel});
   }
   const absl::Time deadline = internal::DeadlineAfter(timeout);
   for (;;) {
@@ -203,7 +203,7 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
     absl::StatusOr<std::vector<bool>> ended =
         os::WaitReady(running, internal::MonotonicNow());
     if (!ended.ok()) return ended.status();
-    std::vector<intptr_t> still;
+    std::vector<os::Waitable> still;
     for (size_t i = 0; i < running.size(); ++i) {
       if (!(*ended)[i]) still.push_back(running[i]);
     }

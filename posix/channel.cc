@@ -75,7 +75,7 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
   }
   Track(sv[0], true);
   Track(sv[1], true);
-  return ChannelPair{sv[0], sv[1]};
+  return ChannelPair{OwnedHandle(sv[0]), OwnedHandle(sv[1])};
 }
 
 absl::Status SendRecord(intptr_t end,
@@ -153,26 +153,30 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
   }
 }
 
-absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
-                                            absl::Time deadline) {
-  std::vector<pollfd> fds(ends.size());
-  for (size_t i = 0; i < ends.size(); ++i) {
-    fds[i] = {static_cast<int>(ends[i]), POLLIN, 0};
+// A channel end is ready when a record or end of file can be read, a
+// sentinel (a pidfd) once its process has exited: both poll as POLLIN (or
+// POLLHUP), so the kind makes no difference here.
+absl::StatusOr<std::vector<bool>> WaitReady(
+    const std::vector<Waitable>& waitables, absl::Time deadline) {
+  std::vector<pollfd> fds(waitables.size());
+  for (size_t i = 0; i < waitables.size(); ++i) {
+    fds[i] = {static_cast<int>(waitables[i].handle), POLLIN, 0};
   }
   for (;;) {
     const int n = poll(fds.data(), fds.size(), WaitMs(deadline));
     if (n < 0 && errno != EINTR) return OsError("poll", errno);
     if (n > 0 || (n == 0 && internal::MonotonicNow() >= deadline)) break;
   }
-  std::vector<bool> ready(ends.size());
-  for (size_t i = 0; i < ends.size(); ++i) ready[i] = fds[i].revents != 0;
+  std::vector<bool> ready(waitables.size());
+  for (size_t i = 0; i < waitables.size(); ++i) {
+    ready[i] = fds[i].revents != 0;
+  }
   return ready;
 }
 
-void CloseChannel(intptr_t end) {
-  Track(end, false);
-  CloseOsHandle(end);
-}
+void CloseChannel(intptr_t end) { CloseOsHandle(end); }
+
+void ForgetChannel(intptr_t fd) { Track(fd, false); }
 
 void AdoptChannel(intptr_t end) { Track(end, true); }
 

@@ -19,6 +19,11 @@ namespace os {
 // allocation-free.
 void CloseChannelsExcept(const std::vector<intptr_t>& keep);
 
+// Called by CloseOsHandle for every descriptor it closes: if `fd` was a
+// recorded channel end, it is no longer one (its number may be reused by
+// anything). Lock-free.
+void ForgetChannel(intptr_t fd);
+
 }  // namespace os
 }  // namespace mp
 

@@ -1,7 +1,9 @@
 // Copyright 2026 The mp Authors.
 //
-// The POSIX backend of mp/internal/os.h: fork, and spawn by fork + exec of
-// the running binary. Function for function the mirror of win32/process.cc.
+// The POSIX backend of mp/internal/os.h: fork, and the OS's part of spawn
+// (a copy of the running binary by fork + exec, and its channel; the
+// protocol is mp/internal/spawn.h). Function for function the mirror of
+// win32/process.cc.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
@@ -41,21 +41,19 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 namespace mp {
 namespace os {
 namespace {
-
-// The command-line flag that marks a spawned child; its value names the two
-// inherited descriptors: "<channel fd>,<sentinel fd>".
-constexpr char kChildFlag[] = "--mp-spawn-child";
-
-// In a child: the write end of its own sentinel pipe. A child that forks a
-// child of its own closes it there, so only the child itself holds it and
-// its parent sees EOF exactly when it ends.
-int g_own_sentinel = -1;
-// In a spawned child: the channel to the parent, until AnswerLaunch().
-int g_channel = -1;
 
 void CloseFd(int& fd) {
   if (fd >= 0) {
@@ -127,24 +125,52 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
   return absl::OkStatus();
 }
 
-// One frame from the spawn channel `fd`, all of it before `deadline`.
-absl::StatusOr<std::string> ReadFrameFrom(int fd, absl::Time deadline) {
-  return ReadFrame([fd, deadline](char* out, size_t size) {
-    return ReadExactly(fd, out, size, deadline);
-  });
+// pidfds (Linux 5.3; waitid's P_PIDFD 5.4), for C libraries that predate
+// their wrappers. A port to another POSIX system replaces them with its own
+// process descriptors (FreeBSD's pdfork) or a kqueue EVFILT_PROC watch.
+int PidfdOpen(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
 
-int64_t ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return 255;
-}
-
-// Reaps `pid`, blocking; used on error paths where the child is ending.
-void ReapNow(pid_t pid) {
-  int status;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+// Whether this kernel has pidfds, asked once. A child is started only if it
+// does: a fork child cannot be taken back.
+absl::Status CheckPidfds() {
+  static const int error = [] {
+    const int fd = PidfdOpen(::getpid());
+    if (fd >= 0) {
+      ::close(fd);
+      return 0;
+    }
+    return errno;
+  }();
+  if (error == 0) return absl::OkStatus();
+  if (error == ENOSYS) {
+    return absl::UnimplementedError(
+        "mp: starting a child needs Linux 5.4 or later (pidfd_open, waitid "
+        "P_PIDFD)");
   }
+  return OsError("pidfd_open", error);
+}
+
+// The sentinel of the child `pid`, opened in the parent right after fork().
+//
+// Race: between fork() returning and pidfd_open, the child may already have
+// exited and been reaped by other code of this program — the kernel itself
+// when SIGCHLD is ignored, or a SIGCHLD handler of the program's own that
+// calls waitpid(-1). pidfd_open then fails with ESRCH (its pid cannot have
+// been reused so soon: the kernel hands out pids in order, wrapping only at
+// pid_max). Such a child has ended with its exit code lost; its sentinel is
+// then the read end of a pipe with no writer, which polls ready at once and
+// which waitid(P_PIDFD) and pidfd_send_signal refuse with EBADF: WaitChild
+// and SignalChild read that as "ended, code unknown".
+absl::StatusOr<OwnedHandle> OpenSentinel(pid_t pid) {
+  const int pidfd = PidfdOpen(pid);
+  if (pidfd >= 0) return OwnedHandle(pidfd);
+  if (errno != ESRCH) return OsError("pidfd_open");
+  int ended[2];
+  if (::pipe2(ended, O_CLOEXEC) != 0) return OsError("pipe2");
+  ::close(ended[1]);
+  return OwnedHandle(ended[0]);
 }
 
 // The binary to re-execute: the kernel's link to the running executable.
@@ -245,6 +271,59 @@ void MarkCloseOnExecFrom(int first, int limit) {
   }
 }
 
+// Everything StartCopy's child needs between fork and exec, built before
+// fork(): after it only async-signal-safe calls are allowed (no malloc, no
+// locks — another thread may have held the allocator's lock at fork time).
+struct ExecPlan {
+  std::string exe;  // argv[0]: the path /proc/self/exe names
+  std::vector<std::string> arguments;
+  std::vector<char*> argv;
+  char exec_failure[kExecFailureFrameSize];
+  int descriptor_limit = 0;
+};
+
+// Fills `plan` in place: argv points into its own strings.
+absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
+  absl::StatusOr<std::string> exe = SelfExe();
+  if (!exe.ok()) return exe.status();
+  plan.exe = *std::move(exe);
+  plan.arguments = spec.arguments;
+  plan.argv.push_back(&plan.exe[0]);
+  for (std::string& a : plan.arguments) plan.argv.push_back(&a[0]);
+  plan.argv.push_back(nullptr);
+  plan.descriptor_limit = DescriptorLimit();
+  return absl::OkStatus();
+}
+
+// In StartCopy's child, after fork: becomes the copy, or tells the parent
+// why it could not. DANGER: async-signal-safe calls only. exec would reset
+// the handlers but keep the mask and an ignored SIGTERM, so the signal
+// state is reset here (ResetSignals). Every descriptor from 3 up is marked
+// close-on-exec (also those this process opened without it), then the
+// channel and the handles lose the mark. The death signal survives exec.
+// exec /proc/self/exe, not the path it names: if the binary was replaced or
+// deleted since this process started, the link still reaches the very same
+// file, and a copy must be the same binary (CodeRefs are offsets into it).
+[[noreturn]] void BecomeCopy(ExecPlan& plan, const CopySpec& spec,
+                             pid_t parent) {
+  ResetSignals();
+  if (spec.options.die_with_parent) DieWithParent(parent);
+  MarkCloseOnExecFrom(3, plan.descriptor_limit);
+  const int channel = static_cast<int>(spec.channel.get());
+  ::fcntl(channel, F_SETFD, 0);
+  for (intptr_t fd : spec.handles) ::fcntl(static_cast<int>(fd), F_SETFD, 0);
+  ::execv("/proc/self/exe", plan.argv.data());
+  FillExecFailureFrame(plan.exec_failure, errno);
+  (void)!::write(channel, plan.exec_failure, sizeof plan.exec_failure);
+  ::_exit(127);
+}
+
+void FlushStdio() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+}
+
 }  // namespace
 
 bool HasFork() { return true; }
@@ -252,20 +331,12 @@ bool HasFork() { return true; }
 bool ChildrenShareAddressSpace() { return false; }
 
 absl::StatusOr<Child> StartFork(const Target& target) {
-  int sentinel[2];
-  if (::pipe2(sentinel, O_CLOEXEC) != 0) return OsError("pipe2");
+  if (absl::Status s = CheckPidfds(); !s.ok()) return s;
   // Unflushed stdio buffers would be written twice, once by each process.
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
+  FlushStdio();
   const pid_t parent = ::getpid();
   const pid_t pid = ForkWithSignalsBlocked();
-  if (pid < 0) {
-    const int err = errno;
-    CloseFd(sentinel[0]);
-    CloseFd(sentinel[1]);
-    return OsError("fork", err);
-  }
+  if (pid < 0) return OsError("fork");
   if (pid == 0) {
     // The child: a copy of the parent (only this thread). Like Python's fork
     // start method it runs the target right here, with the same memory, but
@@ -277,229 +348,134 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     if (target.options.die_with_parent) DieWithParent(parent);
     // Hold exactly the channel ends a spawned child would hold.
     CloseChannelsExcept(target.handles);
-    ::close(sentinel[0]);
-    if (g_own_sentinel >= 0) ::close(g_own_sentinel);
-    g_own_sentinel = sentinel[1];
     ExitNow(RunTarget(target));
   }
-  CloseFd(sentinel[1]);
-  return Child{pid, sentinel[0]};
-}
-
-absl::StatusOr<Child> StartSpawn(const Launch& launch) {
-  absl::StatusOr<std::string> exe = SelfExe();
-  if (!exe.ok()) return exe.status();
-  // One socket pair carries the launch message down and the answer back.
-  int channel[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
-    return OsError("socketpair");
-  }
-  int sentinel[2];
-  if (::pipe2(sentinel, O_CLOEXEC) != 0) {
-    const int err = errno;
-    CloseFd(channel[0]);
-    CloseFd(channel[1]);
-    return OsError("pipe2", err);
-  }
-  // Everything the child needs is built before fork(): between fork and
-  // exec only async-signal-safe calls are allowed (no malloc, no locks —
-  // another thread may have held the allocator's lock at fork time).
-  const std::string flag_value = absl::StrCat(channel[1], ",", sentinel[1]);
-  const std::string flag = kChildFlag;
-  // exec /proc/self/exe, not the path it names: if the binary was replaced
-  // or deleted since this process started, the link still reaches the very
-  // same file, and a spawned child must be the same binary (CodeRefs are
-  // offsets into it). argv[0] keeps the readable path.
-  const char* const exec_path = "/proc/self/exe";
-  char* const argv[] = {const_cast<char*>(exe->c_str()),
-                        const_cast<char*>(flag.c_str()),
-                        const_cast<char*>(flag_value.c_str()), nullptr};
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
-  const bool die_with_parent = launch.options.die_with_parent;
-  const int descriptor_limit = DescriptorLimit();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ForkWithSignalsBlocked();
-  if (pid < 0) {
-    const int err = errno;
-    CloseFd(channel[0]);
-    CloseFd(channel[1]);
-    CloseFd(sentinel[0]);
-    CloseFd(sentinel[1]);
-    return OsError("fork", err);
-  }
-  if (pid == 0) {
-    // DANGER: async-signal-safe calls only until execv. exec would reset
-    // the handlers but keep the mask and an ignored SIGTERM, so the signal
-    // state is reset here (ResetSignals). The child gets the standard
-    // streams, the two descriptors of the handshake and the launch's
-    // handles, nothing else: every descriptor from 3 up is marked
-    // close-on-exec (also those this process opened without it), then the
-    // given ones lose the mark. The death signal survives exec.
-    ResetSignals();
-    if (die_with_parent) DieWithParent(parent);
-    MarkCloseOnExecFrom(3, descriptor_limit);
-    ::fcntl(channel[1], F_SETFD, 0);
-    ::fcntl(sentinel[1], F_SETFD, 0);
-    for (intptr_t fd : launch.handles)
-      ::fcntl(static_cast<int>(fd), F_SETFD, 0);
-    ::execv(exec_path, argv);
-    // exec failed: tell the parent why, framed as an answer is (an 8-byte
-    // length, then the body) but with a 4-byte body, the raw errno. An
-    // encoded answer (EncodeAnswer) is at least 5 bytes long, a 4-byte code
-    // and the message's length, so the parent tells the two apart by size.
-    const int32_t err = errno;
-    char msg[8 + 4];
-    const uint64_t n = 4;
-    std::memcpy(msg, &n, 8);
-    std::memcpy(msg + 8, &err, 4);
-    (void)!::write(channel[1], msg, sizeof msg);
-    ::_exit(127);
-  }
-  CloseFd(channel[1]);
-  CloseFd(sentinel[1]);
-
-  // One deadline for the whole handshake: the child must take all of the
-  // launch frame (it may be large) and answer before it.
-  const absl::Time deadline = internal::MonotonicNow() + SpawnTimeout();
-  absl::Status s = SendAll(channel[0], Frame(EncodeLaunch(launch)), deadline);
-  absl::StatusOr<std::string> answer =
-      absl::IsDeadlineExceeded(s) ? absl::StatusOr<std::string>(s)
-                                  : ReadFrameFrom(channel[0], deadline);
-  CloseFd(channel[0]);
-  if (answer.ok() && answer->size() == 4) {
-    int32_t err;
-    std::memcpy(&err, answer->data(), 4);
-    s = OsError(absl::StrCat("exec ", *exe), err);
-  } else if (answer.ok()) {
-    s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
-  } else if (absl::IsDeadlineExceeded(answer.status())) {
+  absl::StatusOr<OwnedHandle> sentinel = OpenSentinel(pid);
+  if (!sentinel.ok()) {
     ::kill(pid, SIGKILL);
-    s = absl::DeadlineExceededError(
-        absl::StrCat("mp: spawned child ", pid,
-                     " did not take its launch and answer within ",
-                     absl::FormatDuration(SpawnTimeout()), "; killed"));
-  } else {
-    int status = 0;
+    int status;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    CloseFd(sentinel[0]);
-    return absl::InternalError(absl::StrCat(
-        "mp: spawned child ", pid, " ended (exit code ", ExitCodeOf(status),
-        ") before it started its target; did main() call mp::Init() first?"));
+    return sentinel.status();
   }
-  if (!s.ok()) {
-    ReapNow(pid);
-    CloseFd(sentinel[0]);
-    return s;
+  return Child{pid, *std::move(sentinel)};
+}
+
+absl::StatusOr<SpawnChannel> CreateSpawnChannel() {
+  int ends[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    return OsError("socketpair");
   }
-  return Child{pid, sentinel[0]};
+  return SpawnChannel{OwnedHandle(ends[0]), OwnedHandle(ends[1])};
+}
+
+absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
+                               absl::Time deadline) {
+  return SendAll(static_cast<int>(end), bytes, deadline);
+}
+
+absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
+                              absl::Time deadline) {
+  return ReadExactly(static_cast<int>(end), out, size, deadline);
+}
+
+absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
+  if (absl::Status s = CheckPidfds(); !s.ok()) return s;
+  ExecPlan plan;
+  if (absl::Status s = PlanExec(spec, plan); !s.ok()) return s;
+  FlushStdio();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ForkWithSignalsBlocked();
+  if (pid < 0) return OsError("fork");
+  if (pid == 0) BecomeCopy(plan, spec, parent);
+  spec.channel.reset();
+  absl::StatusOr<OwnedHandle> sentinel = OpenSentinel(pid);
+  if (!sentinel.ok()) {
+    ::kill(pid, SIGKILL);
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return sentinel.status();
+  }
+  // Descriptors keep their values across exec.
+  return StartedCopy{Child{pid, *std::move(sentinel)}, spec.handles};
+}
+
+absl::StatusOr<OwnedHandle> AdoptSpawnChannel(intptr_t value) {
+  const int fd = static_cast<int>(value);
+  if (value != fd || ::fcntl(fd, F_GETFD) < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(value, ": not an open spawn channel"));
+  }
+  struct ucred peer = {};
+  socklen_t size = sizeof peer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        value, ": not a spawn channel (", std::strerror(errno), ")"));
+  }
+  if (peer.pid != ::getppid()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the spawn channel's other end was made by process ",
+                     peer.pid, ", not by this process's parent ", ::getppid()));
+  }
+  MakeHandlePrivate(value);
+  return OwnedHandle(value);
+}
+
+void MakeHandlePrivate(intptr_t handle) {
+  ::fcntl(static_cast<int>(handle), F_SETFD, FD_CLOEXEC);
+}
+
+bool IsPrivileged() { return ::getauxval(AT_SECURE) != 0; }
+
+absl::Status OsErrorStatus(absl::string_view call, int64_t code) {
+  return OsError(call, static_cast<int>(code));
 }
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              absl::Duration timeout) {
-  if (child.reaped || child.sentinel < 0) {
+  if (child.reaped || !child.sentinel.valid()) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
+  const int sentinel = static_cast<int>(child.sentinel.get());
   const absl::Time deadline = internal::DeadlineAfter(timeout);
-  absl::StatusOr<bool> ended = WaitReadable(child.sentinel, deadline);
+  absl::StatusOr<bool> ended = WaitReadable(sentinel, deadline);
   if (!ended.ok()) return ended.status();
   if (!*ended) return std::optional<int>();
-  // The sentinel hung up: the child is ending (or closed it by hand). Reap
-  // it by its own pid, never with a wildcard that could steal other code's
-  // children. Without a deadline, block (it is exiting: no nap can be
-  // shorter); with one, poll briefly if it is not a zombie yet.
-  const int flags = deadline == absl::InfiniteFuture() ? 0 : WNOHANG;
-  for (absl::Duration nap = absl::Microseconds(50);;
-       nap = std::min(nap * 2, absl::Milliseconds(10))) {
-    int status = 0;
-    const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, flags);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0 && errno == ECHILD) {
+  // The pidfd is readable: the child has exited. Reap exactly it, through
+  // the pidfd (never by pid, which may name another process by now).
+  for (;;) {
+    siginfo_t info = {};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(sentinel),
+                 &info, WEXITED) == 0) {
+      child.reaped = true;
+      if (info.si_code == CLD_EXITED) return std::optional<int>(info.si_status);
+      return std::optional<int>(-info.si_status);  // killed or dumped core
+    }
+    if (errno == EINTR) continue;
+    if (errno == ECHILD || errno == EBADF) {
       // Reaped by other code of this program (SIGCHLD ignored, or its own
-      // handler): it has ended, and its exit code is lost.
+      // handler), before or after its pidfd was opened (see OpenSentinel):
+      // it has ended, and its exit code is lost.
       child.reaped = true;
       return std::optional<int>(kExitCodeUnknown);
     }
-    if (r < 0) return OsError("waitpid");
-    if (r == child.pid) {
-      child.reaped = true;
-      return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
-    }
-    if (internal::MonotonicNow() >= deadline) return std::optional<int>();
-    absl::SleepFor(nap);
+    return OsError("waitid");
   }
 }
 
 absl::Status SignalChild(const Child& child, Signal signal) {
-  if (child.reaped) return absl::OkStatus();  // its pid may be reused by now
-  // Signal the pid only while the child runs: once the sentinel hangs up it
-  // has ended, and other code of this program may have reaped it already
-  // (SIGCHLD ignored, or a handler of its own) and its pid been reused.
-  absl::StatusOr<bool> ended =
-      WaitReadable(static_cast<int>(child.sentinel), absl::InfinitePast());
-  if (!ended.ok()) return ended.status();
-  if (*ended) return absl::OkStatus();
+  if (child.reaped || !child.sentinel.valid()) return absl::OkStatus();
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
-  if (::kill(static_cast<pid_t>(child.pid), sig) != 0 && errno != ESRCH) {
-    return OsError("kill");
+  // Through the pidfd: a child that has ended (ESRCH), or whose sentinel
+  // stands for a child gone before it was opened (EBADF, see OpenSentinel),
+  // is left alone, and a process that reused its pid is never reached.
+  if (::syscall(SYS_pidfd_send_signal, static_cast<int>(child.sentinel.get()),
+                sig, nullptr, 0) != 0 &&
+      errno != ESRCH && errno != EBADF) {
+    return OsError("pidfd_send_signal");
   }
   return absl::OkStatus();
-}
-
-void ReleaseChild(Child& child) {
-  int fd = static_cast<int>(child.sentinel);
-  CloseFd(fd);
-  child.sentinel = -1;
-}
-
-std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
-  if (argc < 3 || std::strcmp(argv[1], kChildFlag) != 0) return std::nullopt;
-  // A setuid or setcap program must not take orders from whoever can run it
-  // with this flag: the launch names code to call with arguments to decode.
-  if (::getauxval(AT_SECURE) != 0) {
-    std::fprintf(stderr,
-                 "mp: %s refused: this process runs with privileges its "
-                 "caller lacks (AT_SECURE)\n",
-                 kChildFlag);
-    ExitNow(2);
-  }
-  std::vector<absl::string_view> fds = absl::StrSplit(argv[2], ',');
-  int channel = -1, sentinel = -1;
-  if (fds.size() != 2 || !absl::SimpleAtoi(fds[0], &channel) ||
-      !absl::SimpleAtoi(fds[1], &sentinel) || channel < 0 || sentinel < 0 ||
-      ::fcntl(channel, F_GETFD) < 0 || ::fcntl(sentinel, F_GETFD) < 0) {
-    std::fprintf(stderr, "mp: %s %s: not a valid spawn channel\n", kChildFlag,
-                 argv[2]);
-    ExitNow(2);
-  }
-  // Ours alone: neither may leak into programs this child executes.
-  ::fcntl(channel, F_SETFD, FD_CLOEXEC);
-  ::fcntl(sentinel, F_SETFD, FD_CLOEXEC);
-  g_channel = channel;
-  g_own_sentinel = sentinel;
-  absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(channel, internal::MonotonicNow() + SpawnTimeout());
-  absl::StatusOr<Launch> launch = bytes.ok()
-                                      ? DecodeLaunch(*bytes)
-                                      : absl::StatusOr<Launch>(bytes.status());
-  if (!launch.ok()) {
-    AnswerLaunch(launch.status());
-    ExitNow(2);
-  }
-  // The handles among the arguments lost close-on-exec only to cross this
-  // exec; they must not leak into programs this child runs.
-  for (intptr_t fd : launch->handles) {
-    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
-  }
-  return *std::move(launch);
-}
-
-void AnswerLaunch(const absl::Status& status) {
-  if (g_channel < 0) return;
-  (void)SendAll(g_channel, Frame(EncodeAnswer(status)), absl::InfiniteFuture());
-  CloseFd(g_channel);
 }
 
 absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
@@ -509,14 +485,14 @@ absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
 }
 
 void CloseOsHandle(intptr_t handle) {
+  if (handle < 0) return;
+  ForgetChannel(handle);
   int fd = static_cast<int>(handle);
   CloseFd(fd);
 }
 
 void ExitNow(int code) {
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
+  FlushStdio();
   ::_exit(code & 0xff);
 }
 

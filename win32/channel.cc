@@ -42,27 +42,8 @@ namespace {
 
 constexpr DWORD kPipeBuffer = 4 * kMaxRecordBytes;
 
-bool IsGone(DWORD err) {
-  return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA ||
-         err == ERROR_PIPE_NOT_CONNECTED;
-}
-
 DWORD NapMs(absl::Time deadline) {
   return internal::MonotonicNow() + absl::Milliseconds(1) < deadline ? 1 : 0;
-}
-
-// This thread's event for overlapped I/O (manual reset), made once: an
-// event per call would cost a kernel call each time. ReadFile, WriteFile
-// and ConnectNamedPipe reset it themselves when they start.
-HANDLE ThreadEvent() {
-  struct Event {
-    HANDLE h = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-    ~Event() {
-      if (h != nullptr) CloseHandle(h);
-    }
-  };
-  thread_local Event event;
-  return event.h;
 }
 
 absl::Status ReadError(DWORD err) {
@@ -76,18 +57,35 @@ absl::Status ReadError(DWORD err) {
 
 }  // namespace
 
-absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
+bool IsGone(DWORD err) {
+  return err == ERROR_BROKEN_PIPE || err == ERROR_NO_DATA ||
+         err == ERROR_PIPE_NOT_CONNECTED;
+}
+
+HANDLE ThreadEvent() {
+  struct Event {
+    HANDLE h = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    ~Event() {
+      if (h != nullptr) CloseHandle(h);
+    }
+  };
+  thread_local Event event;
+  return event.h;
+}
+
+absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
+                                             bool messages, DWORD buffer) {
   absl::StatusOr<PSECURITY_DESCRIPTOR> sd = CurrentUserOnly();
   if (!sd.ok()) return sd.status();
   SECURITY_ATTRIBUTES sa = {sizeof sa, *sd, /*bInheritHandle=*/FALSE};
-  const std::wstring name = RandomName(L"\\\\.\\pipe\\mp-", L"");
-  HANDLE server =
-      CreateNamedPipeW(name.c_str(),
-                       (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
-                           FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
-                       PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
-                           PIPE_REJECT_REMOTE_CLIENTS,
-                       1, kPipeBuffer, kPipeBuffer, 0, &sa);
+  const std::wstring name = RandomName(prefix, L"");
+  const DWORD mode = messages ? PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE
+                              : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
+  HANDLE server = CreateNamedPipeW(
+      name.c_str(),
+      (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
+          FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
+      mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, buffer, buffer, 0, &sa);
   if (server == INVALID_HANDLE_VALUE) {
     absl::Status s = OsError("CreateNamedPipeW");
     LocalFree(*sd);
@@ -104,8 +102,9 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
     CloseHandle(server);
     return s;
   }
-  DWORD mode = PIPE_READMODE_MESSAGE;
-  if (duplex && !SetNamedPipeHandleState(client, &mode, nullptr, nullptr)) {
+  DWORD read_mode = PIPE_READMODE_MESSAGE;
+  if (duplex && messages &&
+      !SetNamedPipeHandleState(client, &read_mode, nullptr, nullptr)) {
     absl::Status s = OsError("SetNamedPipeHandleState");
     CloseHandle(client);
     CloseHandle(server);
@@ -122,8 +121,16 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
     CloseHandle(server);
     return s;
   }
-  return ChannelPair{reinterpret_cast<intptr_t>(server),
-                     reinterpret_cast<intptr_t>(client)};
+  return PipeEnds{server, client};
+}
+
+absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
+  absl::StatusOr<PipeEnds> pipe =
+      CreateConnectedPipe(L"\\\\.\\pipe\\mp-", duplex,
+                          /*messages=*/true, kPipeBuffer);
+  if (!pipe.ok()) return pipe.status();
+  return ChannelPair{OwnedHandle(reinterpret_cast<intptr_t>(pipe->server)),
+                     OwnedHandle(reinterpret_cast<intptr_t>(pipe->client))};
 }
 
 absl::Status SendRecord(intptr_t end,
@@ -183,19 +190,19 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
   return ReadError(err);
 }
 
-absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
-                                            absl::Time deadline) {
-  std::vector<bool> ready(ends.size());
+absl::StatusOr<std::vector<bool>> WaitReady(
+    const std::vector<Waitable>& waitables, absl::Time deadline) {
+  std::vector<bool> ready(waitables.size());
   for (;;) {
     bool any = false;
-    for (size_t i = 0; i < ends.size(); ++i) {
-      HANDLE h = reinterpret_cast<HANDLE>(ends[i]);
-      if (GetFileType(h) == FILE_TYPE_PIPE) {
+    for (size_t i = 0; i < waitables.size(); ++i) {
+      HANDLE h = reinterpret_cast<HANDLE>(waitables[i].handle);
+      if (waitables[i].kind == Waitable::Kind::kChannel) {
         DWORD available = 0;
         ready[i] = !PeekNamedPipe(h, nullptr, 0, nullptr, &available, nullptr)
                        ? IsGone(GetLastError())
                        : available > 0;
-      } else {  // a process sentinel
+      } else {  // a process handle: signalled once the process has ended
         ready[i] = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
       }
       any = any || ready[i];

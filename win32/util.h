@@ -76,6 +76,28 @@ std::string Narrow(const std::wstring& s);
 // pipes that no other process can guess.
 std::wstring RandomName(const wchar_t* prefix, const wchar_t* suffix);
 
+// A connected pair of ends of one named-pipe instance under a random name
+// (`prefix` + RandomName's digits), for the current user only and local
+// clients only, both non-inheritable and opened for overlapped I/O. The
+// server end reads (and writes if `duplex`), the client end writes (and
+// reads if `duplex`); `messages` picks message mode, else byte mode.
+// Nothing is left open on error. (channel.cc)
+struct PipeEnds {
+  HANDLE server = nullptr;
+  HANDLE client = nullptr;
+};
+absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
+                                             bool messages, DWORD buffer);
+
+// Whether a pipe error means that the other end is gone. (channel.cc)
+bool IsGone(DWORD err);
+
+// This thread's event for overlapped I/O (manual reset), made once per
+// thread: an event per call would cost a kernel call each time. ReadFile,
+// WriteFile and ConnectNamedPipe reset it themselves when they start.
+// (channel.cc)
+HANDLE ThreadEvent();
+
 }  // namespace os
 }  // namespace mp
 

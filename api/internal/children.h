@@ -31,8 +31,7 @@ namespace internal {
 
 struct ChildRecord {
   ChildRecord(os::Child c, std::string n, bool d)
-      : child(c), name(std::move(n)), daemon(d) {}
-  ~ChildRecord() { os::ReleaseChild(child); }
+      : child(std::move(c)), name(std::move(n)), daemon(d) {}
 
   std::mutex mu;  // guards child and exit_code
   os::Child child;

@@ -24,7 +24,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -43,15 +42,64 @@ enum class StartMethod;  // mp/process.h
 
 namespace os {
 
-// A started child, as the parent holds it.
-//   POSIX: `pid`, and `sentinel`, the read end of a pipe whose only write end
-//     lives in the child, so it becomes readable (EOF) when the child ends.
-//   Win32: `pid`, and `sentinel`, the process HANDLE (signalled at exit).
-// `reaped` is set by WaitChild once the exit code was collected; the
-// sentinel stays open (and usable for waiting) until ReleaseChild.
+// --- Handles -----------------------------------------------------------------
+//
+// Handles of objects that cross process boundaries: descriptors on POSIX,
+// HANDLEs on Win32, object ids on threads. -1 is no handle on every backend.
+
+// A non-inheritable duplicate of `handle`.
+absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle);
+// Closes `handle`; -1 is ignored.
+void CloseOsHandle(intptr_t handle);
+
+// A move-only owner of one handle, closed with CloseOsHandle when the owner
+// goes (the shape of Chromium's ScopedFD and win::ScopedHandle). Every
+// handle this contract hands out for the caller to close is one of these.
+class OwnedHandle {
+ public:
+  OwnedHandle() = default;
+  explicit OwnedHandle(intptr_t handle) : handle_(handle) {}
+  OwnedHandle(OwnedHandle&& other) noexcept : handle_(other.release()) {}
+  OwnedHandle& operator=(OwnedHandle&& other) noexcept {
+    reset(other.release());
+    return *this;
+  }
+  OwnedHandle(const OwnedHandle&) = delete;
+  OwnedHandle& operator=(const OwnedHandle&) = delete;
+  ~OwnedHandle() { reset(); }
+
+  intptr_t get() const { return handle_; }
+  bool valid() const { return handle_ != -1; }
+  // Gives the handle up without closing it.
+  intptr_t release() {
+    const intptr_t h = handle_;
+    handle_ = -1;
+    return h;
+  }
+  // Closes the handle held, if any, and holds `handle` instead.
+  void reset(intptr_t handle = -1) {
+    if (handle_ != -1) CloseOsHandle(handle_);
+    handle_ = handle;
+  }
+
+ private:
+  intptr_t handle_ = -1;
+};
+
+// --- Processes ---------------------------------------------------------------
+
+// A started child, as the parent holds it: `pid`, and `sentinel`, a handle
+// that becomes ready (WaitReady, Waitable::Kind::kSentinel) when the child
+// ends and lives until the Child goes.
+//   POSIX (Linux): a pidfd (pidfd_open), readable once the child has
+//     exited. It names this very process, never a later one that reuses the
+//     pid, so waits and signals through it cannot reach another process.
+//   Win32: the process HANDLE (signalled at exit).
+//   threads: the id of an object that the child thread marks when done.
+// `reaped` is set by WaitChild once the exit code was collected.
 struct Child {
   int64_t pid = -1;
-  intptr_t sentinel = -1;
+  OwnedHandle sentinel;
   bool reaped = false;
 };
 
@@ -83,14 +131,14 @@ struct Target {
 };
 
 // Everything a spawned child needs to run its target: the Target with its
-// code addresses as CodeRefs, sent over the spawn channel.
+// code addresses as CodeRefs, sent over the spawn channel (the protocol is
+// mp/internal/spawn.h).
 struct Launch {
   internal::CodeRef invoker;
   internal::CodeRef function;
   std::string args;
-  // As in Target. StartSpawn makes them inheritable by this child alone and
-  // sends the values the child will see (on Win32: the inheritable
-  // duplicates' values; on POSIX: the same descriptors).
+  // As in Target: the parent's values. The message carries the values the
+  // child sees (StartCopy's StartedCopy::handles).
   std::vector<intptr_t> handles;
   ChildOptions options;
   // The parent's process-wide start method (mp::GetStartMethod()), which
@@ -101,7 +149,7 @@ struct Launch {
   StartMethod start_method{};
 };
 
-// --- Provided by the common layer (api/internal/run_target.cc) ---------------
+// --- Provided by the common layer (api/internal/) ----------------------------
 
 // Runs a target in the child and returns its exit code: 0 after a normal
 // return, 1 after an uncaught exception or undecodable arguments (the
@@ -111,32 +159,12 @@ struct Launch {
 // the end of main() does (see mp/init.h). Backends call it, then ExitNow().
 int RunTarget(const Target& target);
 
-// The spawn channel's messages, encoded with the codec so that both
-// backends speak the same bytes. The parent sends one Launch message; the
-// child answers with one Answer message. Each is framed on the wire as an
-// 8-byte little-endian length and then the bytes (see ReadFrame below).
-std::string EncodeLaunch(const Launch& launch);
-absl::StatusOr<Launch> DecodeLaunch(absl::string_view bytes);
-std::string EncodeAnswer(const absl::Status& status);
-// The status the child reported, or an error if the bytes are malformed.
-absl::Status DecodeAnswer(absl::string_view bytes);
-// The one deadline of the spawn handshake: a spawned child must take its
-// whole Launch frame and answer within this time, counted from the moment
-// StartSpawn begins to send (60 s: it only has to run static initialisers
-// and read). A child that has not done both by then is killed and Start()
-// is DeadlineExceeded. The child side reads its Launch under it too.
-absl::Duration SpawnTimeout();
-// Test seam: replaces SpawnTimeout() in this process (not in its children).
-void SetSpawnTimeoutForTesting(absl::Duration timeout);
-// Spawn-channel frames larger than this are refused (corrupt length).
-inline constexpr uint64_t kMaxLaunchBytes = uint64_t{1} << 32;
-// A frame: the 8-byte little-endian length of `bytes`, then `bytes`.
-std::string Frame(absl::string_view bytes);
-// Reads one frame with `read_exactly` (the backend's "fill this buffer or
-// fail" primitive). The body is read in bounded chunks, so a corrupt length
-// cannot force a large allocation before the data has actually arrived.
-absl::StatusOr<std::string> ReadFrame(
-    const std::function<absl::Status(char* out, size_t size)>& read_exactly);
+// The answer a spawned copy that could not exec itself writes on its spawn
+// channel (POSIX, between fork and exec): a whole frame of the spawn
+// protocol saying "exec failed with OS error `error`". Async-signal-safe:
+// it only copies bytes into `out`.
+inline constexpr size_t kExecFailureFrameSize = 8 + 1 + 4;
+void FillExecFailureFrame(char (&out)[kExecFailureFrameSize], int32_t error);
 
 // --- Provided by each backend ----------------------------------------------
 
@@ -147,42 +175,105 @@ bool HasFork();
 // Win32: no. The threads backend (platform/threads, Python's
 // multiprocessing.dummy): yes; the common layer then keeps its per-process
 // state (the children registry, the daemon flag) per CurrentPid() rather
-// than per address space, and a daemon that cannot be terminated is left
-// running at the end of main's code instead of being joined.
+// than per address space, runs a spawn Launch by resolving it here and
+// starting it as StartFork does (there is no second copy of the program),
+// and leaves running, at the end of main's code, a daemon that cannot be
+// terminated instead of joining it.
 bool ChildrenShareAddressSpace();
 
-// Starts a child that runs `invoker(target, args)` and exits.
-//   fork (POSIX only): fork(); the child calls RunTarget(target) directly.
-//     It is a copy of this process, as Python's fork child is: it keeps
-//     every descriptor this process holds (a plain pipe() too), except the
-//     channel ends it was not given (see AdoptChannel).
-//   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);
-//     Win32 calls CreateProcessW on GetModuleFileNameW. The child receives
-//     the encoded Launch through an inherited channel named on its command
-//     line, resolves it (ResolveCodeRef) and answers before running it; the
-//     parent waits for that answer, so exec failures and unresolvable
-//     targets are Start() errors, not silent child deaths. Sending the
-//     Launch and the answer share one deadline, SpawnTimeout(): past it the
-//     child is killed and StartSpawn is DeadlineExceeded.
-//     The child holds the standard streams, the spawn channel and
-//     `launch.handles`, nothing else, whatever else this process left
-//     inheritable:
-//       POSIX: between fork and exec every descriptor from 3 up is marked
-//         close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC, else one
-//         by one up to RLIMIT_NOFILE), then the given ones are cleared;
-//       Win32: PROC_THREAD_ATTRIBUTE_HANDLE_LIST names them, and the
-//         inheritable duplicates made for the child are closed in this
-//         process as soon as CreateProcessW returns, so that no process
-//         started meanwhile by another thread (system()) inherits them.
-// Either way the child starts with the signal state mp/process.h promises
-// (Process::Start): POSIX resets it in the child after fork — handlers and
-// an ignored SIGTERM to SIG_DFL, then an empty mask — before the target
-// (fork) or exec (spawn), with async-signal-safe calls, and blocks every
-// signal across fork() so that no handler of the parent's runs in the
-// child first. Win32 and threads: nothing to do (no signals; a thread
-// cannot be terminated).
+// Fork (POSIX only; Win32: InvalidArgument): fork(); the child calls
+// RunTarget(target) directly. It is a copy of this process, as Python's
+// fork child is: it keeps every descriptor this process holds (a plain
+// pipe() too), except the channel ends it was not given (see AdoptChannel).
+// The child starts with the signal state mp/process.h promises
+// (Process::Start): it is reset in the child after fork — handlers and an
+// ignored SIGTERM to SIG_DFL, then an empty mask — with async-signal-safe
+// calls, and every signal is blocked across fork() so that no handler of
+// the parent's runs in the child first. threads: a thread runs the target.
 absl::StatusOr<Child> StartFork(const Target& target);
-absl::StatusOr<Child> StartSpawn(const Launch& launch);
+
+// --- Spawn: the OS's part (the protocol itself is mp/internal/spawn.h) ------
+//
+// The spawn channel: a connected pair of byte-stream ends, both private to
+// this process (close-on-exec, non-inheritable).
+//   POSIX: an AF_UNIX SOCK_STREAM socketpair.
+//   Win32: one instance of a duplex byte-mode named pipe under a random
+//     name, for the current user only, both ends opened for overlapped I/O
+//     (so that reads and writes can time out).
+//   threads: Unimplemented (no second copy of the program is ever started).
+struct SpawnChannel {
+  OwnedHandle parent;
+  OwnedHandle child;
+};
+absl::StatusOr<SpawnChannel> CreateSpawnChannel();
+// Writes all of `bytes` to a spawn channel end before `deadline`, however
+// little the peer reads: DeadlineExceeded then.
+absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
+                               absl::Time deadline);
+// Reads exactly `size` bytes before `deadline`: OutOfRange if the peer's
+// end closed first, DeadlineExceeded.
+absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
+                              absl::Time deadline);
+
+// What StartCopy starts.
+struct CopySpec {
+  // The command-line arguments after the program's own path.
+  std::vector<std::string> arguments;
+  // The child's end of the spawn channel. The copy inherits it under the
+  // same value (the arguments name it); StartCopy closes this process's
+  // copy as soon as the child has its own, on every path.
+  OwnedHandle channel;
+  // Handles the copy also inherits (a Launch's handles).
+  std::vector<intptr_t> handles;
+  ChildOptions options;
+};
+struct StartedCopy {
+  Child child;
+  // `CopySpec::handles` as the child sees them, in the same order.
+  std::vector<intptr_t> handles;
+};
+// Starts a copy of this program: the same binary, run with `arguments`.
+//   POSIX: fork, then execv("/proc/self/exe"), the running binary even if
+//     its path was replaced since; argv[0] is the path it names. Between
+//     fork and exec (async-signal-safe calls only) the child resets its
+//     signal state as StartFork's does, sets the death signal if asked,
+//     marks every descriptor from 3 up close-on-exec (close_range(2) with
+//     CLOSE_RANGE_CLOEXEC, else one by one up to RLIMIT_NOFILE) and then
+//     clears the mark on the channel and the handles, which keep their
+//     values. If exec fails, it writes FillExecFailureFrame's frame on the
+//     channel and exits with 127.
+//   Win32: CreateProcessW on GetModuleFileNameW, suspended until it is in
+//     this process's job (die_with_parent); the channel is made inheritable
+//     in place and the handles are inheritable duplicates, and
+//     PROC_THREAD_ATTRIBUTE_HANDLE_LIST names exactly those and the
+//     standard handles. Every inheritable copy is closed in this process
+//     as soon as CreateProcessW returns, so that no process started
+//     meanwhile by another thread (system()) inherits them.
+//   threads: Unimplemented.
+// Either way the copy holds the standard streams, the channel and the
+// handles, nothing else, whatever else this process left inheritable.
+absl::StatusOr<StartedCopy> StartCopy(CopySpec spec);
+
+// In a spawned copy: takes the channel end its command line names
+// (`value`), makes it private to this process, and checks that the process
+// holding the other end is this process's parent:
+//   POSIX: the socket's SO_PEERCRED pid (the process that made the pair)
+//     is getppid();
+//   Win32: GetNamedPipeClientProcessId is ParentPid().
+// InvalidArgument if `value` is not an open spawn channel end;
+// PermissionDenied if another process holds the other end.
+absl::StatusOr<OwnedHandle> AdoptSpawnChannel(intptr_t value);
+// Makes a handle inherited from the parent private: no program this
+// process starts inherits it. POSIX: FD_CLOEXEC; Win32: clears
+// HANDLE_FLAG_INHERIT.
+void MakeHandlePrivate(intptr_t handle);
+// Whether this process runs with privileges its caller may lack, so that
+// whoever ran it must not choose what it runs. POSIX: getauxval(AT_SECURE)
+// (setuid, setgid, file capabilities); Win32 and threads: false.
+bool IsPrivileged();
+// The backend's status for a raw OS error `code` (errno; GetLastError())
+// from `call`, with the OS's message, as its own calls report errors.
+absl::Status OsErrorStatus(absl::string_view call, int64_t code);
 
 // Waits up to `timeout` (zero: just look; absl::InfiniteDuration(): until
 // it ends). Returns the exit code once the child has ended and been reaped —
@@ -191,8 +282,7 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch);
 // win32/process.cc) — or nullopt if it is still running. Sets `reaped`;
 // an already reaped child is FailedPrecondition. POSIX: a child that ended
 // and was reaped by other code of this program (SIGCHLD set to SIG_IGN, or
-// its own SIGCHLD handler) reads as ended with
-// kExitCodeUnknown.
+// its own SIGCHLD handler) reads as ended with kExitCodeUnknown.
 // Process::kExitCodeUnknown: outside exit codes (0..255) and signals.
 inline constexpr int kExitCodeUnknown = -256;
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
@@ -201,22 +291,9 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
 // that WaitChild reports as -15 / -9. A child that already ended, or was
-// reaped (its pid may belong to someone else by now), is OK and untouched:
-// POSIX signals the pid only while the sentinel shows the child running.
+// reaped, is OK and untouched: POSIX signals through the pidfd, which
+// never reaches a process that reused the pid.
 absl::Status SignalChild(const Child& child, Signal signal);
-
-// Closes the parent's handles (the sentinel). Does not wait: callers reap
-// first, or keep the child in the registry (api/internal/children.h).
-void ReleaseChild(Child& child);
-
-// In a spawned child: the Launch the parent sent, if this process is one.
-// Called by mp::Init() with main()'s arguments. Returns nullopt in a
-// process that is not a spawned child; on a malformed channel it reports
-// to the parent and exits.
-std::optional<Launch> ReceiveLaunch(int argc, char** argv);
-// In a spawned child, after resolving: tells the parent the target was
-// found (status OK) or why it was not. The parent's StartSpawn returns it.
-void AnswerLaunch(const absl::Status& status);
 
 // A code address as a module-relative reference, and back. Making one
 // fails for an address that is not code of a module loaded at program start
@@ -354,8 +431,8 @@ void WakeWord(SharedMemory* memory, const std::atomic<uint32_t>* word);
 inline constexpr size_t kMaxRecordBytes = 64 * 1024;
 
 struct ChannelPair {
-  intptr_t a = -1;  // simplex: the read end
-  intptr_t b = -1;  // simplex: the write end
+  OwnedHandle a;  // simplex: the read end
+  OwnedHandle b;  // simplex: the write end
 };
 absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex);
 // Sends `pieces`, concatenated, as one record (at most kMaxRecordBytes).
@@ -368,11 +445,18 @@ absl::Status SendRecord(intptr_t end,
 // DeadlineExceeded.
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
                                   absl::Time deadline);
-// Waits until any of `ends` (channel ends, or process sentinels) is ready —
-// a record or end-of-file to read, or a process ended — or until
-// `deadline`. Returns one flag per input.
-absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
-                                            absl::Time deadline);
+// What WaitReady waits for: a channel end (ready when a record or end of
+// file can be read) or a child's sentinel (Child::sentinel; ready once the
+// child has ended). The kind is stated, never guessed from the handle.
+struct Waitable {
+  enum class Kind { kChannel, kSentinel };
+  Kind kind;
+  intptr_t handle;
+};
+// Waits until any of `waitables` is ready, or until `deadline`. Returns one
+// flag per input.
+absl::StatusOr<std::vector<bool>> WaitReady(
+    const std::vector<Waitable>& waitables, absl::Time deadline);
 void CloseChannel(intptr_t end);
 // Records a channel end this process received from its parent (decoded
 // from its arguments), as CreateChannelPair records the ends it makes.
@@ -394,11 +478,6 @@ void AdoptChannel(intptr_t end);
 //     parent's ends).
 // Cheap enough to check before every send and receive.
 uint64_t ChannelGeneration();
-
-// Handles of objects that cross process boundaries (descriptors on POSIX,
-// HANDLEs on Win32): a non-inheritable duplicate, and closing one.
-absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle);
-void CloseOsHandle(intptr_t handle);
 
 // Ends the calling process now with `code` after flushing stdio; runs no
 // destructors or atexit handlers (a child must not run its parent's).

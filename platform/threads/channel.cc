@@ -64,11 +64,11 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
   auto pipe = std::make_shared<Pipe>();
   ChannelPair pair;
   if (duplex) {
-    pair.a = threads::Register(new End(pipe, 0, 1, 0));
-    pair.b = threads::Register(new End(pipe, 1, 0, 1));
+    pair.a.reset(threads::Register(new End(pipe, 0, 1, 0)));
+    pair.b.reset(threads::Register(new End(pipe, 1, 0, 1)));
   } else {
-    pair.a = threads::Register(new End(pipe, 0, 0, -1));  // reads
-    pair.b = threads::Register(new End(pipe, 1, -1, 0));  // writes
+    pair.a.reset(threads::Register(new End(pipe, 0, 0, -1)));  // reads
+    pair.b.reset(threads::Register(new End(pipe, 1, -1, 0)));  // writes
   }
   return pair;
 }
@@ -134,15 +134,15 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
   }
 }
 
-absl::StatusOr<std::vector<bool>> WaitReady(const std::vector<intptr_t>& ends,
-                                            absl::Time deadline) {
-  std::vector<bool> ready(ends.size(), false);
+absl::StatusOr<std::vector<bool>> WaitReady(
+    const std::vector<Waitable>& waitables, absl::Time deadline) {
+  std::vector<bool> ready(waitables.size(), false);
   std::unique_lock<std::mutex> lock(threads::Mutex());
   for (;;) {
     bool any = false;
-    for (size_t i = 0; i < ends.size(); ++i) {
-      threads::Object* o = threads::Find(ends[i]);
-      if (o == nullptr) return NotAnEnd(ends[i]);
+    for (size_t i = 0; i < waitables.size(); ++i) {
+      threads::Object* o = threads::Find(waitables[i].handle);
+      if (o == nullptr) return NotAnEnd(waitables[i].handle);
       ready[i] = o->Ready();  // a record or end of file; a child ended
       any = any || ready[i];
     }

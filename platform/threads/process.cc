@@ -7,8 +7,9 @@
 // A child is a detached std::thread that runs RunTarget() and records its
 // exit code in its sentinel, a ThreadChild object that WaitChild and
 // WaitReady wait on. Both start methods do the same thing: there is no
-// second copy of the program, so a spawn Launch's CodeRefs resolve to the
-// very addresses they were made from (module.cc).
+// second copy of the program, so the common layer resolves a spawn Launch
+// here (its CodeRefs resolve to the very addresses they were made from,
+// module.cc) and starts it with StartFork.
 //
 // Pids are numbers of this emulation, not the OS's: the main program is 1
 // and children are 2, 3, ... in start order; a thread that a target starts
@@ -96,7 +97,7 @@ absl::StatusOr<Child> StartThread(Target target) {
   }
   Child child;
   child.pid = pid;
-  child.sentinel = sentinel;
+  child.sentinel.reset(sentinel);
   return child;
 }
 
@@ -110,21 +111,6 @@ absl::StatusOr<Child> StartFork(const Target& target) {
   return StartThread(target);
 }
 
-absl::StatusOr<Child> StartSpawn(const Launch& launch) {
-  absl::StatusOr<const void*> invoker = ResolveCodeRef(launch.invoker);
-  if (!invoker.ok()) return invoker.status();
-  absl::StatusOr<const void*> function = ResolveCodeRef(launch.function);
-  if (!function.ok()) return function.status();
-  Target target;
-  target.invoker =
-      reinterpret_cast<internal::InvokerFn>(const_cast<void*>(*invoker));
-  target.function = reinterpret_cast<void (*)()>(const_cast<void*>(*function));
-  target.args = launch.args;
-  target.handles = launch.handles;
-  target.options = launch.options;
-  return StartThread(std::move(target));
-}
-
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              absl::Duration timeout) {
   if (child.reaped) {
@@ -133,7 +119,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   const absl::Time deadline = internal::DeadlineAfter(timeout);
   std::unique_lock<std::mutex> lock(threads::Mutex());
   for (;;) {
-    ThreadChild* c = threads::FindAs<ThreadChild>(child.sentinel);
+    ThreadChild* c = threads::FindAs<ThreadChild>(child.sentinel.get());
     if (c == nullptr) {
       return absl::InvalidArgumentError("mp: not a child's sentinel");
     }
@@ -150,7 +136,7 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 absl::Status SignalChild(const Child& child, Signal signal) {
   if (child.reaped) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(threads::Mutex());
-  ThreadChild* c = threads::FindAs<ThreadChild>(child.sentinel);
+  ThreadChild* c = threads::FindAs<ThreadChild>(child.sentinel.get());
   if (c == nullptr || c->done) return absl::OkStatus();
   return absl::UnimplementedError(absl::StrCat(
       "mp: the threads backend cannot ",
@@ -159,15 +145,30 @@ absl::Status SignalChild(const Child& child, Signal signal) {
       "Python's multiprocessing.dummy has no terminate() either)"));
 }
 
-void ReleaseChild(Child& child) {
-  if (child.sentinel == -1) return;
-  threads::Release(child.sentinel);
-  child.sentinel = -1;
+// No second copy of the program is ever started (the common layer runs a
+// spawn Launch as StartFork does, ChildrenShareAddressSpace()), so nothing
+// below is ever reached from mp's own code.
+namespace {
+absl::Status NoCopies() {
+  return absl::UnimplementedError(
+      "mp: the threads backend starts no copy of the program");
 }
+}  // namespace
+absl::StatusOr<SpawnChannel> CreateSpawnChannel() { return NoCopies(); }
+absl::Status WriteSpawnChannel(intptr_t, absl::string_view, absl::Time) {
+  return NoCopies();
+}
+absl::Status ReadSpawnChannel(intptr_t, char*, size_t, absl::Time) {
+  return NoCopies();
+}
+absl::StatusOr<StartedCopy> StartCopy(CopySpec) { return NoCopies(); }
+absl::StatusOr<OwnedHandle> AdoptSpawnChannel(intptr_t) { return NoCopies(); }
+void MakeHandlePrivate(intptr_t) {}
+bool IsPrivileged() { return false; }
 
-// No program is ever started again, so no process is a spawned child.
-std::optional<Launch> ReceiveLaunch(int, char**) { return std::nullopt; }
-void AnswerLaunch(const absl::Status&) {}
+absl::Status OsErrorStatus(absl::string_view call, int64_t code) {
+  return absl::UnknownError(absl::StrCat(call, ": OS error ", code));
+}
 
 absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
   if (!threads::AddRef(handle)) {

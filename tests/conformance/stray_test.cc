@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "mp/internal/os.h"
+#include "mp/internal/spawn.h"
 #include "mp/pipe.h"
 #include "mp/process.h"
 #include "mp/status.h"
@@ -308,10 +309,10 @@ TYPED_TEST_P(StrayTest, ProcessStartedDuringStartInheritsNothing) {
 class SpawnTimeoutForCase {
  public:
   explicit SpawnTimeoutForCase(absl::Duration timeout)
-      : saved_(os::SpawnTimeout()) {
-    os::SetSpawnTimeoutForTesting(timeout);
+      : saved_(internal::SpawnTimeout()) {
+    internal::SetSpawnTimeoutForTesting(timeout);
   }
-  ~SpawnTimeoutForCase() { os::SetSpawnTimeoutForTesting(saved_); }
+  ~SpawnTimeoutForCase() { internal::SetSpawnTimeoutForTesting(saved_); }
 
  private:
   absl::Duration saved_;

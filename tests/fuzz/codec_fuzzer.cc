@@ -24,6 +24,7 @@
 
 #include "mp/codec.h"
 #include "mp/internal/os.h"
+#include "mp/internal/spawn.h"
 
 namespace {
 
@@ -60,10 +61,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)mp::FromBytes<std::map<std::string, std::vector<int32_t>>>(bytes);
       break;
     case 2:
-      (void)mp::os::DecodeLaunch(bytes);
+      (void)mp::internal::DecodeLaunch(bytes);
       break;
     case 3:
-      (void)mp::os::DecodeAnswer(bytes);
+      (void)mp::internal::DecodeAnswer(bytes);
       break;
     case 4:
       (void)mp::FromBytes<Amplifying>(bytes);
