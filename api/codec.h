@@ -185,19 +185,39 @@ class Decoder {
   size_t empty_items_ = 0;
 };
 
+namespace codec_internal {
+template <typename T>
+struct AlwaysFalse : std::false_type {};
+}  // namespace codec_internal
+
 // Codec<T> says how one type is encoded. Specialise it to add a type:
 //   static void Encode(Encoder&, const T&);
 //   static absl::Status Decode(Decoder&, T&);
+// This primary template is the type without one: encoding or decoding it is
+// a compile-time error that says so (one error, at the first use).
 template <typename T, typename Enable = void>
 struct Codec {
-  // Dependent on T, so it fires only for a type that is actually used.
-  static_assert(sizeof(T) == 0,
-                "mp::Codec: this type cannot be sent to another process. "
-                "Supported: arithmetic types, enums, std::string, and "
-                "std::vector / std::array / std::pair / std::tuple / "
-                "std::optional / std::map / std::unordered_map of supported "
-                "types. For your own struct add MP_FIELDS(field, ...) "
-                "inside it.");
+  // Marks the primary template (see codec_internal::IsEncodable).
+  static constexpr bool kNoCodec = true;
+  static void Encode(Encoder&, const T&) {
+    static_assert(codec_internal::AlwaysFalse<T>::value,
+                  "mp::Codec: this type cannot be sent to another process. "
+                  "Supported: arithmetic types, enums, std::string, and "
+                  "std::vector / std::array / std::pair / std::tuple / "
+                  "std::optional / std::map / std::unordered_map of supported "
+                  "types. For your own struct add MP_FIELDS(field, ...) "
+                  "inside it.");
+  }
+  static absl::Status Decode(Decoder&, T&) {
+    static_assert(codec_internal::AlwaysFalse<T>::value,
+                  "mp::Codec: this type cannot be sent to another process. "
+                  "Supported: arithmetic types, enums, std::string, and "
+                  "std::vector / std::array / std::pair / std::tuple / "
+                  "std::optional / std::map / std::unordered_map of supported "
+                  "types. For your own struct add MP_FIELDS(field, ...) "
+                  "inside it.");
+    return absl::UnimplementedError("mp::Codec: no codec for this type");
+  }
 };
 
 template <typename T>
@@ -234,17 +254,25 @@ std::string ToBytes(const T& value) {
 template <typename T>
 absl::StatusOr<T> FromBytes(absl::string_view bytes,
                             HandleTable* handles = nullptr) {
-  try {
-    Decoder d(bytes, handles);
-    T value{};
-    absl::Status s = Decode(d, value);
-    if (!s.ok()) return s;
-    s = d.Finish();
-    if (!s.ok()) return s;
-    return value;
-  } catch (const std::exception& e) {
-    // Here the partly decoded value has been freed.
-    return codec_internal::ExceptionStatus(e);
+  static_assert(std::is_default_constructible_v<T>,
+                "mp::Codec: a type received from another process must be "
+                "default-constructible: decoding assigns into a default "
+                "instance");
+  if constexpr (std::is_default_constructible_v<T>) {
+    try {
+      Decoder d(bytes, handles);
+      T value{};
+      absl::Status s = Decode(d, value);
+      if (!s.ok()) return s;
+      s = d.Finish();
+      if (!s.ok()) return s;
+      return value;
+    } catch (const std::exception& e) {
+      // Here the partly decoded value has been freed.
+      return codec_internal::ExceptionStatus(e);
+    }
+  } else {
+    return absl::UnimplementedError("mp::Codec: not default-constructible");
   }
 }
 
@@ -540,6 +568,42 @@ struct Codec<T, std::enable_if_t<codec_internal::HasFields<T>::value>> {
         std::make_index_sequence<std::tuple_size_v<decltype(fields)>>());
   }
 };
+
+namespace codec_internal {
+
+// Whether a T can be encoded: true when T has a Codec (a built-in one or a
+// specialisation of your own) and, for the built-in containers and for
+// structs with MP_FIELDS, so does every part. Never a compile-time error
+// itself, so templates can check it before encoding anything.
+template <typename T, typename = void>
+struct HasCodec : std::true_type {};
+template <typename T>
+struct HasCodec<T, std::enable_if_t<Codec<T>::kNoCodec>> : std::false_type {};
+
+template <typename T, typename = void>
+struct IsEncodable : HasCodec<T> {};
+template <typename T, typename A>
+struct IsEncodable<std::vector<T, A>> : IsEncodable<T> {};
+template <typename T, size_t N>
+struct IsEncodable<std::array<T, N>> : IsEncodable<T> {};
+template <typename... T>
+struct IsEncodable<std::tuple<T...>>
+    : std::bool_constant<(IsEncodable<T>::value && ...)> {};
+template <typename A, typename B>
+struct IsEncodable<std::pair<A, B>> : IsEncodable<std::tuple<A, B>> {};
+template <typename T>
+struct IsEncodable<std::optional<T>> : IsEncodable<T> {};
+template <typename K, typename V, typename C, typename A>
+struct IsEncodable<std::map<K, V, C, A>> : IsEncodable<std::tuple<K, V>> {};
+template <typename K, typename V, typename H, typename E, typename A>
+struct IsEncodable<std::unordered_map<K, V, H, E, A>>
+    : IsEncodable<std::tuple<K, V>> {};
+template <typename T>
+struct IsEncodable<T, std::enable_if_t<HasFields<T>::value>>
+    : IsEncodable<typename DecayedTuple<
+          decltype(std::declval<T&>().mp_fields())>::type> {};
+
+}  // namespace codec_internal
 
 }  // namespace mp
 

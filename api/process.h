@@ -29,14 +29,15 @@
 //     descriptors or handles of its arguments, nothing else: not even one
 //     this program left inheritable. Windows only has spawn.
 //
-// Targets are plain functions or captureless lambdas (function style), or
-// a subclass's Run() (class style, see the protected constructor). Their
-// arguments are encoded with mp's codec (mp/codec.h) in the parent and
-// decoded in the child on every start method, so a program that works under
-// fork works under spawn too. A parameter may be a reference (`mp::Lock&`,
-// `const std::string&`): it refers to the child's decoded copy, never to
-// the parent's object, and lives until the target returns. See
-// mp/internal/target.h for how a spawned child finds its target.
+// Targets are plain functions or captureless, non-generic lambdas (function
+// style), or a subclass's Run() (class style, see the protected
+// constructor). Their arguments are encoded with mp's codec (mp/codec.h) in
+// the parent and decoded in the child on every start method, so a program
+// that works under fork works under spawn too. A parameter may be a
+// reference (`mp::Lock&`, `const std::string&`): it refers to the child's
+// decoded copy, never to the parent's object, and lives until the target
+// returns. See mp/internal/target.h for how a spawned child finds its
+// target.
 //
 // Children are killed when this process dies unless SetDieWithParent(false)
 // (Python leaves orphans); at the end of main's code (mp/init.h) daemon
@@ -96,11 +97,13 @@ struct RunsAs {};
 
 class Process {
  public:
-  // Function style: `target` is a plain function or a captureless lambda;
-  // `args` are encoded now (so later changes to them are not seen), and must
-  // convert to the target's parameter types. A capturing lambda, a wrong
-  // argument count or an argument of a type the codec cannot encode is a
-  // compile-time error.
+  // Function style: `target` is a plain function or a captureless,
+  // non-generic lambda; `args` are encoded now (so later changes to them are
+  // not seen), and must convert to the target's parameter types. Each
+  // parameter's type must have a codec (mp/codec.h; a pointer never has
+  // one) and a default constructor (the child decodes into a default
+  // instance). A misuse (a capturing lambda, a wrong argument count, a type
+  // without a codec, ...) is a compile-time error with one mp message.
   template <typename F, typename... A>
   explicit Process(F target, A&&... args);
 
@@ -204,8 +207,9 @@ class Process {
   //
   //   class Server : public mp::Process {
   //    public:
-  //     Server(int a, int b) : Process(mp::RunsAs<Server>(), a, b), a_(a),
-  //     b_(b) {} void Run() override { ... a_, b_ ... }
+  //     Server(int a, int b)
+  //         : Process(mp::RunsAs<Server>(), a, b), a_(a), b_(b) {}
+  //     void Run() override { ... a_, b_ ... }
   //    private:
   //     int a_, b_;
   //   };
@@ -214,7 +218,8 @@ class Process {
   // arguments (decoded with the codec) and calls Run() on it, so fields set
   // after construction are not seen (a spawned child could not see them,
   // and fork behaves the same on purpose). Server must be constructible from
-  // the arguments as passed.
+  // the arguments as passed, and their types need a codec and a default
+  // constructor, as in function style.
   template <typename D, typename... A>
   explicit Process(RunsAs<D>, A&&... args);
 
@@ -260,70 +265,94 @@ int CpuCount();
 
 // --- Implementation details ------------------------------------------------
 
-namespace internal {
-// True when F is a function pointer or converts to one (captureless lambda).
-template <typename F, typename = void>
-struct IsPlainTarget : std::false_type {};
-template <typename F>
-struct IsPlainTarget<F, std::void_t<decltype(+std::declval<F>())>>
-    : std::bool_constant<std::is_pointer_v<decltype(+std::declval<F>())> &&
-                         std::is_function_v<std::remove_pointer_t<
-                             decltype(+std::declval<F>())>>> {};
-}  // namespace internal
-
+// Each static_assert below applies only once the checks before it pass, and
+// nothing else is instantiated unless all pass, so a misuse stops at one
+// message.
 template <typename F, typename... A>
 Process::Process(F target, A&&... args) {
-  static_assert(internal::IsPlainTarget<F>::value,
-                "mp::Process: the target must be a plain function or a "
-                "captureless lambda; captured state cannot reach a spawned "
-                "child, so pass it as an argument instead");
+  using Check = internal::FunctionTargetCheck<F, A...>;
+  static_assert(Check::kIsFunction,
+                "mp::Process: the target must be a plain function (not C "
+                "variadic) or a captureless, non-generic lambda; captured "
+                "state cannot reach a spawned child, so pass it as an "
+                "argument instead");
+  static_assert(!Check::kIsFunction || Check::kCountMatches,
+                "mp::Process: the number of arguments does not match the "
+                "target's parameters");
+  static_assert(!Check::kCountMatches || Check::kNoPointer,
+                "mp::Process: a parameter is a pointer, and what it points to "
+                "does not exist in the child; take a value instead (e.g. "
+                "std::string for const char*, std::vector for an array)");
+  static_assert(!Check::kNoPointer || Check::kComplete,
+                "mp::Process: a parameter's type is incomplete here (declared "
+                "but not defined); include its definition");
+  static_assert(!Check::kComplete || Check::kEncodable,
+                "mp::Process: a parameter's type cannot be sent to the child "
+                "(it has no mp::Codec). Supported: arithmetic types, enums, "
+                "std::string, std containers of supported types, and mp's "
+                "shared objects (Lock, Queue, Connection, ...). For your own "
+                "struct add MP_FIELDS(field, ...) inside it.");
+  static_assert(
+      !Check::kEncodable || Check::kDefaultConstructible,
+      "mp::Process: a parameter's type must be default-constructible: "
+      "the child decodes each argument into a default instance");
+  static_assert(!Check::kDefaultConstructible || Check::kArgumentsConvert,
+                "mp::Process: an argument does not convert to the target's "
+                "parameter type");
   InitCommon();
-  if constexpr (internal::IsPlainTarget<F>::value) {
-    Bind(+target, std::forward<A>(args)...);
+  if constexpr (Check::kValid) {
+    Bind(static_cast<typename Check::Signature::Pointer>(+target),
+         std::forward<A>(args)...);
   }
 }
 
 template <typename D, typename... A>
 Process::Process(RunsAs<D>, A&&... args) {
-  static_assert(std::is_base_of_v<Process, D>,
+  using Check = internal::ClassTargetCheck<Process, D, A...>;
+  static_assert(Check::kDerives,
                 "mp::RunsAs<D>: D must be the class deriving from mp::Process");
-  static_assert(std::is_constructible_v<D, std::decay_t<A>...>,
+  static_assert(!Check::kDerives || Check::kConstructible,
                 "mp::Process class style: the class must be constructible from "
                 "the arguments passed to Process(RunsAs<...>(), args...)");
+  static_assert(!Check::kConstructible || Check::kNoPointer,
+                "mp::Process class style: an argument is a pointer, and what "
+                "it points to does not exist in the child; pass a value "
+                "instead (e.g. std::string for const char*)");
+  static_assert(!Check::kNoPointer || Check::kEncodable,
+                "mp::Process class style: an argument's type cannot be sent to "
+                "the child (it has no mp::Codec). Supported: arithmetic types, "
+                "enums, std::string, std containers of supported types, and "
+                "mp's shared objects (Lock, Queue, Connection, ...). For your "
+                "own struct add MP_FIELDS(field, ...) inside it.");
+  static_assert(!Check::kEncodable || Check::kDefaultConstructible,
+                "mp::Process class style: an argument's type must be "
+                "default-constructible: the child decodes each argument into "
+                "a default instance");
   InitCommon();
-  Encoder e(&handles_);
-  Encode(e, std::tuple<std::decay_t<A>...>(std::forward<A>(args)...));
-  bind_status_ = e.status();
-  args_ = e.Release();
-  invoker_ = &internal::ConstructAndRun<D, std::decay_t<A>...>;
-  (void)internal::InvokerRegistration<
-      &internal::ConstructAndRun<D, std::decay_t<A>...>>::registered;
-  target_ = reinterpret_cast<void (*)()>(invoker_);
-}
-
-template <typename R, typename... P, typename... A>
-void Process::Bind(R (*fn)(P...), A&&... args) {
-  // Each check stops the instantiation, so a misuse shows one message.
-  constexpr bool kCountMatches = sizeof...(P) == sizeof...(A);
-  static_assert(kCountMatches,
-                "mp::Process: the number of arguments does not match the "
-                "target's parameters");
-  constexpr bool kArgumentsConvert =
-      internal::ArgumentsConvert<std::tuple<P...>, std::tuple<A...>>::value;
-  static_assert(!kCountMatches || kArgumentsConvert,
-                "mp::Process: an argument does not convert to the target's "
-                "parameter type");
-  if constexpr (kCountMatches && kArgumentsConvert) {
-    // Each argument converted to the parameter's own type, so the child
-    // decodes exactly what the target takes.
+  if constexpr (Check::kValid) {
     Encoder e(&handles_);
-    Encode(e, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+    Encode(e, std::tuple<std::decay_t<A>...>(std::forward<A>(args)...));
     bind_status_ = e.status();
     args_ = e.Release();
-    invoker_ = &internal::Invoke<R, P...>;
-    (void)internal::InvokerRegistration<&internal::Invoke<R, P...>>::registered;
-    target_ = reinterpret_cast<void (*)()>(fn);
+    invoker_ = &internal::ConstructAndRun<D, std::decay_t<A>...>;
+    (void)internal::InvokerRegistration<
+        &internal::ConstructAndRun<D, std::decay_t<A>...>>::registered;
+    target_ = reinterpret_cast<void (*)()>(invoker_);
   }
+}
+
+// Called only with arguments FunctionTargetCheck accepted.
+template <typename R, typename... P, typename... A>
+void Process::Bind(R (*fn)(P...), A&&... args) {
+  // Each argument converted to the parameter's own type, so the child
+  // decodes exactly what the target takes.
+  Encoder e(&handles_);
+  Encode(e, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...));
+  bind_status_ = e.status();
+  args_ = e.Release();
+  invoker_ = &internal::Invoke<R, P...>;
+  (void)internal::InvokerRegistration<&internal::Invoke<R, P...>>::registered;
+  target_ = reinterpret_cast<void (*)()>(fn);
 }
 
 }  // namespace mp

@@ -82,6 +82,104 @@ struct ArgumentsConvert<std::tuple<P...>, std::tuple<A...>,
     : std::bool_constant<(std::is_constructible_v<std::decay_t<P>, A&&> &&
                           ...)> {};
 
+// What a target's function pointer type says: kIsFunction, and for a
+// function R(P...) (noexcept or not, not C variadic) its Pointer type
+// R (*)(P...) and its Params, std::tuple<P...>.
+template <typename Fn>
+struct FunctionSignature {
+  static constexpr bool kIsFunction = false;
+  using Params = std::tuple<>;
+};
+template <typename R, typename... P>
+struct FunctionSignature<R (*)(P...)> {
+  static constexpr bool kIsFunction = true;
+  using Pointer = R (*)(P...);
+  using Params = std::tuple<P...>;
+};
+template <typename R, typename... P>
+struct FunctionSignature<R (*)(P...) noexcept>
+    : FunctionSignature<R (*)(P...)> {};
+
+// The signature of a Process target F: a function pointer, or what unary +
+// turns F into (a captureless, non-generic lambda becomes a function
+// pointer). Anything else is not a function.
+template <typename F, typename = void>
+struct TargetSignature : FunctionSignature<void> {};
+template <typename F>
+struct TargetSignature<F, std::void_t<decltype(+std::declval<F>())>>
+    : FunctionSignature<decltype(+std::declval<F>())> {};
+
+// What the child needs of each value it decodes, of type std::decay_t<T>:
+// not a pointer (what it points to would not exist in the child), a
+// complete type, a codec, and a default constructor (decoding assigns into
+// a default instance).
+template <typename T>
+struct NotPointer : std::negation<std::is_pointer<std::decay_t<T>>> {};
+template <typename T, typename = void>
+struct Complete : std::false_type {};
+template <typename T>
+struct Complete<T, std::void_t<decltype(sizeof(std::decay_t<T>))>>
+    : std::true_type {};
+template <typename T>
+struct Encodable : codec_internal::IsEncodable<std::decay_t<T>> {};
+template <typename T>
+struct DefaultConstructible : std::is_default_constructible<std::decay_t<T>> {};
+template <template <typename...> class Check, typename Types>
+struct AllOf;
+template <template <typename...> class Check, typename... T>
+struct AllOf<Check, std::tuple<T...>> : std::conjunction<Check<T>...> {};
+
+// The checks on a function target F called with arguments A..., in the
+// order Process reports them. Each includes the ones before it, and is
+// evaluated only if those pass (std::conjunction), so a misuse fails
+// exactly one, and evaluating them is never an error itself. kValid when
+// all pass.
+template <typename F, typename... A>
+struct FunctionTargetCheck {
+  using Signature = TargetSignature<F>;
+  using Params = typename Signature::Params;
+  using IsFunction = std::bool_constant<Signature::kIsFunction>;
+  using CountMatches = std::conjunction<
+      IsFunction,
+      std::bool_constant<std::tuple_size_v<Params> == sizeof...(A)>>;
+  using NoPointer = std::conjunction<CountMatches, AllOf<NotPointer, Params>>;
+  using AllComplete = std::conjunction<NoPointer, AllOf<Complete, Params>>;
+  using AllEncodable = std::conjunction<AllComplete, AllOf<Encodable, Params>>;
+  using AllDefaultConstructible =
+      std::conjunction<AllEncodable, AllOf<DefaultConstructible, Params>>;
+  using ArgumentsConvertToParams =
+      std::conjunction<AllDefaultConstructible,
+                       ArgumentsConvert<Params, std::tuple<A...>>>;
+  static constexpr bool kIsFunction = IsFunction::value;
+  static constexpr bool kCountMatches = CountMatches::value;
+  static constexpr bool kNoPointer = NoPointer::value;
+  static constexpr bool kComplete = AllComplete::value;
+  static constexpr bool kEncodable = AllEncodable::value;
+  static constexpr bool kDefaultConstructible = AllDefaultConstructible::value;
+  static constexpr bool kArgumentsConvert = ArgumentsConvertToParams::value;
+  static constexpr bool kValid = kArgumentsConvert;
+};
+
+// The same for class style: D built from the decayed arguments A... (Base
+// is mp::Process).
+template <typename Base, typename D, typename... A>
+struct ClassTargetCheck {
+  using Values = std::tuple<std::decay_t<A>...>;
+  using Derives = std::is_base_of<Base, D>;
+  using Constructible =
+      std::conjunction<Derives, std::is_constructible<D, std::decay_t<A>...>>;
+  using NoPointer = std::conjunction<Constructible, AllOf<NotPointer, Values>>;
+  using AllEncodable = std::conjunction<NoPointer, AllOf<Encodable, Values>>;
+  using AllDefaultConstructible =
+      std::conjunction<AllEncodable, AllOf<DefaultConstructible, Values>>;
+  static constexpr bool kDerives = Derives::value;
+  static constexpr bool kConstructible = Constructible::value;
+  static constexpr bool kNoPointer = NoPointer::value;
+  static constexpr bool kEncodable = AllEncodable::value;
+  static constexpr bool kDefaultConstructible = AllDefaultConstructible::value;
+  static constexpr bool kValid = kDefaultConstructible;
+};
+
 // The class-style invoker: builds a D from the decoded constructor arguments
 // and runs it. `unused` is the invoker itself (a class has no function).
 template <typename D, typename... A>
