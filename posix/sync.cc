@@ -108,8 +108,9 @@ const int g_fork_handler =
 // Records in the owner word that this thread has just acquired the mutex:
 // once more if `again` (pthread_mutex_lock returned 0 on a RECURSIVE mutex
 // this thread may hold already), else for the first time (EOWNERDEAD, or a
-// relock after a wait). Called with the mutex held, so nobody else writes
-// the word meanwhile.
+// relock after a wait). Called with the mutex held: no other holder writes
+// the word meanwhile, and a plain store, which a thread misled by a stale
+// word cannot undo (its compare-and-swap expects the stale value).
 void RecordAcquired(Header* h, bool again) {
   const uint32_t me = ThisThreadId();
   const uint64_t owner = h->owner.load(std::memory_order_relaxed);
