@@ -7,6 +7,11 @@
 // queues one record atomically (a sender killed while blocked sends
 // nothing), each recv returns one record. Simplex pairs are shut down in the
 // unused direction, so the kernel itself refuses the wrong use.
+//
+// Linux semantics used here (PORTING.md, "What is Linux-only in posix/"):
+// recv with MSG_TRUNC returns a record's full length, so an oversized one
+// is DataLoss rather than silently cut; SEQPACKET on AF_UNIX, SOCK_CLOEXEC
+// and MSG_NOSIGNAL are missing on macOS.
 
 #include "posix/channel.h"
 

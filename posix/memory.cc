@@ -1,13 +1,14 @@
 // Copyright 2026 The mp Authors.
 //
-// Shared memory and word waits on POSIX (mp/internal/os.h): a memfd
-// mapping, and futex(2) on words inside it (posix/futex.h). The mirror of
+// Shared memory and word waits on POSIX (mp/internal/os.h): a shared
+// mapping no holder can resize, and waits on words inside it (both from
+// posix/linux.h: a sealed memfd and futex(2)). The mirror of
 // win32/memory.cc.
 
 #include <climits>
 
 #include "mp/internal/os.h"
-#include "posix/futex.h"
+#include "posix/linux.h"
 #include "posix/util.h"
 
 namespace mp {
@@ -45,11 +46,11 @@ size_t SharedMemorySize(const SharedMemory* m) { return m->mapping.size; }
 
 absl::Status WaitWord(SharedMemory*, const std::atomic<uint32_t>* word,
                       uint32_t expected, absl::Time deadline) {
-  return FutexWait(word, expected, deadline);
+  return WaitSharedWord(word, expected, deadline);
 }
 
 void WakeWord(SharedMemory*, const std::atomic<uint32_t>* word) {
-  FutexWake(word, INT_MAX);
+  WakeSharedWord(word, INT_MAX);
 }
 
 }  // namespace os

@@ -3,6 +3,8 @@
 // CodeRefs on POSIX (ELF): a module is what dl_iterate_phdr reports — the
 // main program (name "") or a shared object by the path the loader used —
 // and an offset is taken from its load bias. The mirror of win32/module.cc.
+// ELF only (Linux, FreeBSD); macOS would walk its Mach-O images with dyld's
+// _dyld_image_* calls instead.
 
 #include <dlfcn.h>
 #include <elf.h>

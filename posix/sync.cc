@@ -1,22 +1,27 @@
 // Copyright 2026 The mp Authors.
 //
-// Monitors on POSIX (mp/internal/os.h): a memfd mapping with a robust,
-// process-shared pthread mutex and a condition word in its header. The
-// mirror of win32/sync.cc.
+// Monitors on POSIX (mp/internal/os.h): a shared mapping no holder can
+// resize (posix/linux.h) with a robust, process-shared pthread mutex, an
+// owner word and a condition word in its header. The mirror of
+// win32/sync.cc.
 //
-// Why memfd and not shm_open: a memfd has no name, so nothing can leak in
-// /dev/shm when a process dies, and no other process can open it; children
-// get it as an inherited descriptor (fork: the same mapping; spawn: the fd,
-// mapped again). Robust mutexes make a holder's death visible to the next
-// locker (EOWNERDEAD), which marks the mutex consistent and reports
-// OwnerDied instead of deadlocking as Python does.
+// Robust mutexes make a holder's death visible to the next locker
+// (EOWNERDEAD), which marks the mutex consistent and reports OwnerDied
+// instead of deadlocking as Python does.
+//
+// The owner word says which thread holds the mutex and how many times, so
+// that a thread can tell whether it holds the monitor without asking the
+// mutex: an unlock or wait by a thread that does not hold it is refused
+// before it reaches pthread_mutex_unlock (ThreadSanitizer reports such an
+// unlock as a bug in the program, though POSIX makes it fail with EPERM
+// for a robust mutex). See Header::owner.
 //
 // Why not a process-shared pthread_cond_t: glibc's condvar counts each
 // blocked waiter inside the shared object and uncounts it on wake-up. A
 // waiter killed while asleep never uncounts, and a later signal or
 // broadcast then waits for it for ever, holding the mutex: every process
 // using the object hangs. The condition here is a sequence word that every
-// notify advances and waiters sleep on with futex(2) (posix/futex.h): a
+// notify advances and waiters sleep on (WaitSharedWord, posix/linux.h): a
 // sleeping waiter exists only in the kernel, so its death strands nothing.
 // `waiters` counts the waiters (under the mutex) so that a notify with
 // nobody waiting makes no system call; a waiter killed between counting
@@ -25,24 +30,17 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <time.h>
-#include <unistd.h>
 
-#if defined(__SANITIZE_THREAD__)
-#include <sanitizer/tsan_interface.h>
-#endif
-
-#include <algorithm>
 #include <atomic>
 #include <climits>
-#include <cstring>
+#include <cstdint>
 #include <new>
 
 #include "absl/strings/str_cat.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "mp/status.h"
-#include "posix/futex.h"
+#include "posix/linux.h"
 #include "posix/util.h"
 
 namespace mp {
@@ -57,60 +55,81 @@ struct Header {
   uint32_t kind;
   uint64_t data_size;
   pthread_mutex_t mutex;
-  // The condition (see above). Both change under the mutex only; the
-  // sequence is atomic because futex(2) reads it without the mutex.
+  // Who holds the mutex: Owner(thread, depth), 0 when nobody does. Written
+  // only by the holder: right after it acquires the mutex (over whatever a
+  // dead holder left) and right before it releases it. Any thread reads it
+  // to learn whether it holds the mutex itself: only the holder can have
+  // written its own id there, except a holder that died holding the mutex
+  // and whose thread id was reused (the next locker's EOWNERDEAD overwrites
+  // it). A thread misled by such a stale word reaches pthread_mutex_unlock,
+  // which refuses it (EPERM: the kernel cleared the dead owner from the
+  // mutex), and its compare-and-swap on the word never overwrites another
+  // thread's.
+  std::atomic<uint64_t> owner;
+  // The condition (see above). The sequence is atomic because the kernel
+  // reads it without the mutex; both change under the mutex, except that a
+  // thread misled by a stale owner word may count and uncount itself in
+  // `waiters` without it, hence an atomic there too.
   std::atomic<uint32_t> sequence;
-  uint32_t waiters;
+  std::atomic<uint32_t> waiters;
 };
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "the owner word is shared between processes");
+static_assert(std::atomic<uint32_t>::is_always_lock_free,
+              "the condition words are shared between processes");
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
 
-// `deadline` (on MonotonicNow()'s scale: UnixEpoch() + the time since
-// CLOCK_MONOTONIC's origin, which is steady_clock's on Linux) as the
-// absolute CLOCK_MONOTONIC time pthread_mutex_clocklock takes: a direct
-// conversion, no clock read, so no wall-clock step moves the wait's end.
-timespec MonotonicDeadline(absl::Time deadline) {
-  return absl::ToTimespec(
-      std::max(deadline - absl::UnixEpoch(), absl::ZeroDuration()));
+// The owner word for `thread` (KernelThreadId(), never 0) holding the mutex
+// `depth` times.
+uint64_t Owner(uint32_t thread, uint32_t depth) {
+  return uint64_t{depth} << 32 | thread;
+}
+uint32_t OwnerThread(uint64_t owner) { return static_cast<uint32_t>(owner); }
+uint32_t OwnerDepth(uint64_t owner) {
+  return static_cast<uint32_t>(owner >> 32);
 }
 
-// pthread_mutex_clocklock (the monotonic-clock timed lock) is not seen by
-// ThreadSanitizer's interceptors; tell it about the lock by hand.
-int TimedLock(pthread_mutex_t* mu, const timespec* ts) {
-#if defined(__SANITIZE_THREAD__)
-  __tsan_mutex_pre_lock(mu, __tsan_mutex_try_lock);
-  const int rc = pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, ts);
-  __tsan_mutex_post_lock(
-      mu,
-      __tsan_mutex_try_lock |
-          (rc == 0 || rc == EOWNERDEAD ? 0 : __tsan_mutex_try_lock_failed),
-      0);
-  return rc;
-#else
-  return pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, ts);
-#endif
-}
+// The calling thread's id (KernelThreadId()), cached: an unlock must not
+// cost a system call. A fork child's only thread inherits its parent's
+// cache, so the fork handler below clears it.
+thread_local uint32_t t_thread_id = 0;
 
-// The calling thread's kernel id, cached: gettid() is a system call, and
-// an unlock must not cost one. A fork child's only thread inherits its
-// parent's cache, so the fork handler below clears it.
-thread_local pid_t t_tid = 0;
+void ForgetThreadIdInForkChild() { t_thread_id = 0; }
 
-void ForgetTidInForkChild() { t_tid = 0; }
-
-pid_t ThisThreadId() {
-  if (t_tid == 0) t_tid = gettid();
-  return t_tid;
+uint32_t ThisThreadId() {
+  if (t_thread_id == 0) t_thread_id = KernelThreadId();
+  return t_thread_id;
 }
 
 const int g_fork_handler =
-    pthread_atfork(nullptr, nullptr, ForgetTidInForkChild);
+    pthread_atfork(nullptr, nullptr, ForgetThreadIdInForkChild);
 
-// Whether the calling thread holds `mu`. glibc keeps the owner's thread id
-// in every robust or error-checking mutex; checking it first keeps a
-// non-owner's Release from ever reaching pthread_mutex_unlock.
-bool HeldByThisThread(const pthread_mutex_t* mu) {
-  return mu->__data.__owner == ThisThreadId();
+// Records in the owner word that this thread has just acquired the mutex:
+// once more if `again` (pthread_mutex_lock returned 0 on a RECURSIVE mutex
+// this thread may hold already), else for the first time (EOWNERDEAD, or a
+// relock after a wait). Called with the mutex held: no other holder writes
+// the word meanwhile, and a plain store, which a thread misled by a stale
+// word cannot undo (its compare-and-swap expects the stale value).
+void RecordAcquired(Header* h, bool again) {
+  const uint32_t me = ThisThreadId();
+  const uint64_t owner = h->owner.load(std::memory_order_relaxed);
+  const uint32_t depth = OwnerDepth(owner);
+  const bool recursion =
+      again && OwnerThread(owner) == me && depth >= 1 && depth < UINT32_MAX;
+  h->owner.store(Owner(me, recursion ? depth + 1 : 1),
+                 std::memory_order_relaxed);
+}
+
+absl::Status NotHeld(const char* what) {
+  return absl::FailedPreconditionError(what);
+}
+
+void Uncount(Header* h) {
+  uint32_t n = h->waiters.load(std::memory_order_relaxed);
+  while (n > 0 && !h->waiters.compare_exchange_weak(
+                      n, n - 1, std::memory_order_relaxed)) {
+  }
 }
 
 absl::Status LockResult(int rc, pthread_mutex_t* mutex) {
@@ -189,43 +208,61 @@ void* MonitorData(const Monitor* m) {
 }
 
 absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
-  pthread_mutex_t* mu = &m->header->mutex;
-  if (deadline == absl::InfiniteFuture()) {
-    return LockResult(pthread_mutex_lock(mu), mu);
-  }
-  const timespec ts = MonotonicDeadline(deadline);
-  return LockResult(TimedLock(mu, &ts), mu);
+  Header* h = m->header;
+  const int rc = deadline == absl::InfiniteFuture()
+                     ? pthread_mutex_lock(&h->mutex)
+                     : LockMutexBefore(&h->mutex, deadline);
+  if (rc == 0 || rc == EOWNERDEAD) RecordAcquired(h, rc == 0);
+  return LockResult(rc, &h->mutex);
 }
 
 absl::Status MonitorUnlock(Monitor* m) {
-  if (!HeldByThisThread(&m->header->mutex)) {
-    return absl::FailedPreconditionError("mp: released by a non-owner");
+  Header* h = m->header;
+  const uint32_t me = ThisThreadId();
+  uint64_t owner = h->owner.load(std::memory_order_relaxed);
+  if (OwnerThread(owner) != me) return NotHeld("mp: released by a non-owner");
+  const uint32_t depth = OwnerDepth(owner);
+  // Cleared before the mutex is released: once it is, the next holder
+  // writes its own word. The unlock orders this write before that one.
+  const uint64_t next = depth > 1 ? Owner(me, depth - 1) : 0;
+  if (!h->owner.compare_exchange_strong(owner, next,
+                                        std::memory_order_relaxed)) {
+    return NotHeld("mp: released by a non-owner");
   }
-  const int rc = pthread_mutex_unlock(&m->header->mutex);
-  if (rc == EPERM) {
-    return absl::FailedPreconditionError("mp: released by a non-owner");
-  }
+  const int rc = pthread_mutex_unlock(&h->mutex);
+  if (rc == EPERM) return NotHeld("mp: released by a non-owner");
   return rc == 0 ? absl::OkStatus() : OsError("pthread_mutex_unlock", rc);
 }
 
 absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
   Header* h = m->header;
   pthread_mutex_t* mu = &h->mutex;
-  if (!HeldByThisThread(mu)) {
-    return absl::FailedPreconditionError("mp: wait without holding the lock");
+  const uint32_t me = ThisThreadId();
+  uint64_t owner = h->owner.load(std::memory_order_relaxed);
+  if (OwnerThread(owner) != me) {
+    return NotHeld("mp: wait without holding the lock");
+  }
+  if (OwnerDepth(owner) > 1) {
+    return NotHeld("mp: wait on a recursive lock held more than once");
+  }
+  if (!h->owner.compare_exchange_strong(owner, 0, std::memory_order_relaxed)) {
+    return NotHeld("mp: wait without holding the lock");
   }
   const uint32_t seen = h->sequence.load(std::memory_order_relaxed);
-  ++h->waiters;
-  int rc = pthread_mutex_unlock(mu);
+  h->waiters.fetch_add(1, std::memory_order_relaxed);
+  const int rc = pthread_mutex_unlock(mu);
   if (rc != 0) {
-    --h->waiters;
+    Uncount(h);
+    if (rc == EPERM) return NotHeld("mp: wait without holding the lock");
     return OsError("pthread_mutex_unlock", rc);
   }
-  const absl::Status waited = FutexWait(&h->sequence, seen, deadline);
+  const absl::Status waited = WaitSharedWord(&h->sequence, seen, deadline);
   // Lock again, whatever happened, as pthread_cond_timedwait does.
-  absl::Status relocked = LockResult(pthread_mutex_lock(mu), mu);
+  const int relock_rc = pthread_mutex_lock(mu);
+  if (relock_rc == 0 || relock_rc == EOWNERDEAD) RecordAcquired(h, false);
+  absl::Status relocked = LockResult(relock_rc, mu);
   if (!relocked.ok() && !IsOwnerDied(relocked)) return relocked;
-  if (h->waiters > 0) --h->waiters;
+  Uncount(h);
   return relocked.ok() ? waited : relocked;
 }
 
@@ -236,7 +273,9 @@ namespace {
 // mutex held.
 void Wake(Header* h, int n) {
   h->sequence.fetch_add(1, std::memory_order_relaxed);
-  if (h->waiters > 0) FutexWake(&h->sequence, n);
+  if (h->waiters.load(std::memory_order_relaxed) > 0) {
+    WakeSharedWord(&h->sequence, n);
+  }
 }
 
 }  // namespace

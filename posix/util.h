@@ -21,25 +21,15 @@ namespace os {
 // "what: strerror(err)" with the matching absl status code.
 absl::Status OsError(absl::string_view what, int err = errno);
 
-// Memory shared with children: a memfd (no name in /dev/shm, nothing left
-// behind when a process dies) mapped MAP_SHARED. Monitors (sync.cc) and
-// shared memory (memory.cc) are made of it. The memfd is sealed against
-// shrinking and growing (F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_SEAL): a peer
-// holding the descriptor cannot truncate the memory and turn every other
-// holder's next access into a SIGBUS.
+// Memory shared with children, mapped MAP_SHARED: made by
+// CreateSharedMapping or MapReceived (posix/linux.h).
 struct SharedMapping {
   int fd = -1;
   void* data = nullptr;
   size_t size = 0;
 };
-// `size` zero bytes in a new close-on-exec memfd, sealed; nothing is left
-// open on error.
-absl::StatusOr<SharedMapping> CreateSharedMapping(const char* name,
-                                                  size_t size);
-// Maps all of a memfd received from a parent; closes `fd` on error, and
-// refuses (InvalidArgument) what is not a memfd sealed as above of at least
-// `min_size` bytes.
-absl::StatusOr<SharedMapping> MapReceived(int fd, size_t min_size);
+// Maps `size` bytes of `fd` MAP_SHARED, read and write; closes `fd` on error.
+absl::StatusOr<SharedMapping> MapShared(int fd, size_t size);
 void Unmap(const SharedMapping& mapping);  // and closes the fd
 
 // What is left of `deadline` (MonotonicNow()'s scale) as poll()'s timeout: -1

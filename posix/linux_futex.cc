@@ -1,6 +1,16 @@
 // Copyright 2026 The mp Authors.
-
-#include "posix/futex.h"
+//
+// Linux-only: WaitSharedWord / WakeSharedWord (posix/linux.h) on futex(2).
+// A port replaces it with its own address wait (FreeBSD: _umtx_op
+// UMTX_OP_WAIT_UINT / UMTX_OP_WAKE; macOS: os_sync_wait_on_address with
+// OS_SYNC_WAIT_ON_ADDRESS_SHARED, or __ulock_wait with
+// UL_COMPARE_AND_WAIT_SHARED).
+//
+// The futexes are the shared kind (no FUTEX_PRIVATE_FLAG): the kernel keys
+// them by the memory's page and offset, so a wait in one process is woken by
+// a wake in another whatever address each mapped the memory at. FUTEX_WAIT's
+// timeout is relative and measured on CLOCK_MONOTONIC; it is recomputed from
+// the deadline after every interruption.
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -9,6 +19,7 @@
 #include <unistd.h>
 
 #include "mp/internal/deadline.h"
+#include "posix/linux.h"
 #include "posix/util.h"
 
 namespace mp {
@@ -25,8 +36,8 @@ long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
 
 }  // namespace
 
-absl::Status FutexWait(const std::atomic<uint32_t>* word, uint32_t expected,
-                       absl::Time deadline) {
+absl::Status WaitSharedWord(const std::atomic<uint32_t>* word,
+                            uint32_t expected, absl::Time deadline) {
   for (;;) {
     timespec ts;
     const timespec* timeout = nullptr;
@@ -54,7 +65,7 @@ absl::Status FutexWait(const std::atomic<uint32_t>* word, uint32_t expected,
   }
 }
 
-void FutexWake(const std::atomic<uint32_t>* word, int n) {
+void WakeSharedWord(const std::atomic<uint32_t>* word, int n) {
   (void)Futex(word, FUTEX_WAKE, static_cast<uint32_t>(n), nullptr);
 }
 

@@ -1,0 +1,52 @@
+// Copyright 2026 The mp Authors.
+//
+// Linux-only: KernelThreadId and LockMutexBefore (posix/linux.h) on gettid(2)
+// and glibc's pthread_mutex_clocklock. A port replaces them with its own
+// thread id (FreeBSD: pthread_getthreadid_np; macOS: pthread_threadid_np) and
+// monotonic timed lock (pthread_mutex_clocklock where the C library has it,
+// else pthread_mutex_timedlock in short CLOCK_REALTIME slices, each checked
+// against the monotonic deadline).
+
+#include <errno.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#include <algorithm>
+
+#include "posix/linux.h"
+
+namespace mp {
+namespace os {
+
+uint32_t KernelThreadId() { return static_cast<uint32_t>(gettid()); }
+
+int LockMutexBefore(pthread_mutex_t* mu, absl::Time deadline) {
+  // `deadline` is on MonotonicNow()'s scale: UnixEpoch() + the time since
+  // CLOCK_MONOTONIC's origin (steady_clock's on Linux). As an absolute
+  // CLOCK_MONOTONIC time it is a direct conversion, with no clock read, so
+  // no wall-clock step moves the wait's end.
+  const timespec ts = absl::ToTimespec(
+      std::max(deadline - absl::UnixEpoch(), absl::ZeroDuration()));
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer's interceptors do not see pthread_mutex_clocklock; tell
+  // it about the lock by hand.
+  __tsan_mutex_pre_lock(mu, __tsan_mutex_try_lock);
+  const int rc = pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts);
+  __tsan_mutex_post_lock(
+      mu,
+      __tsan_mutex_try_lock |
+          (rc == 0 || rc == EOWNERDEAD ? 0 : __tsan_mutex_try_lock_failed),
+      0);
+  return rc;
+#else
+  return pthread_mutex_clocklock(mu, CLOCK_MONOTONIC, &ts);
+#endif
+}
+
+}  // namespace os
+}  // namespace mp
