@@ -16,7 +16,9 @@ namespace os {
 // and starts a new ChannelGeneration(), so that objects holding any end made
 // before it, closed here or kept, know it is no longer theirs (a kept end is
 // adopted again by the object it is decoded into). Lock-free and
-// allocation-free.
+// allocation-free. The record it reads names exactly the channel ends the
+// child inherited, also those other threads of the parent made or closed
+// as it forked: fork() waits for such a change to finish (channel.cc).
 void CloseChannelsExcept(const std::vector<intptr_t>& keep);
 
 }  // namespace os

@@ -155,7 +155,9 @@ bool ChildrenShareAddressSpace();
 //   fork (POSIX only): fork(); the child calls RunTarget(target) directly.
 //     It is a copy of this process, as Python's fork child is: it keeps
 //     every descriptor this process holds (a plain pipe() too), except the
-//     channel ends it was not given (see AdoptChannel).
+//     channel ends it was not given (see AdoptChannel), also those another
+//     thread makes or closes meanwhile: fork() and changes to the record
+//     of channel ends exclude each other.
 //   spawn: POSIX re-executes /proc/self/exe (or the path the OS reports);
 //     Win32 calls CreateProcessW on GetModuleFileNameW. The child receives
 //     the encoded Launch through an inherited channel named on its command
@@ -379,7 +381,11 @@ void CloseChannel(intptr_t end);
 //   POSIX: a fork child closes every recorded end it was not given, so that
 //     it holds exactly the ends a spawned child would: otherwise its copy of,
 //     say, its parent's end of a pipe keeps its own reader from ever seeing
-//     end of file (Python's fork-only hang).
+//     end of file (Python's fork-only hang). An end is made and recorded
+//     (CreateChannelPair, AdoptChannel), or forgotten and closed
+//     (CloseChannel), under one lock that every fork() of this process
+//     takes (pthread_atfork), so that no fork child holds an end its record
+//     does not name.
 //   Win32: nothing to do (no fork; children get explicit handle lists).
 void AdoptChannel(intptr_t end);
 // The generation of this process's channel ends: an end made
