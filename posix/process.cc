@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/auxv.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -26,11 +27,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "posix/channel.h"
+#include "posix/linux_pidfd.h"
 #include "posix/util.h"
 
 // close_range(2) (Linux 5.9; CLOSE_RANGE_CLOEXEC since 5.11), for C
@@ -46,14 +47,10 @@ namespace mp {
 namespace os {
 namespace {
 
-// The command-line flag that marks a spawned child; its value names the two
-// inherited descriptors: "<channel fd>,<sentinel fd>".
+// The command-line flag that marks a spawned child; its value names the
+// inherited descriptor of the spawn channel.
 constexpr char kChildFlag[] = "--mp-spawn-child";
 
-// In a child: the write end of its own sentinel pipe. A child that forks a
-// child of its own closes it there, so only the child itself holds it and
-// its parent sees EOF exactly when it ends.
-int g_own_sentinel = -1;
 // In a spawned child: the channel to the parent, until AnswerLaunch().
 int g_channel = -1;
 
@@ -134,16 +131,27 @@ absl::StatusOr<std::string> ReadFrameFrom(int fd, absl::Time deadline) {
   });
 }
 
-int64_t ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+// The exit code of a child that waitid() found ended: N for exit(N), -N
+// for death by signal N.
+int ExitCodeOf(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return info.si_status;
+  if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+    return -info.si_status;
+  }
   return 255;
 }
 
-// Reaps `pid`, blocking; used on error paths where the child is ending.
-void ReapNow(pid_t pid) {
-  int status;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+// Reaps `child`, blocking, and returns its exit code (kExitCodeUnknown if
+// other code reaped it first); used on error paths where the child is
+// ending.
+int ReapNow(const Child& child) {
+  if (child.lost) return kExitCodeUnknown;
+  for (;;) {
+    siginfo_t info = {};
+    if (PidfdWait(static_cast<int>(child.sentinel), &info, WEXITED) == 0) {
+      return ExitCodeOf(info);
+    }
+    if (errno != EINTR) return kExitCodeUnknown;
   }
 }
 
@@ -245,6 +253,68 @@ void MarkCloseOnExecFrom(int first, int limit) {
   }
 }
 
+// A descriptor that is always readable (an eventfd whose count is never
+// read): the sentinel of a child that ended before its pidfd was opened.
+// Made before fork(), so that nothing can fail once a child may be running
+// its target; it also keeps a descriptor free for the pidfd.
+int MakeSpare() { return ::eventfd(1, EFD_CLOEXEC); }
+
+// Whether `pidfd` names a child of this process (ended or not) without
+// reaping it: waitid() refuses any other process with ECHILD.
+bool IsOurChild(int pidfd) {
+  for (;;) {
+    siginfo_t info = {};
+    if (PidfdWait(pidfd, &info, WEXITED | WNOHANG | WNOWAIT) == 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+// In the parent, right after fork() returned `pid`: the Child, held by its
+// pidfd. Takes `spare` (MakeSpare()): closed, or the sentinel of a child
+// that is gone already. On error the child is killed and reaped.
+absl::StatusOr<Child> HoldChild(pid_t pid, int spare) {
+  int fd = PidfdOpen(pid);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+    CloseFd(spare);  // it kept this descriptor free
+    fd = PidfdOpen(pid);
+  }
+  if (fd >= 0 && !IsOurChild(fd)) {
+    CloseFd(fd);
+    errno = ESRCH;
+  }
+  if (fd >= 0) {
+    CloseFd(spare);
+    return Child{pid, fd};
+  }
+  if (errno == ESRCH || errno == EINVAL) {
+    // RACE: the child ran, ended and was reaped between fork() and
+    // pidfd_open(): by the kernel at once (SIGCHLD ignored, or
+    // SA_NOCLDWAIT), or by other code's SIGCHLD handler. Its exit code is
+    // gone; it reads as ended with kExitCodeUnknown (`lost`: WaitChild
+    // reaps nothing, SignalChild signals nothing) and its sentinel is
+    // always readable, so that Wait() and GetWhileAlive() see it ended.
+    // Its pid may even name another process by now, once the kernel's pid
+    // counter wrapped around (pid_max) in that moment: pidfd_open then
+    // fails with EINVAL (a thread that does not lead its process) or opens
+    // a stranger, which IsOurChild() refuses. Only a child that this
+    // process started meanwhile on the recycled pid would pass for it.
+    if (spare < 0) spare = MakeSpare();
+    if (spare < 0) return OsError("eventfd");  // nothing left to reap
+    Child gone{pid, spare};
+    gone.lost = true;
+    return gone;
+  }
+  // Not reaped by anyone (that would be ESRCH): the pid is still the
+  // child's, and only this process may reap it.
+  const int err = errno;
+  CloseFd(spare);
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return OsError("pidfd_open", err);
+}
+
 }  // namespace
 
 bool HasFork() { return true; }
@@ -252,18 +322,22 @@ bool HasFork() { return true; }
 bool ChildrenShareAddressSpace() { return false; }
 
 absl::StatusOr<Child> StartFork(const Target& target) {
-  int sentinel[2];
-  if (::pipe2(sentinel, O_CLOEXEC) != 0) return OsError("pipe2");
+  absl::Status supported = CheckPidfdSupport();
+  if (!supported.ok()) return supported;
+  int spare = MakeSpare();
+  if (spare < 0) return OsError("eventfd");
   // Unflushed stdio buffers would be written twice, once by each process.
   std::cout.flush();
   std::cerr.flush();
   std::fflush(nullptr);
   const pid_t parent = ::getpid();
+  // Channel ends that other threads make or close meanwhile wait for
+  // fork() (channel.cc's atfork handlers), so that the child's record of
+  // them, read by CloseChannelsExcept, names exactly the ends it holds.
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) {
     const int err = errno;
-    CloseFd(sentinel[0]);
-    CloseFd(sentinel[1]);
+    CloseFd(spare);
     return OsError("fork", err);
   }
   if (pid == 0) {
@@ -277,13 +351,10 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     if (target.options.die_with_parent) DieWithParent(parent);
     // Hold exactly the channel ends a spawned child would hold.
     CloseChannelsExcept(target.handles);
-    ::close(sentinel[0]);
-    if (g_own_sentinel >= 0) ::close(g_own_sentinel);
-    g_own_sentinel = sentinel[1];
+    ::close(spare);
     ExitNow(RunTarget(target));
   }
-  CloseFd(sentinel[1]);
-  return Child{pid, sentinel[0]};
+  return HoldChild(pid, spare);
 }
 
 absl::StatusOr<Child> StartSpawn(const Launch& launch) {
@@ -294,17 +365,18 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
     return OsError("socketpair");
   }
-  int sentinel[2];
-  if (::pipe2(sentinel, O_CLOEXEC) != 0) {
-    const int err = errno;
+  absl::Status supported = CheckPidfdSupport();
+  int spare = supported.ok() ? MakeSpare() : -1;
+  if (spare < 0) {
+    if (supported.ok()) supported = OsError("eventfd");
     CloseFd(channel[0]);
     CloseFd(channel[1]);
-    return OsError("pipe2", err);
+    return supported;
   }
   // Everything the child needs is built before fork(): between fork and
   // exec only async-signal-safe calls are allowed (no malloc, no locks —
   // another thread may have held the allocator's lock at fork time).
-  const std::string flag_value = absl::StrCat(channel[1], ",", sentinel[1]);
+  const std::string flag_value = absl::StrCat(channel[1]);
   const std::string flag = kChildFlag;
   // exec /proc/self/exe, not the path it names: if the binary was replaced
   // or deleted since this process started, the link still reaches the very
@@ -325,15 +397,14 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     const int err = errno;
     CloseFd(channel[0]);
     CloseFd(channel[1]);
-    CloseFd(sentinel[0]);
-    CloseFd(sentinel[1]);
+    CloseFd(spare);
     return OsError("fork", err);
   }
   if (pid == 0) {
     // DANGER: async-signal-safe calls only until execv. exec would reset
     // the handlers but keep the mask and an ignored SIGTERM, so the signal
     // state is reset here (ResetSignals). The child gets the standard
-    // streams, the two descriptors of the handshake and the launch's
+    // streams, the descriptor of the handshake and the launch's
     // handles, nothing else: every descriptor from 3 up is marked
     // close-on-exec (also those this process opened without it), then the
     // given ones lose the mark. The death signal survives exec.
@@ -341,7 +412,6 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     if (die_with_parent) DieWithParent(parent);
     MarkCloseOnExecFrom(3, descriptor_limit);
     ::fcntl(channel[1], F_SETFD, 0);
-    ::fcntl(sentinel[1], F_SETFD, 0);
     for (intptr_t fd : launch.handles)
       ::fcntl(static_cast<int>(fd), F_SETFD, 0);
     ::execv(exec_path, argv);
@@ -358,7 +428,11 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
     ::_exit(127);
   }
   CloseFd(channel[1]);
-  CloseFd(sentinel[1]);
+  absl::StatusOr<Child> child = HoldChild(pid, spare);
+  if (!child.ok()) {
+    CloseFd(channel[0]);
+    return child.status();
+  }
 
   // One deadline for the whole handshake: the child must take all of the
   // launch frame (it may be large) and answer before it.
@@ -375,26 +449,24 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch) {
   } else if (answer.ok()) {
     s = DecodeAnswer(*answer);  // the child's own verdict wins over send errors
   } else if (absl::IsDeadlineExceeded(answer.status())) {
-    ::kill(pid, SIGKILL);
+    (void)SignalChild(*child, Signal::kKill);
     s = absl::DeadlineExceededError(
         absl::StrCat("mp: spawned child ", pid,
                      " did not take its launch and answer within ",
                      absl::FormatDuration(SpawnTimeout()), "; killed"));
   } else {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    CloseFd(sentinel[0]);
+    const int code = ReapNow(*child);
+    ReleaseChild(*child);
     return absl::InternalError(absl::StrCat(
-        "mp: spawned child ", pid, " ended (exit code ", ExitCodeOf(status),
+        "mp: spawned child ", pid, " ended (exit code ", code,
         ") before it started its target; did main() call mp::Init() first?"));
   }
   if (!s.ok()) {
-    ReapNow(pid);
-    CloseFd(sentinel[0]);
+    ReapNow(*child);
+    ReleaseChild(*child);
     return s;
   }
-  return Child{pid, sentinel[0]};
+  return child;
 }
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
@@ -406,15 +478,21 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   absl::StatusOr<bool> ended = WaitReadable(child.sentinel, deadline);
   if (!ended.ok()) return ended.status();
   if (!*ended) return std::optional<int>();
-  // The sentinel hung up: the child is ending (or closed it by hand). Reap
-  // it by its own pid, never with a wildcard that could steal other code's
-  // children. Without a deadline, block (it is exiting: no nap can be
-  // shorter); with one, poll briefly if it is not a zombie yet.
-  const int flags = deadline == absl::InfiniteFuture() ? 0 : WNOHANG;
+  if (child.lost) {  // reaped before its pidfd was opened (HoldChild)
+    child.reaped = true;
+    return std::optional<int>(kExitCodeUnknown);
+  }
+  // The pidfd turned readable: the child has ended. Reap it by its pidfd,
+  // never by pid (which may be reused once other code reaped it) or with a
+  // wildcard that could steal other code's children. Without a deadline,
+  // block (it is exiting: no nap can be shorter); with one, poll briefly if
+  // it is not a zombie yet.
+  const int flags =
+      WEXITED | (deadline == absl::InfiniteFuture() ? 0 : WNOHANG);
   for (absl::Duration nap = absl::Microseconds(50);;
        nap = std::min(nap * 2, absl::Milliseconds(10))) {
-    int status = 0;
-    const pid_t r = ::waitpid(static_cast<pid_t>(child.pid), &status, flags);
+    siginfo_t info = {};
+    const int r = PidfdWait(static_cast<int>(child.sentinel), &info, flags);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && errno == ECHILD) {
       // Reaped by other code of this program (SIGCHLD ignored, or its own
@@ -422,10 +500,10 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
       child.reaped = true;
       return std::optional<int>(kExitCodeUnknown);
     }
-    if (r < 0) return OsError("waitpid");
-    if (r == child.pid) {
+    if (r < 0) return OsError("waitid");
+    if (info.si_pid != 0) {
       child.reaped = true;
-      return std::optional<int>(static_cast<int>(ExitCodeOf(status)));
+      return std::optional<int>(ExitCodeOf(info));
     }
     if (internal::MonotonicNow() >= deadline) return std::optional<int>();
     absl::SleepFor(nap);
@@ -433,17 +511,15 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 }
 
 absl::Status SignalChild(const Child& child, Signal signal) {
-  if (child.reaped) return absl::OkStatus();  // its pid may be reused by now
-  // Signal the pid only while the child runs: once the sentinel hangs up it
-  // has ended, and other code of this program may have reaped it already
-  // (SIGCHLD ignored, or a handler of its own) and its pid been reused.
-  absl::StatusOr<bool> ended =
-      WaitReadable(static_cast<int>(child.sentinel), absl::InfinitePast());
-  if (!ended.ok()) return ended.status();
-  if (*ended) return absl::OkStatus();
+  if (child.reaped || child.lost || child.sentinel < 0) {
+    return absl::OkStatus();  // ended
+  }
+  // By pidfd: it reaches this child or nothing, never a process that reused
+  // its pid after other code reaped it (ESRCH: ended and reaped; OK).
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
-  if (::kill(static_cast<pid_t>(child.pid), sig) != 0 && errno != ESRCH) {
-    return OsError("kill");
+  if (PidfdSendSignal(static_cast<int>(child.sentinel), sig) != 0 &&
+      errno != ESRCH) {
+    return OsError("pidfd_send_signal");
   }
   return absl::OkStatus();
 }
@@ -465,20 +541,16 @@ std::optional<Launch> ReceiveLaunch(int argc, char** argv) {
                  kChildFlag);
     ExitNow(2);
   }
-  std::vector<absl::string_view> fds = absl::StrSplit(argv[2], ',');
-  int channel = -1, sentinel = -1;
-  if (fds.size() != 2 || !absl::SimpleAtoi(fds[0], &channel) ||
-      !absl::SimpleAtoi(fds[1], &sentinel) || channel < 0 || sentinel < 0 ||
-      ::fcntl(channel, F_GETFD) < 0 || ::fcntl(sentinel, F_GETFD) < 0) {
+  int channel = -1;
+  if (!absl::SimpleAtoi(argv[2], &channel) || channel < 0 ||
+      ::fcntl(channel, F_GETFD) < 0) {
     std::fprintf(stderr, "mp: %s %s: not a valid spawn channel\n", kChildFlag,
                  argv[2]);
     ExitNow(2);
   }
-  // Ours alone: neither may leak into programs this child executes.
+  // Ours alone: it must not leak into programs this child executes.
   ::fcntl(channel, F_SETFD, FD_CLOEXEC);
-  ::fcntl(sentinel, F_SETFD, FD_CLOEXEC);
   g_channel = channel;
-  g_own_sentinel = sentinel;
   absl::StatusOr<std::string> bytes =
       ReadFrameFrom(channel, internal::MonotonicNow() + SpawnTimeout());
   absl::StatusOr<Launch> launch = bytes.ok()

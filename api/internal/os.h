@@ -44,8 +44,15 @@ enum class StartMethod;  // mp/process.h
 namespace os {
 
 // A started child, as the parent holds it.
-//   POSIX: `pid`, and `sentinel`, the read end of a pipe whose only write end
-//     lives in the child, so it becomes readable (EOF) when the child ends.
+//   POSIX (Linux 5.4 or later): `pid`, and `sentinel`, a pidfd for the child
+//     (pidfd_open, close-on-exec), opened in the parent right after fork():
+//     it becomes readable (POLLIN) when the child ends, whoever else holds a
+//     copy of it, and reaping and signalling go through it, so they reach
+//     this child or nothing, never a process that reused its pid. A child
+//     that ended and was reaped by other code before its pidfd could be
+//     opened (SIGCHLD ignored, and it ended at once) is `lost`: its sentinel
+//     is a descriptor that is always readable (an eventfd), WaitChild reads
+//     it as ended with kExitCodeUnknown and SignalChild leaves it alone.
 //   Win32: `pid`, and `sentinel`, the process HANDLE (signalled at exit).
 // `reaped` is set by WaitChild once the exit code was collected; the
 // sentinel stays open (and usable for waiting) until ReleaseChild.
@@ -53,6 +60,7 @@ struct Child {
   int64_t pid = -1;
   intptr_t sentinel = -1;
   bool reaped = false;
+  bool lost = false;  // POSIX only; see above
 };
 
 // How a child is started, beyond what it runs.
@@ -176,6 +184,8 @@ bool ChildrenShareAddressSpace();
 //         inheritable duplicates made for the child are closed in this
 //         process as soon as CreateProcessW returns, so that no process
 //         started meanwhile by another thread (system()) inherits them.
+// POSIX: the child is held by a pidfd (see Child); a kernel without pidfds
+// (before Linux 5.4) makes both Unimplemented, before any child exists.
 // Either way the child starts with the signal state mp/process.h promises
 // (Process::Start): POSIX resets it in the child after fork — handlers and
 // an ignored SIGTERM to SIG_DFL, then an empty mask — before the target
@@ -191,10 +201,11 @@ absl::StatusOr<Child> StartSpawn(const Launch& launch);
 // POSIX: N for exit(N), -N for death by signal N; Win32: the exit code, with
 // Terminate()/Kill() reading as -15/-9 and crashes mapped to signals (see
 // win32/process.cc) — or nullopt if it is still running. Sets `reaped`;
-// an already reaped child is FailedPrecondition. POSIX: a child that ended
-// and was reaped by other code of this program (SIGCHLD set to SIG_IGN, or
-// its own SIGCHLD handler) reads as ended with
-// kExitCodeUnknown.
+// an already reaped child is FailedPrecondition. POSIX: reaps with
+// waitid(P_PIDFD) on the sentinel, never by pid; a child that ended and was
+// reaped by other code of this program (SIGCHLD set to SIG_IGN, or its own
+// SIGCHLD handler; waitid fails with ECHILD), or is `lost`, reads as ended
+// with kExitCodeUnknown.
 // Process::kExitCodeUnknown: outside exit codes (0..255) and signals.
 inline constexpr int kExitCodeUnknown = -256;
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
@@ -204,11 +215,13 @@ enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
 // that WaitChild reports as -15 / -9. A child that already ended, or was
 // reaped (its pid may belong to someone else by now), is OK and untouched:
-// POSIX signals the pid only while the sentinel shows the child running.
+// POSIX signals with pidfd_send_signal on the sentinel, which reaches the
+// child or, once it is reaped, nothing (ESRCH, OK).
 absl::Status SignalChild(const Child& child, Signal signal);
 
-// Closes the parent's handles (the sentinel). Does not wait: callers reap
-// first, or keep the child in the registry (api/internal/children.h).
+// Closes the parent's handles (the sentinel: POSIX, the pidfd; Win32, the
+// process HANDLE). Does not wait: callers reap first, or keep the child in
+// the registry (api/internal/children.h).
 void ReleaseChild(Child& child);
 
 // In a spawned child: the Launch the parent sent, if this process is one.
