@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -40,6 +41,31 @@ namespace {
 // The channel ends this process holds, as a bitmap of descriptors, lock-free
 // so that a fork child can read it before doing anything else (another
 // thread may have held any lock at fork time).
+//
+// RACE: a descriptor made but not yet recorded, or forgotten but not yet
+// closed, would escape a fork child's CloseChannelsExcept (and one closed
+// before it is forgotten could be another thread's new descriptor by then).
+// So each of those pairs of steps happens under g_fork_lock, and every
+// fork() of this process (StartFork's, StartSpawn's, the program's own)
+// takes it too, in a pthread_atfork handler: a change to the record is
+// wholly before the fork or wholly after it. The child inherits the lock
+// held by the thread that forked, its one thread, and makes it fresh in the
+// atfork child handler, before fork() returns there. Nothing that allocates
+// or takes another lock runs under it, so no thread holding it waits for
+// the locks fork() takes after the atfork handlers (the allocator's).
+pthread_mutex_t g_fork_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void LockBeforeFork() { pthread_mutex_lock(&g_fork_lock); }
+void UnlockInParent() { pthread_mutex_unlock(&g_fork_lock); }
+// Plain stores: async-signal-safe, as a fork child of a threaded program
+// must be.
+void ResetInChild() {
+  const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  std::memcpy(&g_fork_lock, &fresh, sizeof fresh);
+}
+[[maybe_unused]] const int g_fork_handlers_registered =
+    pthread_atfork(LockBeforeFork, UnlockInParent, ResetInChild);
+
 constexpr int kTrackedFds = 1 << 16;
 std::atomic<uint64_t> g_channel_fds[kTrackedFds / 64];
 
@@ -61,9 +87,15 @@ std::atomic<uint64_t> g_generation{0};
 
 absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
   int sv[2];
+  pthread_mutex_lock(&g_fork_lock);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-    return OsError("socketpair", errno);
+    const int err = errno;
+    pthread_mutex_unlock(&g_fork_lock);
+    return OsError("socketpair", err);
   }
+  Track(sv[0], true);
+  Track(sv[1], true);
+  pthread_mutex_unlock(&g_fork_lock);
   // Room for 32 full records (2 MiB) in flight each way, so that a large
   // message streams without the writer waiting on the reader record by
   // record (1 MiB messages: 6.2 -> 11.4 GB/s here). The kernel caps the
@@ -78,8 +110,6 @@ absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {
     shutdown(sv[0], SHUT_WR);
     shutdown(sv[1], SHUT_RD);
   }
-  Track(sv[0], true);
-  Track(sv[1], true);
   return ChannelPair{OwnedHandle(sv[0]), OwnedHandle(sv[1])};
 }
 
@@ -181,9 +211,20 @@ absl::StatusOr<std::vector<bool>> WaitReady(
 
 void CloseChannel(intptr_t end) { CloseOsHandle(end); }
 
-void ForgetChannel(intptr_t fd) { Track(fd, false); }
+void CloseDescriptor(int fd) {
+  pthread_mutex_lock(&g_fork_lock);
+  Track(fd, false);
+  // POSIX leaves the descriptor's state unspecified after EINTR; on Linux
+  // it is closed, so close() is never retried.
+  ::close(fd);
+  pthread_mutex_unlock(&g_fork_lock);
+}
 
-void AdoptChannel(intptr_t end) { Track(end, true); }
+void AdoptChannel(intptr_t end) {
+  pthread_mutex_lock(&g_fork_lock);
+  Track(end, true);
+  pthread_mutex_unlock(&g_fork_lock);
+}
 
 uint64_t ChannelGeneration() {
   return g_generation.load(std::memory_order_relaxed);

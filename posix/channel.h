@@ -16,13 +16,16 @@ namespace os {
 // and starts a new ChannelGeneration(), so that objects holding any end made
 // before it, closed here or kept, know it is no longer theirs (a kept end is
 // adopted again by the object it is decoded into). Lock-free and
-// allocation-free.
+// allocation-free. The record it reads names exactly the channel ends the
+// child inherited, also those other threads of the parent made or closed
+// as it forked: fork() waits for such a change to finish (channel.cc).
 void CloseChannelsExcept(const std::vector<intptr_t>& keep);
 
-// Called by CloseOsHandle for every descriptor it closes: if `fd` was a
-// recorded channel end, it is no longer one (its number may be reused by
-// anything). Lock-free.
-void ForgetChannel(intptr_t fd);
+// Closes `fd`, whatever it is (CloseOsHandle), and forgets it if it was a
+// recorded channel end, both before any fork() or neither: a fork child
+// never holds a channel end that is not recorded, nor takes a recorded
+// number for one that another thread has reused meanwhile.
+void CloseDescriptor(int fd);
 
 }  // namespace os
 }  // namespace mp

@@ -9,10 +9,13 @@
 #define MP_POSIX_LINUX_H_
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -66,6 +69,54 @@ uint32_t KernelThreadId();
 // wall-clock step moves the end of the wait. Returns what
 // pthread_mutex_timedlock returns (0, EOWNERDEAD, ETIMEDOUT, EDEADLK, ...).
 int LockMutexBefore(pthread_mutex_t* mutex, absl::Time deadline);
+
+// --- linux_pidfd.cc: process descriptors (Linux 5.4 or later) ------------
+//
+// The POSIX backend holds its children by pidfds (process.cc). A pidfd
+// names one process for as long as it is open, even after that process
+// ended and its pid was reused: it polls readable (POLLIN) once the process
+// has ended, waitid(P_PIDFD) reaps exactly that process, and
+// pidfd_send_signal signals exactly it. It is close-on-exec.
+
+// OK when this kernel has every call below; Unimplemented, naming Linux
+// 5.4, when it lacks one (ENOSYS, or an older waitid that refuses P_PIDFD),
+// or the error that kept the check from running (ResourceExhausted with no
+// descriptor to spare, PermissionDenied under a seccomp filter). Checked
+// once per process; a failed check is repeated on the next call.
+absl::Status CheckPidfdSupport();
+// pidfd_open(pid, 0): a pidfd for `pid`, or -1 with errno (ESRCH: no such
+// process; EINVAL: `pid` names a thread that does not lead its process).
+int PidfdOpen(pid_t pid);
+// pidfd_send_signal(pidfd, sig, NULL, 0): 0, or -1 with errno (ESRCH: the
+// process has ended and been reaped).
+int PidfdSendSignal(int pidfd, int sig);
+// waitid(P_PIDFD, pidfd, info, options): 0, or -1 with errno (ECHILD: not a
+// child of this process, or already reaped).
+int PidfdWait(int pidfd, siginfo_t* info, int options);
+
+// --- linux_process.cc: starting a child --------------------------------------
+
+// In a fresh child (after fork, before exec or its target): asks the kernel
+// to kill it with SIGKILL when its parent dies, and ends it at once if the
+// parent (`parent`, its pid before fork) died before that took effect.
+// Linux ties this to the *thread* that forked. Async-signal-safe.
+void DieWithParent(pid_t parent);
+// A path that executes exactly the running binary, even if the file it was
+// started from was replaced or deleted since ("/proc/self/exe"), and the
+// path that file had, for argv[0].
+inline constexpr char kRunningBinary[] = "/proc/self/exe";
+absl::StatusOr<std::string> RunningBinaryPath();
+// In a fresh child (after fork, before exec): marks every descriptor from
+// `first` up close-on-exec, however it was opened. One close_range(2) with
+// CLOSE_RANGE_CLOEXEC (Linux 5.11); otherwise fcntl on each descriptor below
+// `limit` (taken before fork). Async-signal-safe.
+void MarkCloseOnExecFrom(int first, int limit);
+// Whether this process runs with privileges its caller may lack (setuid,
+// setgid, file capabilities): getauxval(AT_SECURE).
+bool RunsWithPrivileges();
+// The number of CPUs this process may run on (sched_getaffinity), or 0 if
+// unknown.
+int AllowedCpuCount();
 
 }  // namespace os
 }  // namespace mp

@@ -9,11 +9,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/auxv.h>
-#include <sys/prctl.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,38 +29,12 @@
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "posix/channel.h"
+#include "posix/linux.h"
 #include "posix/util.h"
-
-// close_range(2) (Linux 5.9; CLOSE_RANGE_CLOEXEC since 5.11), for C
-// libraries and kernel headers that predate it.
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 namespace mp {
 namespace os {
 namespace {
-
-void CloseFd(int& fd) {
-  if (fd >= 0) {
-    // POSIX leaves the fd's state unspecified after EINTR; on Linux it is
-    // closed, so close() is never retried.
-    ::close(fd);
-    fd = -1;
-  }
-}
 
 // Waits until `fd` is readable (or hung up) or `deadline` passes; retries
 // EINTR with the time left. Returns true when readable.
@@ -125,74 +97,6 @@ absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
   return absl::OkStatus();
 }
 
-// pidfds (Linux 5.3; waitid's P_PIDFD 5.4), for C libraries that predate
-// their wrappers. A port to another POSIX system replaces them with its own
-// process descriptors (FreeBSD's pdfork) or a kqueue EVFILT_PROC watch.
-int PidfdOpen(pid_t pid) {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-// Whether this kernel has pidfds, asked once. A child is started only if it
-// does: a fork child cannot be taken back.
-absl::Status CheckPidfds() {
-  static const int error = [] {
-    const int fd = PidfdOpen(::getpid());
-    if (fd >= 0) {
-      ::close(fd);
-      return 0;
-    }
-    return errno;
-  }();
-  if (error == 0) return absl::OkStatus();
-  if (error == ENOSYS) {
-    return absl::UnimplementedError(
-        "mp: starting a child needs Linux 5.4 or later (pidfd_open, waitid "
-        "P_PIDFD)");
-  }
-  return OsError("pidfd_open", error);
-}
-
-// The sentinel of the child `pid`, opened in the parent right after fork().
-//
-// Race: between fork() returning and pidfd_open, the child may already have
-// exited and been reaped by other code of this program — the kernel itself
-// when SIGCHLD is ignored, or a SIGCHLD handler of the program's own that
-// calls waitpid(-1). pidfd_open then fails with ESRCH (its pid cannot have
-// been reused so soon: the kernel hands out pids in order, wrapping only at
-// pid_max). Such a child has ended with its exit code lost; its sentinel is
-// then the read end of a pipe with no writer, which polls ready at once and
-// which waitid(P_PIDFD) and pidfd_send_signal refuse with EBADF: WaitChild
-// and SignalChild read that as "ended, code unknown".
-absl::StatusOr<OwnedHandle> OpenSentinel(pid_t pid) {
-  const int pidfd = PidfdOpen(pid);
-  if (pidfd >= 0) return OwnedHandle(pidfd);
-  if (errno != ESRCH) return OsError("pidfd_open");
-  int ended[2];
-  if (::pipe2(ended, O_CLOEXEC) != 0) return OsError("pipe2");
-  ::close(ended[1]);
-  return OwnedHandle(ended[0]);
-}
-
-// The binary to re-execute: the kernel's link to the running executable.
-absl::StatusOr<std::string> SelfExe() {
-  std::string path(PATH_MAX, '\0');
-  const ssize_t n = ::readlink("/proc/self/exe", &path[0], path.size());
-  if (n < 0) return OsError("readlink /proc/self/exe");
-  if (static_cast<size_t>(n) >= path.size()) {
-    return absl::FailedPreconditionError("mp: executable path too long");
-  }
-  path.resize(static_cast<size_t>(n));
-  return path;
-}
-
-// In a fresh child (after fork, before exec): ask the kernel to kill it when
-// the parent dies, and catch a parent that died before that took effect.
-// Async-signal-safe: prctl and getppid are plain system calls.
-void DieWithParent(pid_t parent) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(128 + SIGKILL);
-}
-
 // fork(), with every signal blocked in the calling thread across it: the
 // child then runs none of the parent's handlers before ResetSignals() (a
 // Ctrl-C to the process group in that moment would otherwise run the
@@ -252,23 +156,81 @@ int DescriptorLimit() {
   return n > 0 && n <= INT_MAX ? static_cast<int>(n) : 1 << 20;
 }
 
-// In a fresh child (after fork, before exec): marks every descriptor from
-// `first` up close-on-exec, whoever opened it and however (a plain pipe()
-// too), so that exec passes on only what is cleared afterwards. One
-// close_range(2) call where the kernel has CLOSE_RANGE_CLOEXEC (Linux 5.11);
-// otherwise each descriptor below `limit` (DescriptorLimit(), taken before
-// fork) with fcntl. Async-signal-safe: system calls only.
-void MarkCloseOnExecFrom(int first, int limit) {
-  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0U,
-                CLOSE_RANGE_CLOEXEC) == 0) {
-    return;
+// A descriptor that is always readable (an eventfd whose count is never
+// read): the sentinel of a child that ended before its pidfd was opened.
+// Made before fork(), so that nothing can fail once a child may be running
+// its target; it also keeps a descriptor free for the pidfd.
+int MakeSpare() { return ::eventfd(1, EFD_CLOEXEC); }
+
+// Whether `pidfd` names a child of this process (ended or not) without
+// reaping it: waitid() refuses any other process with ECHILD.
+bool IsOurChild(int pidfd) {
+  for (;;) {
+    siginfo_t info = {};
+    if (PidfdWait(pidfd, &info, WEXITED | WNOHANG | WNOWAIT) == 0) return true;
+    if (errno != EINTR) return false;
   }
-  for (int fd = first; fd < limit; ++fd) {
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
-      ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-    }
+}
+
+// In the parent, right after fork() returned `pid`: the Child, held by its
+// pidfd. Takes `spare` (MakeSpare()): closed, or the sentinel of a child
+// that is gone already. On error the child is killed and reaped.
+absl::StatusOr<Child> HoldChild(pid_t pid, OwnedHandle spare) {
+  int fd = PidfdOpen(pid);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+    spare.reset();  // it kept this descriptor free
+    fd = PidfdOpen(pid);
   }
+  if (fd >= 0 && !IsOurChild(fd)) {
+    ::close(fd);
+    fd = -1;
+    errno = ESRCH;
+  }
+  if (fd >= 0) return Child{pid, OwnedHandle(fd)};
+  if (errno == ESRCH || errno == EINVAL) {
+    // RACE: the child ran, ended and was reaped between fork() and
+    // pidfd_open(): by the kernel at once (SIGCHLD ignored, or
+    // SA_NOCLDWAIT), or by other code's SIGCHLD handler. Its exit code is
+    // gone; it reads as ended with kExitCodeUnknown (`lost`: WaitChild
+    // reaps nothing, SignalChild signals nothing) and its sentinel is
+    // always readable, so that Wait() and GetWhileAlive() see it ended.
+    // Its pid may even name another process by now, once the kernel's pid
+    // counter wrapped around (pid_max) in that moment: pidfd_open then
+    // fails with EINVAL (a thread that does not lead its process) or opens
+    // a stranger, which IsOurChild() refuses. Only a child that this
+    // process started meanwhile on the recycled pid would pass for it.
+    if (!spare.valid()) spare.reset(MakeSpare());
+    if (!spare.valid()) return OsError("eventfd");  // nothing left to reap
+    Child gone{pid, std::move(spare)};
+    gone.lost = true;
+    return gone;
+  }
+  // Not reaped by anyone (that would be ESRCH): the pid is still the
+  // child's, and only this process may reap it.
+  const int err = errno;
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return OsError("pidfd_open", err);
+}
+
+// What every start needs before fork(): pidfds, and the spare descriptor.
+absl::StatusOr<OwnedHandle> PrepareToHold() {
+  if (absl::Status s = CheckPidfdSupport(); !s.ok()) return s;
+  const int spare = MakeSpare();
+  if (spare < 0) return OsError("eventfd");
+  return OwnedHandle(spare);
+}
+
+// The exit code of a child that waitid() found ended: N for exit(N), -N
+// for death by signal N.
+int ExitCodeOf(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return info.si_status;
+  if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+    return -info.si_status;
+  }
+  return 255;
 }
 
 // Everything StartCopy's child needs between fork and exec, built before
@@ -284,7 +246,7 @@ struct ExecPlan {
 
 // Fills `plan` in place: argv points into its own strings.
 absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
-  absl::StatusOr<std::string> exe = SelfExe();
+  absl::StatusOr<std::string> exe = RunningBinaryPath();
   if (!exe.ok()) return exe.status();
   plan.exe = *std::move(exe);
   plan.arguments = spec.arguments;
@@ -312,7 +274,7 @@ absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
   const int channel = static_cast<int>(spec.channel.get());
   ::fcntl(channel, F_SETFD, 0);
   for (intptr_t fd : spec.handles) ::fcntl(static_cast<int>(fd), F_SETFD, 0);
-  ::execv("/proc/self/exe", plan.argv.data());
+  ::execv(kRunningBinary, plan.argv.data());
   FillExecFailureFrame(plan.exec_failure, errno);
   (void)!::write(channel, plan.exec_failure, sizeof plan.exec_failure);
   ::_exit(127);
@@ -331,10 +293,14 @@ bool HasFork() { return true; }
 bool ChildrenShareAddressSpace() { return false; }
 
 absl::StatusOr<Child> StartFork(const Target& target) {
-  if (absl::Status s = CheckPidfds(); !s.ok()) return s;
+  absl::StatusOr<OwnedHandle> spare = PrepareToHold();
+  if (!spare.ok()) return spare.status();
   // Unflushed stdio buffers would be written twice, once by each process.
   FlushStdio();
   const pid_t parent = ::getpid();
+  // Channel ends that other threads make or close meanwhile wait for
+  // fork() (channel.cc's atfork handlers), so that the child's record of
+  // them, read by CloseChannelsExcept, names exactly the ends it holds.
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) return OsError("fork");
   if (pid == 0) {
@@ -348,17 +314,10 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     if (target.options.die_with_parent) DieWithParent(parent);
     // Hold exactly the channel ends a spawned child would hold.
     CloseChannelsExcept(target.handles);
+    ::close(static_cast<int>(spare->release()));
     ExitNow(RunTarget(target));
   }
-  absl::StatusOr<OwnedHandle> sentinel = OpenSentinel(pid);
-  if (!sentinel.ok()) {
-    ::kill(pid, SIGKILL);
-    int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return sentinel.status();
-  }
-  return Child{pid, *std::move(sentinel)};
+  return HoldChild(pid, *std::move(spare));
 }
 
 absl::StatusOr<SpawnChannel> CreateSpawnChannel() {
@@ -380,7 +339,8 @@ absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
 }
 
 absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
-  if (absl::Status s = CheckPidfds(); !s.ok()) return s;
+  absl::StatusOr<OwnedHandle> spare = PrepareToHold();
+  if (!spare.ok()) return spare.status();
   ExecPlan plan;
   if (absl::Status s = PlanExec(spec, plan); !s.ok()) return s;
   FlushStdio();
@@ -389,16 +349,10 @@ absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
   if (pid < 0) return OsError("fork");
   if (pid == 0) BecomeCopy(plan, spec, parent);
   spec.channel.reset();
-  absl::StatusOr<OwnedHandle> sentinel = OpenSentinel(pid);
-  if (!sentinel.ok()) {
-    ::kill(pid, SIGKILL);
-    int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return sentinel.status();
-  }
+  absl::StatusOr<Child> child = HoldChild(pid, *std::move(spare));
+  if (!child.ok()) return child.status();
   // Descriptors keep their values across exec.
-  return StartedCopy{Child{pid, *std::move(sentinel)}, spec.handles};
+  return StartedCopy{*std::move(child), spec.handles};
 }
 
 absl::StatusOr<OwnedHandle> AdoptSpawnChannel(intptr_t value) {
@@ -426,7 +380,7 @@ void MakeHandlePrivate(intptr_t handle) {
   ::fcntl(static_cast<int>(handle), F_SETFD, FD_CLOEXEC);
 }
 
-bool IsPrivileged() { return ::getauxval(AT_SECURE) != 0; }
+bool IsPrivileged() { return RunsWithPrivileges(); }
 
 absl::Status OsErrorStatus(absl::string_view call, int64_t code) {
   return OsError(call, static_cast<int>(code));
@@ -442,21 +396,22 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   absl::StatusOr<bool> ended = WaitReadable(sentinel, deadline);
   if (!ended.ok()) return ended.status();
   if (!*ended) return std::optional<int>();
+  if (child.lost) {
+    child.reaped = true;
+    return std::optional<int>(kExitCodeUnknown);
+  }
   // The pidfd is readable: the child has exited. Reap exactly it, through
   // the pidfd (never by pid, which may name another process by now).
   for (;;) {
     siginfo_t info = {};
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(sentinel),
-                 &info, WEXITED) == 0) {
+    if (PidfdWait(sentinel, &info, WEXITED) == 0) {
       child.reaped = true;
-      if (info.si_code == CLD_EXITED) return std::optional<int>(info.si_status);
-      return std::optional<int>(-info.si_status);  // killed or dumped core
+      return std::optional<int>(ExitCodeOf(info));
     }
     if (errno == EINTR) continue;
-    if (errno == ECHILD || errno == EBADF) {
+    if (errno == ECHILD) {
       // Reaped by other code of this program (SIGCHLD ignored, or its own
-      // handler), before or after its pidfd was opened (see OpenSentinel):
-      // it has ended, and its exit code is lost.
+      // handler): it has ended, and its exit code is lost.
       child.reaped = true;
       return std::optional<int>(kExitCodeUnknown);
     }
@@ -465,14 +420,14 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 }
 
 absl::Status SignalChild(const Child& child, Signal signal) {
-  if (child.reaped || !child.sentinel.valid()) return absl::OkStatus();
+  if (child.reaped || child.lost || !child.sentinel.valid()) {
+    return absl::OkStatus();
+  }
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
-  // Through the pidfd: a child that has ended (ESRCH), or whose sentinel
-  // stands for a child gone before it was opened (EBADF, see OpenSentinel),
-  // is left alone, and a process that reused its pid is never reached.
-  if (::syscall(SYS_pidfd_send_signal, static_cast<int>(child.sentinel.get()),
-                sig, nullptr, 0) != 0 &&
-      errno != ESRCH && errno != EBADF) {
+  // Through the pidfd: a child that has ended and been reaped (ESRCH) is
+  // left alone, and a process that reused its pid is never reached.
+  if (PidfdSendSignal(static_cast<int>(child.sentinel.get()), sig) != 0 &&
+      errno != ESRCH) {
     return OsError("pidfd_send_signal");
   }
   return absl::OkStatus();
@@ -485,10 +440,7 @@ absl::StatusOr<intptr_t> DuplicateOsHandle(intptr_t handle) {
 }
 
 void CloseOsHandle(intptr_t handle) {
-  if (handle < 0) return;
-  ForgetChannel(handle);
-  int fd = static_cast<int>(handle);
-  CloseFd(fd);
+  if (handle >= 0) CloseDescriptor(static_cast<int>(handle));
 }
 
 void ExitNow(int code) {
@@ -500,8 +452,7 @@ int64_t CurrentPid() { return ::getpid(); }
 int64_t ParentPid() { return ::getppid(); }
 
 int CpuCount() {
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  if (const int n = AllowedCpuCount(); n > 0) return n;
   const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
 }

@@ -91,9 +91,15 @@ class OwnedHandle {
 // A started child, as the parent holds it: `pid`, and `sentinel`, a handle
 // that becomes ready (WaitReady, Waitable::Kind::kSentinel) when the child
 // ends and lives until the Child goes.
-//   POSIX (Linux): a pidfd (pidfd_open), readable once the child has
-//     exited. It names this very process, never a later one that reuses the
-//     pid, so waits and signals through it cannot reach another process.
+//   POSIX (Linux 5.4 or later): a pidfd for the child (pidfd_open,
+//     close-on-exec), opened in the parent right after fork(): it becomes
+//     readable when the child ends, whoever else holds a copy of it, and
+//     reaping and signalling go through it, so they reach this child or
+//     nothing, never a process that reused its pid. A child that ended and
+//     was reaped by other code before its pidfd could be opened (SIGCHLD
+//     ignored, and it ended at once) is `lost`: its sentinel is a
+//     descriptor that is always readable (an eventfd), WaitChild reads it
+//     as ended with kExitCodeUnknown and SignalChild leaves it alone.
 //   Win32: the process HANDLE (signalled at exit).
 //   threads: the id of an object that the child thread marks when done.
 // `reaped` is set by WaitChild once the exit code was collected.
@@ -101,6 +107,7 @@ struct Child {
   int64_t pid = -1;
   OwnedHandle sentinel;
   bool reaped = false;
+  bool lost = false;  // POSIX only; see above
 };
 
 // How a child is started, beyond what it runs.
@@ -184,7 +191,11 @@ bool ChildrenShareAddressSpace();
 // Fork (POSIX only; Win32: InvalidArgument): fork(); the child calls
 // RunTarget(target) directly. It is a copy of this process, as Python's
 // fork child is: it keeps every descriptor this process holds (a plain
-// pipe() too), except the channel ends it was not given (see AdoptChannel).
+// pipe() too), except the channel ends it was not given (see AdoptChannel),
+// also those another thread makes or closes meanwhile: fork() and changes
+// to the record of channel ends exclude each other. POSIX: a kernel
+// without pidfds (before Linux 5.4) makes StartFork and StartCopy
+// Unimplemented, before any child exists.
 // The child starts with the signal state mp/process.h promises
 // (Process::Start): it is reset in the child after fork — handlers and an
 // ignored SIGTERM to SIG_DFL, then an empty mask — with async-signal-safe
@@ -280,9 +291,11 @@ absl::Status OsErrorStatus(absl::string_view call, int64_t code);
 // POSIX: N for exit(N), -N for death by signal N; Win32: the exit code, with
 // Terminate()/Kill() reading as -15/-9 and crashes mapped to signals (see
 // win32/process.cc) — or nullopt if it is still running. Sets `reaped`;
-// an already reaped child is FailedPrecondition. POSIX: a child that ended
-// and was reaped by other code of this program (SIGCHLD set to SIG_IGN, or
-// its own SIGCHLD handler) reads as ended with kExitCodeUnknown.
+// an already reaped child is FailedPrecondition. POSIX: reaps with
+// waitid(P_PIDFD) on the sentinel, never by pid; a child that ended and was
+// reaped by other code of this program (SIGCHLD set to SIG_IGN, or its own
+// SIGCHLD handler; waitid fails with ECHILD), or is `lost`, reads as ended
+// with kExitCodeUnknown.
 // Process::kExitCodeUnknown: outside exit codes (0..255) and signals.
 inline constexpr int kExitCodeUnknown = -256;
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
@@ -291,8 +304,8 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
 enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
 // that WaitChild reports as -15 / -9. A child that already ended, or was
-// reaped, is OK and untouched: POSIX signals through the pidfd, which
-// never reaches a process that reused the pid.
+// reaped, is OK and untouched: POSIX signals with pidfd_send_signal on the
+// sentinel, which reaches the child or, once it is reaped, nothing.
 absl::Status SignalChild(const Child& child, Signal signal);
 
 // A code address as a module-relative reference, and back. Making one
@@ -463,7 +476,11 @@ void CloseChannel(intptr_t end);
 //   POSIX: a fork child closes every recorded end it was not given, so that
 //     it holds exactly the ends a spawned child would: otherwise its copy of,
 //     say, its parent's end of a pipe keeps its own reader from ever seeing
-//     end of file (Python's fork-only hang).
+//     end of file (Python's fork-only hang). An end is made and recorded
+//     (CreateChannelPair, AdoptChannel), or forgotten and closed
+//     (CloseChannel, CloseOsHandle), under one lock that every fork() of
+//     this process takes (pthread_atfork), so that no fork child holds an
+//     end its record does not name.
 //   Win32: nothing to do (no fork; children get explicit handle lists).
 void AdoptChannel(intptr_t end);
 // The generation of this process's channel ends: an end made

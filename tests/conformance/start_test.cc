@@ -14,14 +14,23 @@
 #include <signal.h>
 #endif
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "mp/internal/os.h"
 #include "mp/internal/spawn.h"
+#include "mp/pipe.h"
 #include "mp/process.h"
+#include "mp/status.h"
 #include "mp/sync.h"
 #include "tests/conformance/backends.h"
 #include "tests/conformance/helpers.h"
@@ -214,6 +223,129 @@ TYPED_TEST_P(StartTest, ChildReapedBySomeoneElseReadsAsEnded) {
 #endif
 }
 
+void ReturnAtOnce() {}
+
+// Two threads start children at once with the same start method: one keeps
+// long-lived children running (each until the other thread has finished
+// the round after the one it started in, so that it outlives every check
+// its start may have disturbed), the other starts a child that returns at
+// once and must see it end within 500 ms: as Wait() (its sentinel ready),
+// Join() and IsAlive(). Whatever marks a child's end must not be held by a
+// process another thread starts meanwhile. Each round also makes a Pipe and
+// closes its write end while the other thread starts children: its reader
+// must see end of file, as no child was given that end.
+TYPED_TEST_P(StartTest, ConcurrentStartsSeeEachShortChildEnd) {
+  // 500 rounds (50 under Wine): a leak that hits one round in a hundred
+  // shows in almost every run.
+  constexpr int kRounds = TypeParam::kStartJoinCycles / 20;
+  constexpr int kMostLongLived = 8;
+  constexpr absl::Duration kEnds = absl::Milliseconds(500);
+  // Enough rounds to show a leak; a broken backend fails within this.
+  constexpr absl::Duration kBudget = absl::Seconds(90);
+  struct LongLived {
+    Process process;
+    Event release;
+    int round;  // the short thread's round when it was started
+  };
+  std::mutex mu;
+  std::condition_variable round_done;
+  int rounds_done = 0;  // guarded by mu
+  bool stop = false;    // guarded by mu
+  int long_started = 0;
+  absl::Status long_error;
+  std::thread long_thread([&] {
+    std::deque<LongLived> alive;
+    auto end_oldest = [&] {
+      EXPECT_TRUE(alive.front().release.Set().ok());
+      EXPECT_EQ(JoinCode(alive.front().process), 0);
+      alive.pop_front();
+    };
+    for (;;) {
+      int round;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        // A child stays until the round after its own is done; at most
+        // kMostLongLived run at once.
+        round_done.wait_for(lock, absl::ToChronoMilliseconds(kPatience), [&] {
+          return stop || alive.size() < kMostLongLived ||
+                 alive.front().round + 1 < rounds_done;
+        });
+        if (stop) break;
+        round = rounds_done;
+      }
+      while (!alive.empty() && alive.front().round + 1 < round) end_oldest();
+      if (alive.size() >= kMostLongLived) continue;
+      absl::StatusOr<Event> release = Event::Create();
+      if (!release.ok()) {
+        long_error = release.status();
+        break;
+      }
+      Process p = MakeProcess<TypeParam>(WaitForRelease, *release);
+      absl::Status started = p.Start();
+      if (!started.ok()) {
+        long_error = started;
+        break;
+      }
+      alive.push_back(LongLived{std::move(p), *release, round});
+      ++long_started;
+    }
+    while (!alive.empty()) end_oldest();
+  });
+
+  int rounds = 0, not_seen_ended = 0, pipe_held = 0;
+  std::vector<Process> late;  // seen running: joined at the end
+  const absl::Time give_up = absl::Now() + kBudget;
+  absl::Status short_error;  // no ASSERT while the other thread runs
+  for (; rounds < kRounds && absl::Now() < give_up; ++rounds) {
+    absl::StatusOr<std::pair<Connection, Connection>> pipe =
+        Pipe(/*duplex=*/false);
+    if (!pipe.ok()) {
+      short_error = pipe.status();
+      break;
+    }
+    auto& [reader, writer] = *pipe;
+    Process p = MakeProcess<TypeParam>(ReturnAtOnce);
+    short_error = p.Start();
+    if (short_error.ok()) short_error = writer.Close();
+    if (!short_error.ok()) break;
+    absl::StatusOr<std::vector<size_t>> ready = Wait({}, {&p}, kEnds);
+    if (!ready.ok()) {
+      short_error = ready.status();
+      late.push_back(std::move(p));
+      break;
+    }
+    const bool ended = ready->size() == 1 && p.Join(kEnds).ok() &&
+                       !p.IsAlive() && p.ExitCode() == 0;
+    if (!ended) {
+      ++not_seen_ended;
+      late.push_back(std::move(p));
+    }
+    absl::StatusOr<std::string> eof = reader.RecvBytes(kEnds);
+    if (!IsEndOfFile(eof.status())) ++pipe_held;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++rounds_done;
+    }
+    round_done.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+  }
+  round_done.notify_all();
+  long_thread.join();
+  for (Process& p : late) EXPECT_EQ(JoinCode(p), 0);
+  EXPECT_TRUE(short_error.ok()) << "round " << rounds << ": " << short_error;
+  EXPECT_TRUE(long_error.ok()) << long_error;
+  EXPECT_GT(long_started, 0);
+  EXPECT_EQ(rounds, kRounds) << "out of time";
+  EXPECT_EQ(not_seen_ended, 0)
+      << "of " << rounds << " short children, these were not seen to end "
+      << "within " << kEnds << " (" << long_started << " long-lived started)";
+  EXPECT_EQ(pipe_held, 0) << "of " << rounds << " pipes, these did not reach "
+                          << "end of file within " << kEnds;
+}
+
 // Code a forged launch names as its invoker. It must never run.
 absl::Status NotAnInvoker(void (*)(), absl::string_view, HandleTable*) {
   Exit(77);
@@ -253,6 +385,7 @@ REGISTER_TYPED_TEST_SUITE_P(StartTest,
                             ChildStartsWithDefaultHandlersAndEmptyMask,
                             ChildReadsTheProcessWideStartMethod,
                             ChildReapedBySomeoneElseReadsAsEnded,
+                            ConcurrentStartsSeeEachShortChildEnd,
                             ForgedLaunchIsRefused);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, StartTest, Backends, BackendName);

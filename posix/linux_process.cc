@@ -1,0 +1,76 @@
+// Copyright 2026 The mp Authors.
+//
+// Linux-only: what starting a child needs beyond POSIX (posix/linux.h). A
+// port replaces PR_SET_PDEATHSIG (FreeBSD: procctl PROC_PDEATHSIG_CTL;
+// macOS: a kqueue EVFILT_PROC NOTE_EXIT watch on the parent), /proc/self/exe
+// (macOS: _NSGetExecutablePath; FreeBSD: sysctl KERN_PROC_PATHNAME, or
+// fexecve of a descriptor opened at start), close_range (closefrom),
+// AT_SECURE (issetugid()) and sched_getaffinity (cpuset_getaffinity; macOS:
+// sysconf).
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <string>
+
+#include "posix/linux.h"
+#include "posix/util.h"
+
+// close_range(2) (Linux 5.9; CLOSE_RANGE_CLOEXEC since 5.11), for C
+// libraries and kernel headers that predate it.
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace mp {
+namespace os {
+
+void DieWithParent(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(128 + SIGKILL);
+}
+
+absl::StatusOr<std::string> RunningBinaryPath() {
+  std::string path(PATH_MAX, '\0');
+  const ssize_t n = ::readlink(kRunningBinary, &path[0], path.size());
+  if (n < 0) return OsError("readlink /proc/self/exe");
+  if (static_cast<size_t>(n) >= path.size()) {
+    return absl::FailedPreconditionError("mp: executable path too long");
+  }
+  path.resize(static_cast<size_t>(n));
+  return path;
+}
+
+void MarkCloseOnExecFrom(int first, int limit) {
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0U,
+                CLOSE_RANGE_CLOEXEC) == 0) {
+    return;
+  }
+  for (int fd = first; fd < limit; ++fd) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+      ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+  }
+}
+
+bool RunsWithPrivileges() { return ::getauxval(AT_SECURE) != 0; }
+
+int AllowedCpuCount() {
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+}  // namespace os
+}  // namespace mp
