@@ -10,8 +10,12 @@
 // cannot be terminated.
 
 #if !MP_OS_WINDOWS
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #endif
 
 #include <algorithm>
@@ -19,6 +23,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -379,6 +384,71 @@ TYPED_TEST_P(StartTest, ForgedLaunchIsRefused) {
       << child.status();
 }
 
+TYPED_TEST_P(StartTest, SpawnChannelFromAnotherProcessIsRefused) {
+  MP_SKIP_ON_THREADS("a child thread takes no launch");
+  // A spawn channel whose other end this very process holds: the process
+  // that adopts it is not the child of the one that made it.
+  absl::StatusOr<os::SpawnChannel> channel = os::CreateSpawnChannel();
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  absl::StatusOr<os::OwnedHandle> adopted =
+      os::AdoptSpawnChannel(channel->child.release());
+  EXPECT_TRUE(absl::IsPermissionDenied(adopted.status())) << adopted.status();
+  EXPECT_NE(adopted.status().message().find("not by this process's parent"),
+            absl::string_view::npos)
+      << adopted.status();
+#if !MP_OS_WINDOWS
+  // End to end: a grandchild run in spawn-child mode on a channel its
+  // grandparent made. It must end with code 2, send nothing back and say
+  // why on stderr, whatever the launch it would have been sent.
+  int ends[2];
+  int err[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
+  ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+  const std::string value = std::to_string(ends[1]);
+  const pid_t middle = ::fork();
+  ASSERT_GE(middle, 0);
+  if (middle == 0) {
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      ::dup2(err[1], 2);
+      ::fcntl(ends[1], F_SETFD, 0);
+      const char* argv[] = {"mp-forged", internal::kSpawnChildFlag,
+                            value.c_str(), nullptr};
+      ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+      ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(grandchild, &status, 0) < 0 && errno == EINTR) {
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
+  }
+  ::close(ends[1]);
+  ::close(err[1]);
+  // A frame the grandchild would read if it took the channel.
+  const std::string frame = internal::Frame("not a launch");
+  (void)!::send(ends[0], frame.data(), frame.size(), MSG_NOSIGNAL);
+  std::string said;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(err[0], buffer, sizeof buffer)) > 0;) {
+    said.append(buffer, static_cast<size_t>(n));
+  }
+  char answer;
+  const ssize_t answered = ::recv(ends[0], &answer, 1, 0);
+  int status = 0;
+  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::close(ends[0]);
+  ::close(err[0]);
+  // End of file, or a reset: the grandchild closed its end unread.
+  EXPECT_LE(answered, 0) << "the grandchild answered on a channel that is "
+                            "not its parent's";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2)
+      << "status " << status << "; stderr: " << said;
+  EXPECT_NE(said.find("not by this process's parent"), std::string::npos)
+      << said;
+#endif
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StartTest,
                             TerminateEndsChildStartedWithSignalsBlocked,
                             TerminateEndsChildStartedWithSigtermIgnored,
@@ -386,7 +456,8 @@ REGISTER_TYPED_TEST_SUITE_P(StartTest,
                             ChildReadsTheProcessWideStartMethod,
                             ChildReapedBySomeoneElseReadsAsEnded,
                             ConcurrentStartsSeeEachShortChildEnd,
-                            ForgedLaunchIsRefused);
+                            ForgedLaunchIsRefused,
+                            SpawnChannelFromAnotherProcessIsRefused);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, StartTest, Backends, BackendName);
 
