@@ -117,6 +117,12 @@ bool RunsWithPrivileges();
 // The number of CPUs this process may run on (sched_getaffinity), or 0 if
 // unknown.
 int AllowedCpuCount();
+// A new close-on-exec descriptor that always polls readable (an eventfd
+// whose count is never read), or -1 with errno.
+int AlwaysReadable();
+// The pid of the process that made the other end of the AF_UNIX socket
+// `fd` (SO_PEERCRED: for a socketpair, the process that called it).
+absl::StatusOr<pid_t> SocketPeerPid(int fd);
 
 }  // namespace os
 }  // namespace mp

@@ -5,15 +5,18 @@
 // macOS: a kqueue EVFILT_PROC NOTE_EXIT watch on the parent), /proc/self/exe
 // (macOS: _NSGetExecutablePath; FreeBSD: sysctl KERN_PROC_PATHNAME, or
 // fexecve of a descriptor opened at start), close_range (closefrom),
-// AT_SECURE (issetugid()) and sched_getaffinity (cpuset_getaffinity; macOS:
-// sysconf).
+// AT_SECURE (issetugid()), sched_getaffinity (cpuset_getaffinity; macOS:
+// sysconf), eventfd (a pipe whose write end is closed) and SO_PEERCRED
+// (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID).
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/auxv.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -65,6 +68,17 @@ void MarkCloseOnExecFrom(int first, int limit) {
 }
 
 bool RunsWithPrivileges() { return ::getauxval(AT_SECURE) != 0; }
+
+int AlwaysReadable() { return ::eventfd(1, EFD_CLOEXEC); }
+
+absl::StatusOr<pid_t> SocketPeerPid(int fd) {
+  struct ucred peer = {};
+  socklen_t size = sizeof peer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+    return OsError("getsockopt(SO_PEERCRED)");
+  }
+  return peer.pid;
+}
 
 int AllowedCpuCount() {
   cpu_set_t set;

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -156,11 +155,11 @@ int DescriptorLimit() {
   return n > 0 && n <= INT_MAX ? static_cast<int>(n) : 1 << 20;
 }
 
-// A descriptor that is always readable (an eventfd whose count is never
-// read): the sentinel of a child that ended before its pidfd was opened.
-// Made before fork(), so that nothing can fail once a child may be running
-// its target; it also keeps a descriptor free for the pidfd.
-int MakeSpare() { return ::eventfd(1, EFD_CLOEXEC); }
+// A descriptor that is always readable (AlwaysReadable()): the sentinel of
+// a child that ended before its pidfd was opened. Made before fork(), so
+// that nothing can fail once a child may be running its target; it also
+// keeps a descriptor free for the pidfd.
+int MakeSpare() { return AlwaysReadable(); }
 
 // Whether `pidfd` names a child of this process (ended or not) without
 // reaping it: waitid() refuses any other process with ECHILD.
@@ -361,16 +360,15 @@ absl::StatusOr<OwnedHandle> AdoptSpawnChannel(intptr_t value) {
     return absl::InvalidArgumentError(
         absl::StrCat(value, ": not an open spawn channel"));
   }
-  struct ucred peer = {};
-  socklen_t size = sizeof peer;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0) {
+  absl::StatusOr<pid_t> peer = SocketPeerPid(fd);
+  if (!peer.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        value, ": not a spawn channel (", std::strerror(errno), ")"));
+        value, ": not a spawn channel (", peer.status().message(), ")"));
   }
-  if (peer.pid != ::getppid()) {
+  if (*peer != ::getppid()) {
     return absl::PermissionDeniedError(
         absl::StrCat("the spawn channel's other end was made by process ",
-                     peer.pid, ", not by this process's parent ", ::getppid()));
+                     *peer, ", not by this process's parent ", ::getppid()));
   }
   MakeHandlePrivate(value);
   return OwnedHandle(value);
