@@ -44,12 +44,23 @@ absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, absl::Time deadline) {
   os::ExitNow(2);
 }
 
-// The parent's error for a child that ended before it answered.
-absl::Status EndedBeforeAnswer(os::Child& child) {
+// Reaps a child that is ending (it refused its launch, could not exec, or
+// closed the channel); one still running at `deadline` is killed first, so
+// that Spawn() never waits for ever. Its exit code, or nullopt if unknown.
+std::optional<int> ReapBy(os::Child& child, absl::Time deadline) {
   absl::StatusOr<std::optional<int>> code =
-      os::WaitChild(child, absl::InfiniteDuration());
-  const std::string how =
-      code.ok() && code->has_value() ? absl::StrCat(**code) : "unknown";
+      os::WaitChild(child, TimeLeft(deadline));
+  if (code.ok() && code->has_value()) return **code;
+  (void)os::SignalChild(child, os::Signal::kKill);
+  code = os::WaitChild(child, absl::InfiniteDuration());
+  return code.ok() ? *code : std::nullopt;
+}
+
+// The parent's error for a child that closed the channel without
+// answering.
+absl::Status EndedBeforeAnswer(os::Child& child, absl::Time deadline) {
+  const std::optional<int> code = ReapBy(child, deadline);
+  const std::string how = code.has_value() ? absl::StrCat(*code) : "unknown";
   return absl::InternalError(absl::StrCat(
       "mp: spawned child ", child.pid, " ended (exit code ", how,
       ") before it started its target; did main() call mp::Init() first?"));
@@ -165,12 +176,12 @@ absl::StatusOr<os::Child> Spawn(const os::Launch& launch) {
                      " did not take its launch and answer within ",
                      absl::FormatDuration(SpawnTimeout()), "; killed"));
   } else {
-    return EndedBeforeAnswer(child);
+    return EndedBeforeAnswer(child, deadline);
   }
   if (!s.ok()) {
     // It is ending (it exits after a refusal, was killed, or never ran):
     // reap it, so that nothing is left behind.
-    (void)os::WaitChild(child, absl::InfiniteDuration());
+    (void)ReapBy(child, deadline);
     return s;
   }
   return std::move(child);
