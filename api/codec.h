@@ -199,16 +199,15 @@ template <typename T, typename Enable = void>
 struct Codec {
   // Marks the primary template (see codec_internal::IsEncodable).
   static constexpr bool kNoCodec = true;
-  static void Encode(Encoder&, const T&) {
-    static_assert(codec_internal::AlwaysFalse<T>::value,
-                  "mp::Codec: this type cannot be sent to another process. "
-                  "Supported: arithmetic types, enums, std::string, and "
-                  "std::vector / std::array / std::pair / std::tuple / "
-                  "std::optional / std::map / std::unordered_map of supported "
-                  "types. For your own struct add MP_FIELDS(field, ...) "
-                  "inside it.");
-  }
+  static void Encode(Encoder&, const T&) { NoCodec(); }
   static absl::Status Decode(Decoder&, T&) {
+    NoCodec();
+    return absl::UnimplementedError("mp::Codec: no codec for this type");
+  }
+
+ private:
+  // Instantiated once per type, however many of the above are used.
+  static void NoCodec() {
     static_assert(codec_internal::AlwaysFalse<T>::value,
                   "mp::Codec: this type cannot be sent to another process. "
                   "Supported: arithmetic types, enums, std::string, and "
@@ -216,7 +215,6 @@ struct Codec {
                   "std::optional / std::map / std::unordered_map of supported "
                   "types. For your own struct add MP_FIELDS(field, ...) "
                   "inside it.");
-    return absl::UnimplementedError("mp::Codec: no codec for this type");
   }
 };
 
