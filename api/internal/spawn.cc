@@ -31,7 +31,7 @@ void PutLength(char* out, uint64_t n) {
 }
 
 // One frame from spawn channel end `end`, all of it before `deadline`.
-absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, absl::Time deadline) {
+absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, Deadline deadline) {
   return ReadFrame([end, deadline](char* out, size_t size) {
     return os::ReadSpawnChannel(end, out, size, deadline);
   });
@@ -47,7 +47,7 @@ absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, absl::Time deadline) {
 // The parent's error for a child that ended before it answered.
 absl::Status EndedBeforeAnswer(os::Child& child) {
   absl::StatusOr<std::optional<int>> code =
-      os::WaitChild(child, absl::InfiniteDuration());
+      os::WaitChild(child, Deadline::Never());
   const std::string how =
       code.ok() && code->has_value() ? absl::StrCat(**code) : "unknown";
   return absl::InternalError(absl::StrCat(
@@ -147,7 +147,7 @@ absl::StatusOr<os::Child> Spawn(const os::Launch& launch) {
   os::Child& child = started->child;
 
   const intptr_t end = channel->parent.get();
-  const absl::Time deadline = DeadlineAfter(SpawnTimeout());
+  const Deadline deadline = Deadline::After(SpawnTimeout());
   absl::Status s = os::WriteSpawnChannel(
       end, Frame(EncodeLaunch(launch, started->handles)), deadline);
   // A child that stopped reading may still have answered why (an exec
@@ -170,7 +170,7 @@ absl::StatusOr<os::Child> Spawn(const os::Launch& launch) {
   if (!s.ok()) {
     // It is ending (it exits after a refusal, was killed, or never ran):
     // reap it, so that nothing is left behind.
-    (void)os::WaitChild(child, absl::InfiniteDuration());
+    (void)os::WaitChild(child, Deadline::Never());
     return s;
   }
   return std::move(child);
@@ -195,7 +195,7 @@ std::optional<ReceivedLaunch> ReceiveLaunch(int argc, char** argv) {
   ReceivedLaunch received;
   received.channel = *std::move(channel);
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(received.channel.get(), DeadlineAfter(SpawnTimeout()));
+      ReadFrameFrom(received.channel.get(), Deadline::After(SpawnTimeout()));
   absl::StatusOr<os::Launch> launch =
       bytes.ok() ? DecodeLaunch(*bytes)
                  : absl::StatusOr<os::Launch>(bytes.status());
@@ -213,7 +213,7 @@ void AnswerLaunch(ReceivedLaunch& received, const absl::Status& status) {
   if (!received.channel.valid()) return;
   (void)os::WriteSpawnChannel(received.channel.get(),
                               Frame(EncodeAnswer(status)),
-                              DeadlineAfter(SpawnTimeout()));
+                              Deadline::After(SpawnTimeout()));
   received.channel.reset();
 }
 
