@@ -42,7 +42,7 @@ struct ConnectionState {
 
 }  // namespace internal
 
-using internal::DeadlineAfter;
+using internal::Deadline;
 
 absl::StatusOr<std::pair<Connection, Connection>> Pipe(bool duplex) {
   absl::StatusOr<os::ChannelPair> pair = os::CreateChannelPair(duplex);
@@ -87,7 +87,7 @@ absl::StatusOr<std::string> Connection::RecvBytes(absl::Duration timeout) {
     return std::move(state_->pending);
   }
   std::string message;
-  s = state_->receiver.Recv(state_->end, DeadlineAfter(timeout),
+  s = state_->receiver.Recv(state_->end, Deadline::After(timeout),
                             state_->max_message_size, nullptr, &message);
   if (!s.ok()) return s;
   return message;
@@ -115,7 +115,7 @@ absl::StatusOr<bool> Connection::Poll(absl::Duration timeout) {
   if (!s.ok()) return s;
   if (state_->has_pending) return true;
   absl::StatusOr<std::vector<bool>> ready = os::WaitReady(
-      {{os::Waitable::Kind::kChannel, state_->end}}, DeadlineAfter(timeout));
+      {{os::Waitable::Kind::kChannel, state_->end}}, Deadline::After(timeout));
   if (!ready.ok()) return ready.status();
   return (*ready)[0];
 }
@@ -168,7 +168,7 @@ absl::StatusOr<std::vector<size_t>> Wait(
   }
   if (!ready_now.empty()) return ready_now;
   absl::StatusOr<std::vector<bool>> ready =
-      os::WaitReady(ends, DeadlineAfter(timeout));
+      os::WaitReady(ends, Deadline::After(timeout));
   if (!ready.ok()) return ready.status();
   std::vector<size_t> out;
   for (size_t i = 0; i < ready->size(); ++i) {

@@ -175,19 +175,21 @@ absl::Status Process::Start() {
 
 absl::Status Process::Join() {
   absl::Status s = CheckStarted();
-  return s.ok() ? internal::PollChild(*record_, absl::InfiniteDuration()) : s;
+  return s.ok() ? internal::PollChild(*record_, internal::Deadline::Never())
+                : s;
 }
 
 absl::Status Process::Join(absl::Duration timeout) {
   absl::Status s = CheckStarted();
-  return s.ok() ? internal::PollChild(*record_,
-                                      std::max(timeout, absl::ZeroDuration()))
-                : s;
+  if (!s.ok()) return s;
+  return internal::PollChild(*record_, internal::Deadline::After(timeout));
 }
 
 bool Process::IsAlive() {
   if (!CheckStarted().ok()) return false;
-  if (!internal::PollChild(*record_, absl::ZeroDuration()).ok()) return false;
+  if (!internal::PollChild(*record_, internal::Deadline::Passed()).ok()) {
+    return false;
+  }
   std::lock_guard<std::mutex> lock(record_->mu);
   return !record_->child.reaped;
 }
@@ -226,7 +228,8 @@ absl::StatusOr<intptr_t> Process::Sentinel() const {
 absl::Status Process::Close() {
   if (closed_) return absl::OkStatus();
   if (record_ != nullptr) {
-    absl::Status s = internal::PollChild(*record_, absl::ZeroDuration());
+    absl::Status s =
+        internal::PollChild(*record_, internal::Deadline::Passed());
     if (!s.ok()) return s;
     std::lock_guard<std::mutex> lock(record_->mu);
     if (!record_->child.reaped) {

@@ -45,6 +45,8 @@ struct QueueState {
 
 }  // namespace internal
 
+using internal::Deadline;
+
 namespace {
 
 // How often GetWhileAlive looks at its producers while the queue is empty.
@@ -90,8 +92,8 @@ absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
         "mp: item of ", item.size(), " bytes exceeds the maximum of ",
         Connection::kDefaultMaxMessageSize));
   }
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
-  absl::Status s = state_->write_lock.Acquire(internal::TimeLeft(deadline));
+  const Deadline deadline = Deadline::After(timeout);
+  absl::Status s = state_->write_lock.Acquire(deadline.Left());
   if (absl::IsDeadlineExceeded(s)) {
     return FullError("mp: queue full: no room within the timeout");
   }
@@ -133,8 +135,8 @@ absl::Status Queue::PutBytes(absl::string_view item, absl::Duration timeout) {
 absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
   std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
-  absl::Status s = state_->read_lock.Acquire(internal::TimeLeft(deadline));
+  const Deadline deadline = Deadline::After(timeout);
+  absl::Status s = state_->read_lock.Acquire(deadline.Left());
   if (absl::IsDeadlineExceeded(s)) {
     return EmptyError("mp: queue empty: no item within the timeout");
   }
@@ -160,7 +162,7 @@ absl::StatusOr<std::string> Queue::GetBytes(absl::Duration timeout) {
   };
   std::string item;
   s = state_->receiver.Recv(
-      [&ring](char* buffer, absl::Time until) {
+      [&ring](char* buffer, Deadline until) {
         return ring->Recv(buffer, until);
       },
       deadline, Connection::kDefaultMaxMessageSize, writer_alive, &item);
@@ -182,7 +184,7 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
     if (!sentinel.ok()) return sentinel.status();
     running.push_back({os::Waitable::Kind::kSentinel, *sentinel});
   }
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  const Deadline deadline = Deadline::After(timeout);
   for (;;) {
     // Every producer ended before this look, so an empty queue now stays
     // empty: nothing they put can still be on its way.
@@ -190,25 +192,24 @@ absl::StatusOr<std::string> Queue::GetBytesWhileAlive(
     // Items are taken the moment they come; the end of a producer is
     // noticed within one slice. (A process's end and a word in shared
     // memory cannot be waited for together, portably, in one call.)
-    const absl::Time slice =
-        all_ended ? internal::MonotonicNow()
-                  : std::min(deadline,
-                             internal::MonotonicNow() + kProducerCheckInterval);
-    absl::StatusOr<std::string> item = GetBytes(internal::TimeLeft(slice));
+    const Deadline slice =
+        all_ended ? Deadline::Passed()
+                  : std::min(deadline, Deadline::After(kProducerCheckInterval));
+    absl::StatusOr<std::string> item = GetBytes(slice.Left());
     if (item.ok() || !IsEmpty(item.status())) return item;
     if (all_ended) {
       return EndOfFileError(
           "mp: queue empty and every producer has ended: no item can come");
     }
     absl::StatusOr<std::vector<bool>> ended =
-        os::WaitReady(running, internal::MonotonicNow());
+        os::WaitReady(running, Deadline::Passed());
     if (!ended.ok()) return ended.status();
     std::vector<os::Waitable> still;
     for (size_t i = 0; i < running.size(); ++i) {
       if (!(*ended)[i]) still.push_back(running[i]);
     }
     running.swap(still);
-    if (!running.empty() && internal::MonotonicNow() >= deadline) {
+    if (!running.empty() && deadline.Expired()) {
       return EmptyError("mp: queue empty: no item within the timeout");
     }
   }
@@ -260,8 +261,7 @@ absl::Status JoinableQueue::TaskDone() {
 absl::Status JoinableQueue::Join(absl::Duration timeout) {
   std::shared_ptr<internal::Ring> ring = RingOf(state_);
   if (ring == nullptr) return Closed();
-  absl::Status s =
-      ring->WaitForNoneUnfinished(internal::DeadlineAfter(timeout));
+  absl::Status s = ring->WaitForNoneUnfinished(Deadline::After(timeout));
   if (absl::IsDeadlineExceeded(s)) {
     return absl::DeadlineExceededError("mp: JoinableQueue join timed out");
   }

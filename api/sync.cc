@@ -54,6 +54,7 @@ absl::StatusOr<std::shared_ptr<SyncState>> AdoptSyncState(
 
 namespace {
 
+using internal::Deadline;
 using internal::Internal;
 using internal::SyncState;
 
@@ -77,7 +78,7 @@ struct BarrierData {
 };
 
 // Lock-like acquire with a deadline: OK, OwnerDied, DeadlineExceeded, ...
-absl::Status AcquireMonitor(const SyncState& s, absl::Time deadline) {
+absl::Status AcquireMonitor(const SyncState& s, Deadline deadline) {
   return os::MonitorLock(s.monitor(), deadline);
 }
 
@@ -96,7 +97,7 @@ absl::Status Lock::Acquire() { return Acquire(absl::InfiniteDuration()); }
 
 absl::Status Lock::Acquire(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
-  return s.ok() ? AcquireMonitor(*state_, internal::DeadlineAfter(timeout)) : s;
+  return s.ok() ? AcquireMonitor(*state_, Deadline::After(timeout)) : s;
 }
 
 absl::Status Lock::Release() {
@@ -117,7 +118,7 @@ absl::Status RLock::Acquire() { return Acquire(absl::InfiniteDuration()); }
 
 absl::Status RLock::Acquire(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
-  return s.ok() ? AcquireMonitor(*state_, internal::DeadlineAfter(timeout)) : s;
+  return s.ok() ? AcquireMonitor(*state_, Deadline::After(timeout)) : s;
 }
 
 absl::Status RLock::Release() {
@@ -151,7 +152,7 @@ absl::Status Semaphore::Acquire() { return Acquire(absl::InfiniteDuration()); }
 absl::Status Semaphore::Acquire(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
   if (!s.ok()) return s;
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  const Deadline deadline = Deadline::After(timeout);
   Internal lock(*state_, deadline);
   if (absl::IsDeadlineExceeded(lock.status())) {
     return absl::DeadlineExceededError("mp: semaphore acquire timed out");
@@ -243,7 +244,7 @@ absl::Status Event::Wait() { return Wait(absl::InfiniteDuration()); }
 absl::Status Event::Wait(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
   if (!s.ok()) return s;
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  const Deadline deadline = Deadline::After(timeout);
   Internal lock(*state_, deadline);
   if (absl::IsDeadlineExceeded(lock.status())) {
     return absl::DeadlineExceededError("mp: event wait timed out");
@@ -283,7 +284,7 @@ absl::Status Condition::Acquire() { return Acquire(absl::InfiniteDuration()); }
 absl::Status Condition::Acquire(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
   if (!s.ok()) return s;
-  s = AcquireMonitor(*state_, internal::DeadlineAfter(timeout));
+  s = AcquireMonitor(*state_, Deadline::After(timeout));
   if (s.ok() || IsOwnerDied(s))
     state_->holder.store(std::this_thread::get_id());
   return s;
@@ -304,16 +305,16 @@ absl::Status Condition::Wait(absl::Duration timeout) {
   if (!s.ok()) return s;
   if (state_->holder.load() != std::this_thread::get_id()) return NotHeld();
   state_->holder.store(std::thread::id());
-  s = os::MonitorWait(state_->monitor(), internal::DeadlineAfter(timeout));
+  s = os::MonitorWait(state_->monitor(), Deadline::After(timeout));
   state_->holder.store(std::this_thread::get_id());  // held again, always
   return s;
 }
 
 absl::Status Condition::WaitFor(const std::function<bool()>& predicate,
                                 absl::Duration timeout) {
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  const Deadline deadline = Deadline::After(timeout);
   while (!predicate()) {
-    absl::Status s = Wait(internal::TimeLeft(deadline));
+    absl::Status s = Wait(deadline.Left());
     if (absl::IsDeadlineExceeded(s)) {
       return predicate() ? absl::OkStatus() : s;
     }
@@ -357,7 +358,7 @@ absl::StatusOr<int> Barrier::Wait() { return Wait(absl::InfiniteDuration()); }
 absl::StatusOr<int> Barrier::Wait(absl::Duration timeout) {
   absl::Status s = CheckNotEmpty();
   if (!s.ok()) return s;
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
+  const Deadline deadline = Deadline::After(timeout);
   Internal lock(*state_);
   if (!lock.status().ok()) return lock.status();
   BarrierData* d = state_->data<BarrierData>();

@@ -140,12 +140,12 @@ absl::Status SendRecord(intptr_t end,
 }
 
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
-                                  absl::Time deadline) {
+                                  internal::Deadline deadline) {
   const int fd = static_cast<int>(end);
   // With a deadline, poll first and never block in recv (another reader
   // may take the record poll saw); without one, a blocking recv is enough
   // and saves a system call per record.
-  const bool no_deadline = deadline == absl::InfiniteFuture();
+  const bool no_deadline = deadline.IsNever();
   for (;;) {
     if (no_deadline) {
       const ssize_t n = recv(fd, buffer, kMaxRecordBytes, MSG_TRUNC);
@@ -162,10 +162,10 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
       return OsError("recv");
     }
     pollfd p = {fd, POLLIN, 0};
-    const int ready = poll(&p, 1, WaitMs(deadline));
+    const int ready = poll(&p, 1, deadline.ToPollMilliseconds());
     if (ready < 0 && errno != EINTR) return OsError("poll", errno);
     if (ready <= 0) {
-      if (ready == 0 && internal::MonotonicNow() >= deadline) {
+      if (ready == 0 && deadline.Expired()) {
         return absl::DeadlineExceededError("mp: receive timed out");
       }
       continue;
@@ -192,15 +192,15 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
 // sentinel (a pidfd) once its process has exited: both poll as POLLIN (or
 // POLLHUP), so the kind makes no difference here.
 absl::StatusOr<std::vector<bool>> WaitReady(
-    const std::vector<Waitable>& waitables, absl::Time deadline) {
+    const std::vector<Waitable>& waitables, internal::Deadline deadline) {
   std::vector<pollfd> fds(waitables.size());
   for (size_t i = 0; i < waitables.size(); ++i) {
     fds[i] = {static_cast<int>(waitables[i].handle), POLLIN, 0};
   }
   for (;;) {
-    const int n = poll(fds.data(), fds.size(), WaitMs(deadline));
+    const int n = poll(fds.data(), fds.size(), deadline.ToPollMilliseconds());
     if (n < 0 && errno != EINTR) return OsError("poll", errno);
-    if (n > 0 || (n == 0 && internal::MonotonicNow() >= deadline)) break;
+    if (n > 0 || (n == 0 && deadline.Expired())) break;
   }
   std::vector<bool> ready(waitables.size());
   for (size_t i = 0; i < waitables.size(); ++i) {

@@ -19,7 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 #include "posix/util.h"
 
 namespace mp {
@@ -49,11 +49,12 @@ absl::StatusOr<SharedMapping> MapReceived(int fd, size_t min_size);
 // that is killed while it sleeps leaves nothing behind.
 
 // Blocks while `*word == expected`, until a WakeSharedWord on the word or
-// `deadline` (MonotonicNow()'s scale; absl::InfiniteFuture(): none). OK when
+// `deadline` (Deadline::Never(): none; a FUTEX_WAIT timeout from
+// ToRelativeTimespec, made again after each interruption). OK when
 // woken, when the word differs, or spuriously; DeadlineExceeded. Signals
 // never interrupt it.
 absl::Status WaitSharedWord(const std::atomic<uint32_t>* word,
-                            uint32_t expected, absl::Time deadline);
+                            uint32_t expected, internal::Deadline deadline);
 // Wakes up to `n` threads of any process blocked in WaitSharedWord on `word`.
 void WakeSharedWord(const std::atomic<uint32_t>* word, int n);
 
@@ -65,10 +66,11 @@ void WakeSharedWord(const std::atomic<uint32_t>* word, int n);
 // sync.cc caches it.
 uint32_t KernelThreadId();
 
-// pthread_mutex_timedlock with `deadline` on MonotonicNow()'s scale: no
-// wall-clock step moves the end of the wait. Returns what
-// pthread_mutex_timedlock returns (0, EOWNERDEAD, ETIMEDOUT, EDEADLK, ...).
-int LockMutexBefore(pthread_mutex_t* mutex, absl::Time deadline);
+// pthread_mutex_timedlock with `deadline` as an absolute CLOCK_MONOTONIC time
+// (ToMonotonicTimespec): no wall-clock step moves the end of the wait. Returns
+// what pthread_mutex_timedlock returns (0, EOWNERDEAD, ETIMEDOUT, EDEADLK,
+// ...).
+int LockMutexBefore(pthread_mutex_t* mutex, internal::Deadline deadline);
 
 // --- linux_pidfd.cc: process descriptors (Linux 5.4 or later) ------------
 //

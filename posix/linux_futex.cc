@@ -37,16 +37,15 @@ long Futex(const std::atomic<uint32_t>* word, int op, uint32_t value,
 }  // namespace
 
 absl::Status WaitSharedWord(const std::atomic<uint32_t>* word,
-                            uint32_t expected, absl::Time deadline) {
+                            uint32_t expected, internal::Deadline deadline) {
   for (;;) {
     timespec ts;
     const timespec* timeout = nullptr;
-    if (deadline != absl::InfiniteFuture()) {
-      const absl::Duration left = deadline - internal::MonotonicNow();
-      if (left <= absl::ZeroDuration()) {
+    if (!deadline.IsNever()) {
+      if (deadline.Expired()) {
         return absl::DeadlineExceededError("mp: timed out");
       }
-      ts = absl::ToTimespec(left);
+      ts = deadline.ToRelativeTimespec();
       timeout = &ts;
     }
     if (Futex(word, FUTEX_WAIT, expected, timeout) == 0) {

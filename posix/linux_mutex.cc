@@ -16,8 +16,6 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-#include <algorithm>
-
 #include "posix/linux.h"
 
 namespace mp {
@@ -25,13 +23,10 @@ namespace os {
 
 uint32_t KernelThreadId() { return static_cast<uint32_t>(gettid()); }
 
-int LockMutexBefore(pthread_mutex_t* mu, absl::Time deadline) {
-  // `deadline` is on MonotonicNow()'s scale: UnixEpoch() + the time since
-  // CLOCK_MONOTONIC's origin (steady_clock's on Linux). As an absolute
-  // CLOCK_MONOTONIC time it is a direct conversion, with no clock read, so
-  // no wall-clock step moves the wait's end.
-  const timespec ts = absl::ToTimespec(
-      std::max(deadline - absl::UnixEpoch(), absl::ZeroDuration()));
+int LockMutexBefore(pthread_mutex_t* mu, internal::Deadline deadline) {
+  // An absolute CLOCK_MONOTONIC time: no wall-clock step moves the wait's
+  // end.
+  const timespec ts = deadline.ToMonotonicTimespec();
 #if defined(__SANITIZE_THREAD__)
   // ThreadSanitizer's interceptors do not see pthread_mutex_clocklock; tell
   // it about the lock by hand.

@@ -45,7 +45,7 @@ void* SharedMemoryData(const SharedMemory* m) { return m->mapping.data; }
 size_t SharedMemorySize(const SharedMemory* m) { return m->mapping.size; }
 
 absl::Status WaitWord(SharedMemory*, const std::atomic<uint32_t>* word,
-                      uint32_t expected, absl::Time deadline) {
+                      uint32_t expected, internal::Deadline deadline) {
   return WaitSharedWord(word, expected, deadline);
 }
 

@@ -37,24 +37,25 @@ namespace {
 
 // Waits until `fd` is readable (or hung up) or `deadline` passes; retries
 // EINTR with the time left. Returns true when readable.
-absl::StatusOr<bool> WaitReadable(int fd, absl::Time deadline) {
+absl::StatusOr<bool> WaitReadable(int fd, internal::Deadline deadline) {
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
-    const int n = ::poll(&p, 1, WaitMs(deadline));
+    const int n = ::poll(&p, 1, deadline.ToPollMilliseconds());
     if (n > 0) return true;
     if (n == 0) {
-      if (internal::MonotonicNow() >= deadline) return false;
+      if (deadline.Expired()) return false;
       continue;  // woke early (rounding): wait for the rest
     }
     if (errno != EINTR) return OsError("poll");
   }
 }
 
-// Sends all of `bytes` before `deadline` (absl::InfiniteFuture(): no
+// Sends all of `bytes` before `deadline` (Deadline::Never(): no
 // limit): each send is non-blocking, and a full channel is waited on with
 // poll() for the time left, so a peer that never reads cannot hold the
 // sender past the deadline. DeadlineExceeded then.
-absl::Status SendAll(int fd, absl::string_view bytes, absl::Time deadline) {
+absl::Status SendAll(int fd, absl::string_view bytes,
+                     internal::Deadline deadline) {
   while (!bytes.empty()) {
     // MSG_NOSIGNAL: a child that died must be an error, not SIGPIPE.
     const ssize_t n =
@@ -68,9 +69,9 @@ absl::Status SendAll(int fd, absl::string_view bytes, absl::Time deadline) {
       return OsError("send on spawn channel");
     }
     struct pollfd p = {fd, POLLOUT, 0};
-    const int r = ::poll(&p, 1, WaitMs(deadline));
+    const int r = ::poll(&p, 1, deadline.ToPollMilliseconds());
     if (r < 0 && errno != EINTR) return OsError("poll");
-    if (r == 0 && internal::MonotonicNow() >= deadline) {
+    if (r == 0 && deadline.Expired()) {
       return absl::DeadlineExceededError("mp: spawn channel timed out");
     }
   }
@@ -78,7 +79,8 @@ absl::Status SendAll(int fd, absl::string_view bytes, absl::Time deadline) {
 }
 
 // Reads exactly `size` bytes; a short read at EOF is OutOfRange.
-absl::Status ReadExactly(int fd, char* out, size_t size, absl::Time deadline) {
+absl::Status ReadExactly(int fd, char* out, size_t size,
+                         internal::Deadline deadline) {
   while (size > 0) {
     absl::StatusOr<bool> ready = WaitReadable(fd, deadline);
     if (!ready.ok()) return ready.status();
@@ -328,12 +330,12 @@ absl::StatusOr<SpawnChannel> CreateSpawnChannel() {
 }
 
 absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
-                               absl::Time deadline) {
+                               internal::Deadline deadline) {
   return SendAll(static_cast<int>(end), bytes, deadline);
 }
 
 absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
-                              absl::Time deadline) {
+                              internal::Deadline deadline) {
   return ReadExactly(static_cast<int>(end), out, size, deadline);
 }
 
@@ -385,12 +387,11 @@ absl::Status OsErrorStatus(absl::string_view call, int64_t code) {
 }
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
-                                             absl::Duration timeout) {
+                                             internal::Deadline deadline) {
   if (child.reaped || !child.sentinel.valid()) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
   const int sentinel = static_cast<int>(child.sentinel.get());
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
   absl::StatusOr<bool> ended = WaitReadable(sentinel, deadline);
   if (!ended.ok()) return ended.status();
   if (!*ended) return std::optional<int>();

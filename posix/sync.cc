@@ -207,11 +207,10 @@ void* MonitorData(const Monitor* m) {
   return reinterpret_cast<char*>(m->header) + kDataOffset;
 }
 
-absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
+absl::Status MonitorLock(Monitor* m, internal::Deadline deadline) {
   Header* h = m->header;
-  const int rc = deadline == absl::InfiniteFuture()
-                     ? pthread_mutex_lock(&h->mutex)
-                     : LockMutexBefore(&h->mutex, deadline);
+  const int rc = deadline.IsNever() ? pthread_mutex_lock(&h->mutex)
+                                    : LockMutexBefore(&h->mutex, deadline);
   if (rc == 0 || rc == EOWNERDEAD) RecordAcquired(h, rc == 0);
   return LockResult(rc, &h->mutex);
 }
@@ -234,7 +233,7 @@ absl::Status MonitorUnlock(Monitor* m) {
   return rc == 0 ? absl::OkStatus() : OsError("pthread_mutex_unlock", rc);
 }
 
-absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
+absl::Status MonitorWait(Monitor* m, internal::Deadline deadline) {
   Header* h = m->header;
   pthread_mutex_t* mu = &h->mutex;
   const uint32_t me = ThisThreadId();

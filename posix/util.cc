@@ -5,11 +5,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <climits>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -32,15 +30,6 @@ absl::StatusOr<SharedMapping> MapShared(int fd, size_t size) {
 void Unmap(const SharedMapping& m) {
   munmap(m.data, m.size);
   close(m.fd);
-}
-
-int WaitMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - internal::MonotonicNow();
-  if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
 }  // namespace os

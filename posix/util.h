@@ -32,10 +32,6 @@ struct SharedMapping {
 absl::StatusOr<SharedMapping> MapShared(int fd, size_t size);
 void Unmap(const SharedMapping& mapping);  // and closes the fd
 
-// What is left of `deadline` (MonotonicNow()'s scale) as poll()'s timeout: -1
-// for no deadline, rounded up so that a wait never ends before the deadline.
-int WaitMs(absl::Time deadline);
-
 }  // namespace os
 }  // namespace mp
 

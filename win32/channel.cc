@@ -42,8 +42,8 @@ namespace {
 
 constexpr DWORD kPipeBuffer = 4 * kMaxRecordBytes;
 
-DWORD NapMs(absl::Time deadline) {
-  return internal::MonotonicNow() + absl::Milliseconds(1) < deadline ? 1 : 0;
+DWORD NapMs(internal::Deadline deadline) {
+  return deadline.Left() > absl::Milliseconds(1) ? 1 : 0;
 }
 
 absl::Status ReadError(DWORD err) {
@@ -158,7 +158,7 @@ absl::Status SendRecord(intptr_t end,
 }
 
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
-                                  absl::Time deadline) {
+                                  internal::Deadline deadline) {
   HANDLE h = reinterpret_cast<HANDLE>(end);
   OVERLAPPED ov{};
   ov.hEvent = ThreadEvent();
@@ -172,12 +172,9 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
   if (err != ERROR_IO_PENDING) return ReadError(err);
   // Wait in slices of at most a day (WaitForSingleObject takes a DWORD).
   for (;;) {
-    const DWORD ms = deadline == absl::InfiniteFuture()
-                         ? INFINITE
-                         : static_cast<DWORD>(WaitMs(deadline));
+    const DWORD ms = deadline.ToWin32Milliseconds();
     if (WaitForSingleObject(ov.hEvent, ms) == WAIT_OBJECT_0) break;
-    if (deadline != absl::InfiniteFuture() &&
-        internal::MonotonicNow() >= deadline) {
+    if (deadline.Expired()) {
       CancelIoEx(h, &ov);
       break;  // GetOverlappedResult below says whether it completed anyway
     }
@@ -191,7 +188,7 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
 }
 
 absl::StatusOr<std::vector<bool>> WaitReady(
-    const std::vector<Waitable>& waitables, absl::Time deadline) {
+    const std::vector<Waitable>& waitables, internal::Deadline deadline) {
   std::vector<bool> ready(waitables.size());
   for (;;) {
     bool any = false;
@@ -207,7 +204,7 @@ absl::StatusOr<std::vector<bool>> WaitReady(
       }
       any = any || ready[i];
     }
-    if (any || internal::MonotonicNow() >= deadline) return ready;
+    if (any || deadline.Expired()) return ready;
     Sleep(NapMs(deadline));
   }
 }

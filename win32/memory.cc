@@ -164,7 +164,7 @@ void* SharedMemoryData(const SharedMemory* m) {
 size_t SharedMemorySize(const SharedMemory* m) { return m->size; }
 
 absl::Status WaitWord(SharedMemory* m, const std::atomic<uint32_t>* word,
-                      uint32_t expected, absl::Time deadline) {
+                      uint32_t expected, internal::Deadline deadline) {
   const int slot = SlotOf(m, word);
   LONG* waiters = &m->header->waiters[slot];
   InterlockedIncrement(waiters);
@@ -172,12 +172,13 @@ absl::Status WaitWord(SharedMemory* m, const std::atomic<uint32_t>* word,
     Uncount(waiters);
     return absl::OkStatus();
   }
-  const DWORD r = WaitForSingleObject(m->semaphores[slot],
-                                      std::min(WaitMs(deadline), kSliceMs));
+  const DWORD r = WaitForSingleObject(
+      m->semaphores[slot],
+      std::min<DWORD>(deadline.ToWin32Milliseconds(), kSliceMs));
   if (r == WAIT_OBJECT_0) return absl::OkStatus();
   Uncount(waiters);
   if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-  if (internal::MonotonicNow() >= deadline) {
+  if (deadline.Expired()) {
     return absl::DeadlineExceededError("mp: timed out");
   }
   return absl::OkStatus();  // a slice ended: the caller re-checks

@@ -57,7 +57,7 @@ void CloseHandleOnce(HANDLE& h) {
 // of bytes moved; OutOfRange once the other end is closed;
 // DeadlineExceeded.
 absl::StatusOr<DWORD> TransferBefore(HANDLE h, bool write, char* data,
-                                     size_t size, absl::Time deadline) {
+                                     size_t size, internal::Deadline deadline) {
   const char* const call =
       write ? "WriteFile on spawn channel" : "ReadFile on spawn channel";
   const DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1 << 20));
@@ -70,9 +70,10 @@ absl::StatusOr<DWORD> TransferBefore(HANDLE h, bool write, char* data,
     if (IsGone(err)) return absl::OutOfRangeError("mp: spawn channel closed");
     if (err != ERROR_IO_PENDING) return OsError(call, err);
     for (;;) {
-      const DWORD r = WaitForSingleObject(ov.hEvent, WaitMs(deadline));
+      const DWORD r =
+          WaitForSingleObject(ov.hEvent, deadline.ToWin32Milliseconds());
       if (r == WAIT_OBJECT_0) break;
-      if (r == WAIT_FAILED || internal::MonotonicNow() >= deadline) {
+      if (r == WAIT_FAILED || deadline.Expired()) {
         CancelIoEx(h, &ov);
         break;
       }
@@ -305,7 +306,7 @@ absl::StatusOr<SpawnChannel> CreateSpawnChannel() {
 }
 
 absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
-                               absl::Time deadline) {
+                               internal::Deadline deadline) {
   HANDLE h = reinterpret_cast<HANDLE>(end);
   while (!bytes.empty()) {
     absl::StatusOr<DWORD> n =
@@ -318,7 +319,7 @@ absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
 }
 
 absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
-                              absl::Time deadline) {
+                              internal::Deadline deadline) {
   HANDLE h = reinterpret_cast<HANDLE>(end);
   while (size > 0) {
     absl::StatusOr<DWORD> n =
@@ -427,17 +428,17 @@ absl::Status OsErrorStatus(absl::string_view call, int64_t code) {
 }
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
-                                             absl::Duration timeout) {
+                                             internal::Deadline deadline) {
   if (child.reaped || !child.sentinel.valid()) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
   HANDLE process = reinterpret_cast<HANDLE>(child.sentinel.get());
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
   for (;;) {
-    const DWORD r = WaitForSingleObject(process, WaitMs(deadline));
+    const DWORD r =
+        WaitForSingleObject(process, deadline.ToWin32Milliseconds());
     if (r == WAIT_OBJECT_0) break;
     if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-    if (internal::MonotonicNow() >= deadline) return std::optional<int>();
+    if (deadline.Expired()) return std::optional<int>();
   }
   DWORD code = 0;
   if (!GetExitCodeProcess(process, &code)) {

@@ -98,9 +98,10 @@ void Destroy(Monitor* m) {
 }
 
 // Takes the kernel mutex once (it may already be ours: it is recursive).
-absl::Status TakeMutex(Monitor* m, absl::Time deadline) {
+absl::Status TakeMutex(Monitor* m, internal::Deadline deadline) {
   for (;;) {
-    const DWORD r = WaitForSingleObject(m->mutex, WaitMs(deadline));
+    const DWORD r =
+        WaitForSingleObject(m->mutex, deadline.ToWin32Milliseconds());
     if (r == WAIT_OBJECT_0) return absl::OkStatus();
     if (r == WAIT_ABANDONED) {
       m->header->depth = 0;  // the dead owner's levels died with it
@@ -108,7 +109,7 @@ absl::Status TakeMutex(Monitor* m, absl::Time deadline) {
           "mp: acquired, but the previous owner died holding it");
     }
     if (r == WAIT_FAILED) return OsError("WaitForSingleObject");
-    if (internal::MonotonicNow() >= deadline) {
+    if (deadline.Expired()) {
       return absl::DeadlineExceededError("mp: timed out");
     }
   }
@@ -192,7 +193,7 @@ void* MonitorData(const Monitor* m) {
   return reinterpret_cast<char*>(m->header) + kDataOffset;
 }
 
-absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
+absl::Status MonitorLock(Monitor* m, internal::Deadline deadline) {
   Header* h = m->header;
   absl::Status s = TakeMutex(m, deadline);
   if (!s.ok() && !IsOwnerDied(s)) return s;
@@ -216,7 +217,7 @@ absl::Status MonitorUnlock(Monitor* m) {
   return absl::OkStatus();
 }
 
-absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
+absl::Status MonitorWait(Monitor* m, internal::Deadline deadline) {
   Header* h = m->header;
   if (!OwnedByThisThread(h)) {
     return absl::FailedPreconditionError("mp: wait without holding the lock");
@@ -230,14 +231,14 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
   DWORD r = WAIT_TIMEOUT;
   LONG taken = 0;
   while (InterlockedCompareExchange(&h->sequence, 0, 0) == seen) {
-    const DWORD left = WaitMs(deadline);
+    const DWORD left = deadline.ToWin32Milliseconds();
     if (left == 0) break;
     r = WaitForSingleObject(m->semaphore, std::min(left, kSliceMs));
     if (r == WAIT_OBJECT_0) ++taken;
     if (r == WAIT_FAILED) break;
   }
   // Lock again, whatever happened, as pthread_cond_timedwait does.
-  absl::Status relock = TakeMutex(m, absl::InfiniteFuture());
+  absl::Status relock = TakeMutex(m, internal::Deadline::Never());
   for (LONG i = 1; i < depth; ++i) WaitForSingleObject(m->mutex, INFINITE);
   BecomeOwner(h);
   h->depth = depth;

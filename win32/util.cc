@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -124,15 +123,6 @@ absl::Status OsError(absl::string_view what, DWORD err) {
   const absl::StatusCode code = StatusCodeOf(err);
   return absl::Status(code,
                       absl::StrCat(what, ": ", message, " (error ", err, ")"));
-}
-
-DWORD WaitMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return INFINITE;
-  const absl::Duration left = deadline - internal::MonotonicNow();
-  if (left <= absl::ZeroDuration()) return 0;
-  const int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return ms >= INFINITE ? INFINITE - 1 : static_cast<DWORD>(ms);
 }
 
 std::wstring Widen(absl::string_view s) {

@@ -29,11 +29,6 @@ absl::Status OsError(absl::string_view what, DWORD err = GetLastError());
 // LocalFree.
 absl::StatusOr<PSECURITY_DESCRIPTOR> CurrentUserOnly();
 
-// What is left of `deadline` (MonotonicNow()'s scale) as a wait's timeout:
-// INFINITE for no deadline, rounded up so that a wait never ends before the
-// deadline.
-DWORD WaitMs(absl::Time deadline);
-
 // Memory shared with children: a pagefile-backed file mapping, mapped whole.
 // Monitors (sync.cc) and shared memory (memory.cc) are made of it; the
 // mirror of posix/util.h's. Unlike a memfd it needs no seal: a section

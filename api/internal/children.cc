@@ -83,11 +83,11 @@ void Forget(const ChildRecord* record) {
 
 }  // namespace
 
-absl::Status PollChild(ChildRecord& record, absl::Duration timeout) {
+absl::Status PollChild(ChildRecord& record, Deadline deadline) {
   std::lock_guard<std::mutex> lock(record.mu);
   if (record.child.reaped) return absl::OkStatus();
   absl::StatusOr<std::optional<int>> code =
-      os::WaitChild(record.child, timeout);
+      os::WaitChild(record.child, deadline);
   if (!code.ok()) return code.status();
   if (code->has_value()) {
     record.exit_code = **code;
@@ -111,7 +111,7 @@ std::vector<int64_t> ActiveChildPids() {
       continue;
     }
     lock.unlock();
-    (void)PollChild(*c, absl::ZeroDuration());
+    (void)PollChild(*c, Deadline::Passed());
     std::lock_guard<std::mutex> relock(c->mu);
     if (!c->child.reaped) alive.push_back(c->child.pid);
   }
@@ -132,7 +132,7 @@ void FinishChildren() {
     to_join.push_back(c);
   }
   for (const std::shared_ptr<ChildRecord>& c : to_join) {
-    (void)PollChild(*c, absl::InfiniteDuration());
+    (void)PollChild(*c, Deadline::Never());
   }
   DropReaped();
 }

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 
 namespace mp {
@@ -45,7 +45,7 @@ struct ChildRecord {
 // to `record` (the registry's may be the one dropped). Holds the record's
 // mutex while waiting (a Process is used from one thread
 // at a time; other threads skip records that are busy).
-absl::Status PollChild(ChildRecord& record, absl::Duration timeout);
+absl::Status PollChild(ChildRecord& record, Deadline deadline);
 
 // Adds a freshly started child.
 void RegisterChild(std::shared_ptr<ChildRecord> record);

@@ -77,12 +77,11 @@ FramingTestHooks& TestHooks() {
 
 Receiver::Receiver() : buffer_(new char[os::kMaxRecordBytes]) {}
 
-absl::Status Receiver::Recv(intptr_t end, absl::Time deadline,
-                            uint64_t max_size,
+absl::Status Receiver::Recv(intptr_t end, Deadline deadline, uint64_t max_size,
                             const std::function<bool()>& writer_alive,
                             std::string* out) {
   return Recv(
-      [end](char* buffer, absl::Time until) {
+      [end](char* buffer, Deadline until) {
         return os::RecvRecord(end, buffer, until);
       },
       deadline, max_size, writer_alive, out);
@@ -107,7 +106,7 @@ void Receiver::AppendChunk(absl::string_view chunk) {
   partial_.append(chunk.data(), chunk.size());
 }
 
-absl::Status Receiver::Recv(const RecordSource& source, absl::Time deadline,
+absl::Status Receiver::Recv(const RecordSource& source, Deadline deadline,
                             uint64_t max_size,
                             const std::function<bool()>& writer_alive,
                             std::string* out) {
@@ -118,7 +117,7 @@ absl::Status Receiver::Recv(const RecordSource& source, absl::Time deadline,
   return s;
 }
 
-absl::Status Receiver::Receive(const RecordSource& source, absl::Time deadline,
+absl::Status Receiver::Receive(const RecordSource& source, Deadline deadline,
                                uint64_t max_size,
                                const std::function<bool()>& writer_alive,
                                std::string* out) {
@@ -127,8 +126,8 @@ absl::Status Receiver::Receive(const RecordSource& source, absl::Time deadline,
     // in slices past `deadline` for as long as the writer lives; otherwise
     // `deadline` applies, and a message that has begun is kept.
     const bool in_slices = in_message_ && writer_alive != nullptr;
-    const absl::Time wait_until =
-        in_slices ? MonotonicNow() + kWriterCheckInterval : deadline;
+    const Deadline wait_until =
+        in_slices ? Deadline::After(kWriterCheckInterval) : deadline;
     absl::StatusOr<size_t> n = source(buffer_.get(), wait_until);
     if (in_slices && absl::IsDeadlineExceeded(n.status())) {
       if (TestHooks().before_writer_check) {
@@ -139,7 +138,7 @@ absl::Status Receiver::Receive(const RecordSource& source, absl::Time deadline,
       // The writer is gone: it died, or it finished and let go after
       // publishing the rest, which is then readable at once. Only a
       // silence after its end means the message will never finish.
-      n = source(buffer_.get(), absl::InfinitePast());
+      n = source(buffer_.get(), Deadline::Passed());
       if (absl::IsDeadlineExceeded(n.status())) {
         DropPartial();
         continue;

@@ -29,7 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace internal {
@@ -66,7 +66,7 @@ class Receiver {
   // `max_size` are dropped whole and reported as ResourceExhausted; the end
   // stays usable. Memory grows with the bytes received, not with the size
   // a first record announces.
-  absl::Status Recv(intptr_t end, absl::Time deadline, uint64_t max_size,
+  absl::Status Recv(intptr_t end, Deadline deadline, uint64_t max_size,
                     const std::function<bool()>& writer_alive,
                     std::string* out);
 
@@ -76,14 +76,14 @@ class Receiver {
   // a channel end; the framing fuzzer (tests/fuzz/framing_fuzzer.cc) feeds
   // record streams from memory.
   using RecordSource =
-      std::function<absl::StatusOr<size_t>(char* buffer, absl::Time deadline)>;
-  absl::Status Recv(const RecordSource& source, absl::Time deadline,
+      std::function<absl::StatusOr<size_t>(char* buffer, Deadline deadline)>;
+  absl::Status Recv(const RecordSource& source, Deadline deadline,
                     uint64_t max_size,
                     const std::function<bool()>& writer_alive,
                     std::string* out);
 
  private:
-  absl::Status Receive(const RecordSource& source, absl::Time deadline,
+  absl::Status Receive(const RecordSource& source, Deadline deadline,
                        uint64_t max_size,
                        const std::function<bool()>& writer_alive,
                        std::string* out);

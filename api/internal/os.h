@@ -13,11 +13,13 @@
 //     except what is handed to a child explicitly, and is released on every
 //     path, including errors;
 //   * calls interrupted by a signal (EINTR) are retried with the time left;
-//   * every `absl::Time deadline` in this contract is on MonotonicNow()'s
-//     scale (mp/internal/deadline.h), never absl::Now()'s;
-//     absl::InfiniteFuture() means none. Each backend converts a deadline
-//     once per kernel call (a relative timeout from the time left, or an
-//     absolute monotonic time directly), so a wall-clock step moves no wait.
+//   * every wait takes an internal::Deadline (mp/internal/deadline.h),
+//     made once from the caller's timeout at the API boundary, on the
+//     monotonic clock; Deadline::Never() means none. A backend hands it to
+//     each kernel call through the Deadline's one conversion for that kind
+//     of call (ToPollMilliseconds, ToWin32Milliseconds, ToRelativeTimespec,
+//     ToMonotonicTimespec, ToSteadyTimePoint), made right before the call,
+//     and converts it no other way, so a wall-clock step moves no wait.
 
 #ifndef MP_INTERNAL_OS_H_
 #define MP_INTERNAL_OS_H_
@@ -220,11 +222,11 @@ absl::StatusOr<SpawnChannel> CreateSpawnChannel();
 // Writes all of `bytes` to a spawn channel end before `deadline`, however
 // little the peer reads: DeadlineExceeded then.
 absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
-                               absl::Time deadline);
+                               internal::Deadline deadline);
 // Reads exactly `size` bytes before `deadline`: OutOfRange if the peer's
 // end closed first, DeadlineExceeded.
 absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
-                              absl::Time deadline);
+                              internal::Deadline deadline);
 
 // What StartCopy starts.
 struct CopySpec {
@@ -286,20 +288,20 @@ bool IsPrivileged();
 // from `call`, with the OS's message, as its own calls report errors.
 absl::Status OsErrorStatus(absl::string_view call, int64_t code);
 
-// Waits up to `timeout` (zero: just look; absl::InfiniteDuration(): until
-// it ends). Returns the exit code once the child has ended and been reaped —
-// POSIX: N for exit(N), -N for death by signal N; Win32: the exit code, with
-// Terminate()/Kill() reading as -15/-9 and crashes mapped to signals (see
-// win32/process.cc) — or nullopt if it is still running. Sets `reaped`;
-// an already reaped child is FailedPrecondition. POSIX: reaps with
-// waitid(P_PIDFD) on the sentinel, never by pid; a child that ended and was
-// reaped by other code of this program (SIGCHLD set to SIG_IGN, or its own
-// SIGCHLD handler; waitid fails with ECHILD), or is `lost`, reads as ended
-// with kExitCodeUnknown.
-// Process::kExitCodeUnknown: outside exit codes (0..255) and signals.
+// Waits until `deadline` (Deadline::Passed(): just look; Deadline::Never():
+// until it ends). Returns the exit code once the child has ended and been
+// reaped — POSIX: N for exit(N), -N for death by signal N; Win32: the exit
+// code, with Terminate()/Kill() reading as -15/-9 and crashes mapped to signals
+// (see win32/process.cc) — or nullopt if it is still running. Sets `reaped`; an
+// already reaped child is FailedPrecondition. POSIX: reaps with waitid(P_PIDFD)
+// on the sentinel, never by pid; a child that ended and was reaped by other
+// code of this program (SIGCHLD set to SIG_IGN, or its own SIGCHLD handler;
+// waitid fails with ECHILD), or is `lost`, reads as ended with
+// kExitCodeUnknown. Process::kExitCodeUnknown: outside exit codes (0..255) and
+// signals.
 inline constexpr int kExitCodeUnknown = -256;
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
-                                             absl::Duration timeout);
+                                             internal::Deadline deadline);
 
 enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
@@ -369,11 +371,11 @@ intptr_t MonitorHandle(const Monitor* monitor);
 // The shared data: zero-filled at creation, 16-byte aligned.
 void* MonitorData(const Monitor* monitor);
 
-// Locks before `deadline` (absl::InfiniteFuture(): no limit). OK; or
+// Locks before `deadline` (Deadline::Never(): no limit). OK; or
 // OwnerDied (mp/status.h): locked, but the previous owner died holding it;
 // DeadlineExceeded; FailedPrecondition if this thread holds a non-recursive
 // monitor already. Signals never interrupt it.
-absl::Status MonitorLock(Monitor* monitor, absl::Time deadline);
+absl::Status MonitorLock(Monitor* monitor, internal::Deadline deadline);
 // FailedPrecondition if this thread does not hold it.
 absl::Status MonitorUnlock(Monitor* monitor);
 // Atomically unlocks, waits for a notification or `deadline`, and locks
@@ -384,7 +386,7 @@ absl::Status MonitorUnlock(Monitor* monitor);
 // monitor working: later notifies and waits of every process work as
 // before (Win32: a dead waiter stays counted, which costs later waits a
 // spurious wakeup now and then).
-absl::Status MonitorWait(Monitor* monitor, absl::Time deadline);
+absl::Status MonitorWait(Monitor* monitor, internal::Deadline deadline);
 // Wakes up to `n` waiters / all waiters. Call with the monitor locked.
 void MonitorNotify(Monitor* monitor, int n);
 void MonitorNotifyAll(Monitor* monitor);
@@ -425,7 +427,7 @@ size_t SharedMemorySize(const SharedMemory* memory);
 // loop on their own condition); DeadlineExceeded. `word` lies in `memory`.
 // Signals never interrupt it.
 absl::Status WaitWord(SharedMemory* memory, const std::atomic<uint32_t>* word,
-                      uint32_t expected, absl::Time deadline);
+                      uint32_t expected, internal::Deadline deadline);
 // Wakes every thread of every process blocked in WaitWord on `word`.
 void WakeWord(SharedMemory* memory, const std::atomic<uint32_t>* word);
 
@@ -457,7 +459,7 @@ absl::Status SendRecord(intptr_t end,
 // `deadline`: its size; EndOfFile once every other end is closed;
 // DeadlineExceeded.
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
-                                  absl::Time deadline);
+                                  internal::Deadline deadline);
 // What WaitReady waits for: a channel end (ready when a record or end of
 // file can be read) or a child's sentinel (Child::sentinel; ready once the
 // child has ended). The kind is stated, never guessed from the handle.
@@ -469,7 +471,7 @@ struct Waitable {
 // Waits until any of `waitables` is ready, or until `deadline`. Returns one
 // flag per input.
 absl::StatusOr<std::vector<bool>> WaitReady(
-    const std::vector<Waitable>& waitables, absl::Time deadline);
+    const std::vector<Waitable>& waitables, internal::Deadline deadline);
 void CloseChannel(intptr_t end);
 // Records a channel end this process received from its parent (decoded
 // from its arguments), as CreateChannelPair records the ends it makes.

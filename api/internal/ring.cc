@@ -80,10 +80,9 @@ constexpr size_t kDataOffset = (sizeof(RingHeader) + 63) / 64 * 64;
 template <typename Ready>
 absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
                    std::atomic<uint32_t>& waiting, bool spin,
-                   const Ready& ready, absl::Time deadline) {
+                   const Ready& ready, Deadline deadline) {
   if (ready()) return absl::OkStatus();
-  if (spin &&
-      (deadline == absl::InfiniteFuture() || deadline > MonotonicNow())) {
+  if (spin && !deadline.Expired()) {
     for (int i = 0; i < kSpins; ++i) {
       CpuRelax();
       if (ready()) return absl::OkStatus();
@@ -100,7 +99,7 @@ absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
     waiting.fetch_sub(1);
     if (ready()) return absl::OkStatus();
     if (!waited.ok() && !absl::IsDeadlineExceeded(waited)) return waited;
-    if (deadline != absl::InfiniteFuture() && MonotonicNow() >= deadline) {
+    if (deadline.Expired()) {
       return absl::DeadlineExceededError("mp: timed out");
     }
   }
@@ -191,7 +190,7 @@ void Ring::CopyOut(uint32_t at, char* out, size_t n) const {
 }
 
 absl::Status Ring::Send(std::initializer_list<absl::string_view> pieces,
-                        bool ends_item, bool abort, absl::Time deadline) {
+                        bool ends_item, bool abort, Deadline deadline) {
   size_t size = 0;
   for (absl::string_view p : pieces) size += p.size();
   if (size > os::kMaxRecordBytes) {
@@ -224,13 +223,13 @@ absl::Status Ring::Send(std::initializer_list<absl::string_view> pieces,
   return absl::OkStatus();
 }
 
-absl::Status Ring::WaitForItemsBelow(int64_t limit, absl::Time deadline) {
+absl::Status Ring::WaitForItemsBelow(int64_t limit, Deadline deadline) {
   return Await(
       memory_, header_->room_seq, header_->producers_waiting, true,
       [&] { return Items() < limit; }, deadline);
 }
 
-absl::StatusOr<size_t> Ring::Recv(char* buffer, absl::Time deadline) {
+absl::StatusOr<size_t> Ring::Recv(char* buffer, Deadline deadline) {
   const uint64_t head = header_->head.load(std::memory_order_acquire);
   const uint32_t at = Position(head);
   uint64_t tail = 0;
@@ -296,7 +295,7 @@ absl::Status Ring::TaskDone() {
   return absl::OkStatus();
 }
 
-absl::Status Ring::WaitForNoneUnfinished(absl::Time deadline) {
+absl::Status Ring::WaitForNoneUnfinished(Deadline deadline) {
   return Await(
       memory_, header_->join_seq, header_->joiners_waiting, false,
       [&] { return Unfinished() == 0; }, deadline);

@@ -44,7 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 
 namespace mp {
@@ -82,13 +82,13 @@ class Ring {
   // An `abort` record may use a few bytes that others leave free, so that
   // a producer can always announce an abandoned item.
   absl::Status Send(std::initializer_list<absl::string_view> pieces,
-                    bool ends_item, bool abort, absl::Time deadline);
+                    bool ends_item, bool abort, Deadline deadline);
   // Producer: waits until fewer than `limit` whole items are in the ring.
-  absl::Status WaitForItemsBelow(int64_t limit, absl::Time deadline);
+  absl::Status WaitForItemsBelow(int64_t limit, Deadline deadline);
 
   // Consumer: the next record, copied into `buffer` (os::kMaxRecordBytes
   // long): its size; DeadlineExceeded; DataLoss for corrupt contents.
-  absl::StatusOr<size_t> Recv(char* buffer, absl::Time deadline);
+  absl::StatusOr<size_t> Recv(char* buffer, Deadline deadline);
 
   // Whole items committed and not yet consumed.
   int64_t Items() const;
@@ -97,7 +97,7 @@ class Ring {
   // One fewer unfinished item; FailedPrecondition if there is none.
   absl::Status TaskDone();
   // Waits until no item is unfinished.
-  absl::Status WaitForNoneUnfinished(absl::Time deadline);
+  absl::Status WaitForNoneUnfinished(Deadline deadline);
 
  private:
   Ring(os::SharedMemory* memory, RingHeader* header, char* data,

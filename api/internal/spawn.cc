@@ -31,7 +31,7 @@ void PutLength(char* out, uint64_t n) {
 }
 
 // One frame from spawn channel end `end`, all of it before `deadline`.
-absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, absl::Time deadline) {
+absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, Deadline deadline) {
   return ReadFrame([end, deadline](char* out, size_t size) {
     return os::ReadSpawnChannel(end, out, size, deadline);
   });
@@ -47,18 +47,17 @@ absl::StatusOr<std::string> ReadFrameFrom(intptr_t end, absl::Time deadline) {
 // Reaps a child that is ending (it refused its launch, could not exec, or
 // closed the channel); one still running at `deadline` is killed first, so
 // that Spawn() never waits for ever. Its exit code, or nullopt if unknown.
-std::optional<int> ReapBy(os::Child& child, absl::Time deadline) {
-  absl::StatusOr<std::optional<int>> code =
-      os::WaitChild(child, TimeLeft(deadline));
+std::optional<int> ReapBy(os::Child& child, Deadline deadline) {
+  absl::StatusOr<std::optional<int>> code = os::WaitChild(child, deadline);
   if (code.ok() && code->has_value()) return **code;
   (void)os::SignalChild(child, os::Signal::kKill);
-  code = os::WaitChild(child, absl::InfiniteDuration());
+  code = os::WaitChild(child, Deadline::Never());
   return code.ok() ? *code : std::nullopt;
 }
 
 // The parent's error for a child that closed the channel without
 // answering.
-absl::Status EndedBeforeAnswer(os::Child& child, absl::Time deadline) {
+absl::Status EndedBeforeAnswer(os::Child& child, Deadline deadline) {
   const std::optional<int> code = ReapBy(child, deadline);
   const std::string how = code.has_value() ? absl::StrCat(*code) : "unknown";
   return absl::InternalError(absl::StrCat(
@@ -158,7 +157,7 @@ absl::StatusOr<os::Child> Spawn(const os::Launch& launch) {
   os::Child& child = started->child;
 
   const intptr_t end = channel->parent.get();
-  const absl::Time deadline = DeadlineAfter(SpawnTimeout());
+  const Deadline deadline = Deadline::After(SpawnTimeout());
   absl::Status s = os::WriteSpawnChannel(
       end, Frame(EncodeLaunch(launch, started->handles)), deadline);
   // A child that stopped reading may still have answered why (an exec
@@ -206,7 +205,7 @@ std::optional<ReceivedLaunch> ReceiveLaunch(int argc, char** argv) {
   ReceivedLaunch received;
   received.channel = *std::move(channel);
   absl::StatusOr<std::string> bytes =
-      ReadFrameFrom(received.channel.get(), DeadlineAfter(SpawnTimeout()));
+      ReadFrameFrom(received.channel.get(), Deadline::After(SpawnTimeout()));
   absl::StatusOr<os::Launch> launch =
       bytes.ok() ? DecodeLaunch(*bytes)
                  : absl::StatusOr<os::Launch>(bytes.status());
@@ -224,7 +223,7 @@ void AnswerLaunch(ReceivedLaunch& received, const absl::Status& status) {
   if (!received.channel.valid()) return;
   (void)os::WriteSpawnChannel(received.channel.get(),
                               Frame(EncodeAnswer(status)),
-                              DeadlineAfter(SpawnTimeout()));
+                              Deadline::After(SpawnTimeout()));
   received.channel.reset();
 }
 

@@ -56,13 +56,10 @@ absl::StatusOr<std::shared_ptr<SyncState>> NewSyncState(uint32_t kind,
 // object", not "fail if another process is reading its state right now".
 class Internal {
  public:
-  explicit Internal(const SyncState& s,
-                    absl::Time deadline = absl::InfiniteFuture())
+  explicit Internal(const SyncState& s, Deadline deadline = Deadline::Never())
       : m_(s.monitor()) {
-    if (deadline != absl::InfiniteFuture()) {
-      deadline = std::max(deadline, MonotonicNow() + absl::Milliseconds(100));
-    }
-    status_ = os::MonitorLock(m_, deadline);
+    status_ = os::MonitorLock(
+        m_, std::max(deadline, Deadline::After(absl::Milliseconds(100))));
     if (IsOwnerDied(status_)) status_ = absl::OkStatus();
   }
   ~Internal() {
@@ -72,7 +69,7 @@ class Internal {
   Internal& operator=(const Internal&) = delete;
   const absl::Status& status() const { return status_; }
   // Waits for a notification; false once `deadline` has passed.
-  absl::StatusOr<bool> Wait(absl::Time deadline) {
+  absl::StatusOr<bool> Wait(Deadline deadline) {
     absl::Status s = os::MonitorWait(m_, deadline);
     if (s.ok() || IsOwnerDied(s)) return true;
     if (absl::IsDeadlineExceeded(s)) return false;

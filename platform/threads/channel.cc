@@ -107,7 +107,7 @@ absl::Status SendRecord(intptr_t end,
 }
 
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
-                                  absl::Time deadline) {
+                                  internal::Deadline deadline) {
   std::unique_lock<std::mutex> lock(threads::Mutex());
   for (;;) {
     End* e = threads::FindAs<End>(end);
@@ -135,7 +135,7 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
 }
 
 absl::StatusOr<std::vector<bool>> WaitReady(
-    const std::vector<Waitable>& waitables, absl::Time deadline) {
+    const std::vector<Waitable>& waitables, internal::Deadline deadline) {
   std::vector<bool> ready(waitables.size(), false);
   std::unique_lock<std::mutex> lock(threads::Mutex());
   for (;;) {

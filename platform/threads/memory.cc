@@ -63,7 +63,7 @@ void* SharedMemoryData(const SharedMemory* m) { return m->data; }
 size_t SharedMemorySize(const SharedMemory* m) { return m->size; }
 
 absl::Status WaitWord(SharedMemory* m, const std::atomic<uint32_t>* word,
-                      uint32_t expected, absl::Time deadline) {
+                      uint32_t expected, internal::Deadline deadline) {
   std::unique_lock<std::mutex> lock(m->mu);
   if (word->load() != expected) return absl::OkStatus();
   if (!threads::WaitUntil(lock, m->woken, deadline)) {

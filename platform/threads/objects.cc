@@ -63,20 +63,16 @@ void Release(intptr_t handle) {
 }
 
 bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
-               absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) {
+               internal::Deadline deadline) {
+  if (deadline.IsNever()) {
     cv.wait(lock);
     return true;
   }
-  const absl::Time now = internal::MonotonicNow();
-  if (deadline <= now) return false;
-  // MonotonicNow() is steady_clock's time since its origin, so the deadline
-  // converts directly; a far one is cut to an hour (callers wait again).
-  const absl::Time until = std::min(deadline, now + absl::Hours(1));
-  const std::cv_status woke = cv.wait_until(
-      lock, std::chrono::steady_clock::time_point(
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    absl::ToChronoNanoseconds(until - absl::UnixEpoch()))));
+  if (deadline.Expired()) return false;
+  // A far deadline is cut to an hour (callers wait again).
+  const internal::Deadline until =
+      std::min(deadline, internal::Deadline::After(absl::Hours(1)));
+  const std::cv_status woke = cv.wait_until(lock, until.ToSteadyTimePoint());
   return woke == std::cv_status::no_timeout || until < deadline;
 }
 

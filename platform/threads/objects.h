@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -74,7 +74,7 @@ void Release(intptr_t handle);
 // Waits on `cv` (with `lock` held) until notified or `deadline`: false once
 // the deadline has passed, true otherwise (callers re-check and loop).
 bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
-               absl::Time deadline);
+               internal::Deadline deadline);
 
 }  // namespace threads
 }  // namespace os

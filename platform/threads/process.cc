@@ -112,11 +112,10 @@ absl::StatusOr<Child> StartFork(const Target& target) {
 }
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
-                                             absl::Duration timeout) {
+                                             internal::Deadline deadline) {
   if (child.reaped) {
     return absl::FailedPreconditionError("mp: the child was already reaped");
   }
-  const absl::Time deadline = internal::DeadlineAfter(timeout);
   std::unique_lock<std::mutex> lock(threads::Mutex());
   for (;;) {
     ThreadChild* c = threads::FindAs<ThreadChild>(child.sentinel.get());
@@ -155,10 +154,11 @@ absl::Status NoCopies() {
 }
 }  // namespace
 absl::StatusOr<SpawnChannel> CreateSpawnChannel() { return NoCopies(); }
-absl::Status WriteSpawnChannel(intptr_t, absl::string_view, absl::Time) {
+absl::Status WriteSpawnChannel(intptr_t, absl::string_view,
+                               internal::Deadline) {
   return NoCopies();
 }
-absl::Status ReadSpawnChannel(intptr_t, char*, size_t, absl::Time) {
+absl::Status ReadSpawnChannel(intptr_t, char*, size_t, internal::Deadline) {
   return NoCopies();
 }
 absl::StatusOr<StartedCopy> StartCopy(CopySpec) { return NoCopies(); }

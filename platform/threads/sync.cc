@@ -43,7 +43,8 @@ absl::Status NotHeld() {
 }
 
 // Takes the monitor for this thread once `mu` is held; false at `deadline`.
-bool Take(Monitor* m, std::unique_lock<std::mutex>& lock, absl::Time deadline) {
+bool Take(Monitor* m, std::unique_lock<std::mutex>& lock,
+          internal::Deadline deadline) {
   while (m->owner != std::thread::id()) {
     if (!threads::WaitUntil(lock, m->freed, deadline)) return false;
   }
@@ -83,7 +84,7 @@ intptr_t MonitorHandle(const Monitor* m) { return threads::HandleOf(m); }
 
 void* MonitorData(const Monitor* m) { return m->data; }
 
-absl::Status MonitorLock(Monitor* m, absl::Time deadline) {
+absl::Status MonitorLock(Monitor* m, internal::Deadline deadline) {
   std::unique_lock<std::mutex> lock(m->mu);
   if (m->owner == std::this_thread::get_id()) {
     if (!m->recursive) {
@@ -109,7 +110,7 @@ absl::Status MonitorUnlock(Monitor* m) {
   return absl::OkStatus();
 }
 
-absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
+absl::Status MonitorWait(Monitor* m, internal::Deadline deadline) {
   std::unique_lock<std::mutex> lock(m->mu);
   if (m->owner != std::this_thread::get_id()) return NotHeld();
   // Give the monitor up entirely (a recursive holder too), wait, take it
@@ -121,7 +122,7 @@ absl::Status MonitorWait(Monitor* m, absl::Time deadline) {
   m->depth = 0;
   m->freed.notify_one();
   const bool notified = threads::WaitUntil(lock, m->cond, deadline);
-  (void)Take(m, lock, absl::InfiniteFuture());
+  (void)Take(m, lock, internal::Deadline::Never());
   m->depth = depth;
   if (!notified) return absl::DeadlineExceededError("mp: wait timed out");
   return absl::OkStatus();

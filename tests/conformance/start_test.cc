@@ -374,7 +374,8 @@ TYPED_TEST_P(StartTest, ForgedLaunchIsRefused) {
   launch.start_method = GetStartMethod();
   absl::StatusOr<os::Child> child = internal::Spawn(launch);
   if (child.ok()) {  // accepted: reap it, then fail
-    absl::StatusOr<std::optional<int>> code = os::WaitChild(*child, kPatience);
+    absl::StatusOr<std::optional<int>> code =
+        os::WaitChild(*child, internal::Deadline::After(kPatience));
     FAIL() << "a forged launch was accepted; the child exited with "
            << (code.ok() && code->has_value() ? **code : -1);
   }

@@ -170,7 +170,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     records = stream.records;
   }
 
-  auto source = [&](char* buffer, absl::Time) -> absl::StatusOr<size_t> {
+  auto source = [&](char* buffer,
+                    mp::internal::Deadline) -> absl::StatusOr<size_t> {
     if (next >= records.size()) return mp::EndOfFileError("end of stream");
     const std::string& r = records[next++];
     std::memcpy(buffer, r.data(), r.size());
@@ -183,8 +184,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ++resync;
     }
     std::string out;
-    absl::Status s =
-        receiver.Recv(source, absl::InfinitePast(), kMaxMessage, nullptr, &out);
+    absl::Status s = receiver.Recv(source, mp::internal::Deadline::Passed(),
+                                   kMaxMessage, nullptr, &out);
     if (data[0] & 1) {  // raw: any status will do, within bounds
       if (s.ok() && out.size() > kMaxMessage) Fail("over the maximum", got);
       if (mp::IsEndOfFile(s)) break;

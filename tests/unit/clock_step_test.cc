@@ -14,8 +14,8 @@
 // Linux only: the executable's definitions of these functions take the
 // place of glibc's. On Windows a program cannot interpose the system clock
 // (GetSystemTimePreciseAsFileTime is reached through kernel32, not through
-// a symbol the executable can define), so win32's waits (win32/util.cc
-// WaitMs, which converts from the same MonotonicNow() scale) are covered by
+// a symbol the executable can define), so win32's waits (through
+// Deadline::ToWin32Milliseconds, on the same monotonic clock) are covered by
 // review only. The binary is linked once with each Linux backend: //:mp
 // (posix fork and spawn) and //:mp_threads.
 

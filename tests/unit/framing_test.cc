@@ -36,7 +36,7 @@ class Records {
   void Last(const std::string& chunk) { records_.push_back("L" + chunk); }
 
   Receiver::RecordSource Source() {
-    return [this](char* buffer, absl::Time) -> absl::StatusOr<size_t> {
+    return [this](char* buffer, Deadline) -> absl::StatusOr<size_t> {
       if (records_.empty()) return absl::DeadlineExceededError("silent");
       const std::string r = records_.front();
       records_.pop_front();
@@ -55,8 +55,8 @@ TEST(FramingTest, AnnouncedSizeAloneAllocatesNothingLarge) {
   Receiver receiver;
   std::string out;
   AllocationProbe probe(size_t{1} << 20);
-  absl::Status s = receiver.Recv(records.Source(), MonotonicNow(), kMaxMessage,
-                                 nullptr, &out);
+  absl::Status s = receiver.Recv(records.Source(), Deadline::Passed(),
+                                 kMaxMessage, nullptr, &out);
   probe.Stop();
   EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
   EXPECT_LT(probe.largest(), size_t{1} << 20);
@@ -68,15 +68,15 @@ TEST(FramingTest, DeadlineInsideAMessageKeepsThePartReceived) {
   Receiver receiver;
   std::string out;
   EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
-      records.Source(), MonotonicNow(), kMaxMessage, nullptr, &out)));
+      records.Source(), Deadline::Passed(), kMaxMessage, nullptr, &out)));
   records.Middle("def");
   EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
-      records.Source(), MonotonicNow(), kMaxMessage, nullptr, &out)));
+      records.Source(), Deadline::Passed(), kMaxMessage, nullptr, &out)));
   records.Last("ghi");
-  ASSERT_TRUE(
-      receiver
-          .Recv(records.Source(), MonotonicNow(), kMaxMessage, nullptr, &out)
-          .ok());
+  ASSERT_TRUE(receiver
+                  .Recv(records.Source(), Deadline::Passed(), kMaxMessage,
+                        nullptr, &out)
+                  .ok());
   EXPECT_EQ(out, "abcdefghi");
 }
 
@@ -92,7 +92,7 @@ TEST(FramingTest, WriterThatFinishedIsReadBeforeAnythingIsDropped) {
     return false;
   };
   ASSERT_TRUE(receiver
-                  .Recv(records.Source(), MonotonicNow() + absl::Seconds(10),
+                  .Recv(records.Source(), Deadline::After(absl::Seconds(10)),
                         kMaxMessage, writer_alive, &out)
                   .ok());
   EXPECT_EQ(out, "abcdef");
@@ -105,12 +105,12 @@ TEST(FramingTest, DeadWritersPartIsDroppedAndTheNextMessageArrives) {
   std::string out;
   auto writer_dead = [] { return false; };
   EXPECT_TRUE(absl::IsDeadlineExceeded(receiver.Recv(
-      records.Source(), MonotonicNow(), kMaxMessage, writer_dead, &out)));
+      records.Source(), Deadline::Passed(), kMaxMessage, writer_dead, &out)));
   records.Middle("zzz");  // a stray tail: its start was dropped
   records.First(4, "wh");
   records.Last("ol");
   ASSERT_TRUE(receiver
-                  .Recv(records.Source(), MonotonicNow(), kMaxMessage,
+                  .Recv(records.Source(), Deadline::Passed(), kMaxMessage,
                         writer_dead, &out)
                   .ok());
   EXPECT_EQ(out, "whol");

@@ -44,7 +44,7 @@ class StuckHolder {
 
  private:
   void Run() {
-    EXPECT_TRUE(os::MonitorLock(m_, absl::InfiniteFuture()).ok());
+    EXPECT_TRUE(os::MonitorLock(m_, internal::Deadline::Never()).ok());
     holding_.store(true);
     while (!release_.load()) absl::SleepFor(absl::Milliseconds(1));
     EXPECT_TRUE(os::MonitorUnlock(m_).ok());

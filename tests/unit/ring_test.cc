@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
@@ -30,7 +31,7 @@ namespace {
 constexpr size_t kSmall = 4096;
 const absl::Duration kPatience = absl::Seconds(30);
 
-absl::Time Soon() { return MonotonicNow() + absl::Milliseconds(50); }
+Deadline Soon() { return Deadline::After(absl::Milliseconds(50)); }
 
 std::unique_ptr<Ring> MakeRing(size_t capacity = kSmall) {
   absl::StatusOr<std::unique_ptr<Ring>> ring = Ring::Create(capacity, 0);
@@ -39,11 +40,11 @@ std::unique_ptr<Ring> MakeRing(size_t capacity = kSmall) {
 }
 
 absl::Status Send(Ring& ring, absl::string_view bytes, bool ends_item = true,
-                  absl::Time deadline = absl::InfiniteFuture()) {
+                  Deadline deadline = Deadline::Never()) {
   return ring.Send({bytes}, ends_item, /*abort=*/false, deadline);
 }
 
-std::string Recv(Ring& ring, absl::Time deadline = absl::InfiniteFuture()) {
+std::string Recv(Ring& ring, Deadline deadline = Deadline::Never()) {
   std::string buffer(os::kMaxRecordBytes, '\0');
   absl::StatusOr<size_t> n = ring.Recv(&buffer[0], deadline);
   if (!n.ok()) return absl::StrCat("error: ", n.status().ToString());
@@ -132,23 +133,24 @@ TEST(RingTest, FullRingTimesOutWritingNothingButAnAbortStillFits) {
   std::unique_ptr<Ring> ring = MakeRing();
   const std::string record(120, 'r');  // 128 bytes with its header
   int sent = 0;
-  while (Send(*ring, record, true, MonotonicNow()).ok()) ++sent;
+  while (Send(*ring, record, true, Deadline::Passed()).ok()) ++sent;
   // 4096 bytes hold 32 such records, less the room kept for an abort.
   EXPECT_EQ(sent, 31);
   // The last 128 bytes take 16-byte records until 16 bytes are left.
   int small = 0;
-  while (Send(*ring, "s", true, MonotonicNow()).ok()) ++small;
+  while (Send(*ring, "s", true, Deadline::Passed()).ok()) ++small;
   EXPECT_EQ(small, 7);
   EXPECT_EQ(ring->Items(), 38);
-  const absl::Time start = MonotonicNow();
+  const absl::Time start = absl::Now();
   EXPECT_TRUE(absl::IsDeadlineExceeded(
-      Send(*ring, "x", true, start + absl::Milliseconds(30))));
-  EXPECT_GE(MonotonicNow() - start, absl::Milliseconds(30));
+      Send(*ring, "x", true, Deadline::After(absl::Milliseconds(30)))));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
   EXPECT_EQ(ring->Items(), 38);
   // An abort may take the last 16 bytes; a second one finds no room.
-  EXPECT_TRUE(ring->Send({"A"}, false, /*abort=*/true, MonotonicNow()).ok());
+  EXPECT_TRUE(
+      ring->Send({"A"}, false, /*abort=*/true, Deadline::Passed()).ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(
-      ring->Send({"A"}, false, /*abort=*/true, MonotonicNow())));
+      ring->Send({"A"}, false, /*abort=*/true, Deadline::Passed())));
   for (int i = 0; i < sent; ++i) ASSERT_EQ(Recv(*ring), record) << i;
   for (int i = 0; i < small; ++i) ASSERT_EQ(Recv(*ring), "s") << i;
   EXPECT_EQ(Recv(*ring), "A");
@@ -163,12 +165,12 @@ TEST(RingTest, RecvWaitsForASendAndSendForRoom) {
   std::string received;
   std::thread consumer([&] {
     for (int i = 0; i < 100; ++i) {
-      received += Recv(*ring, MonotonicNow() + kPatience).substr(0, 1);
+      received += Recv(*ring, Deadline::After(kPatience)).substr(0, 1);
     }
   });
   for (int i = 0; i < 100; ++i) {
     ASSERT_TRUE(Send(*ring, std::string(1000, static_cast<char>('0' + i % 10)),
-                     true, MonotonicNow() + kPatience)
+                     true, Deadline::After(kPatience))
                     .ok());
   }
   consumer.join();
@@ -183,20 +185,20 @@ TEST(RingTest, ItemsBelowWaitsForTheConsumer) {
   ASSERT_TRUE(Send(*ring, "two").ok());
   EXPECT_TRUE(absl::IsDeadlineExceeded(ring->WaitForItemsBelow(2, Soon())));
   std::thread consumer([&] { EXPECT_EQ(Recv(*ring), "one"); });
-  EXPECT_TRUE(ring->WaitForItemsBelow(2, MonotonicNow() + kPatience).ok());
+  EXPECT_TRUE(ring->WaitForItemsBelow(2, Deadline::After(kPatience)).ok());
   consumer.join();
 }
 
 TEST(RingTest, UnfinishedCountsTaskDoneAndJoinWaits) {
   std::unique_ptr<Ring> ring = MakeRing();
   EXPECT_EQ(ring->TaskDone().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(ring->WaitForNoneUnfinished(MonotonicNow()).ok());
+  EXPECT_TRUE(ring->WaitForNoneUnfinished(Deadline::Passed()).ok());
   ASSERT_TRUE(Send(*ring, "a").ok());
   ASSERT_TRUE(Send(*ring, "b", /*ends_item=*/false).ok());
   EXPECT_EQ(ring->Unfinished(), 1);
   EXPECT_TRUE(absl::IsDeadlineExceeded(ring->WaitForNoneUnfinished(Soon())));
   std::thread worker([&] { EXPECT_TRUE(ring->TaskDone().ok()); });
-  EXPECT_TRUE(ring->WaitForNoneUnfinished(MonotonicNow() + kPatience).ok());
+  EXPECT_TRUE(ring->WaitForNoneUnfinished(Deadline::After(kPatience)).ok());
   worker.join();
   EXPECT_EQ(ring->TaskDone().code(), absl::StatusCode::kFailedPrecondition);
 }
