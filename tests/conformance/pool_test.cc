@@ -362,8 +362,13 @@ TYPED_TEST_P(PoolTest, TaskCannotUseItsPool) {
   // Fork and threads workers see the pool (a copy, or the same object);
   // spawned ones do not have it at all.
   EXPECT_TRUE(absl::IsFailedPrecondition(s) || absl::IsNotFound(s)) << s;
+  // A worker is a daemon process, which may not start processes; a
+  // threads worker may start a pool of its own (threads are not daemons
+  // in that sense there, as in Python's multiprocessing.dummy).
   absl::Status nested = pool->Submit(CreatePoolInTask).Get(kPatience);
-  EXPECT_TRUE(absl::IsFailedPrecondition(nested)) << nested;
+  if (!TypeParam::kThreads) {
+    EXPECT_TRUE(absl::IsFailedPrecondition(nested)) << nested;
+  }
 }
 
 TYPED_TEST_P(PoolTest, ImapReadsAtMostTheWindowAhead) {
