@@ -259,10 +259,11 @@ using internal::TaskState;
 namespace {
 
 // Tasks a worker may hold at once when tasks have been short: one running,
-// the rest waiting in its pipe so that it never waits for the dispatcher.
-constexpr size_t kPrefetch = 2;
+// the rest waiting in its pipe so that it never waits for the dispatcher
+// (those never started go back to the queue if it dies).
+constexpr size_t kPrefetch = 8;
 // Tasks are prefetched only while they take less than this on average, so
-// a long task delays at most one short one queued behind it.
+// a long task delays only the few short ones queued behind it.
 constexpr absl::Duration kShortTask = absl::Milliseconds(1);
 // Only small tasks are prefetched: a pipe always has room for them, so a
 // send never blocks the dispatcher.
