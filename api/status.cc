@@ -40,6 +40,10 @@ absl::Status BrokenError(absl::string_view m) {
   return Make(absl::StatusCode::kAborted, "broken", m);
 }
 
+absl::Status WorkerDiedError(absl::string_view m) {
+  return Make(absl::StatusCode::kAborted, "worker-died", m);
+}
+
 bool IsEndOfFile(const absl::Status& s) {
   return Is(s, absl::StatusCode::kOutOfRange, "eof");
 }
@@ -54,6 +58,9 @@ bool IsFull(const absl::Status& s) {
 }
 bool IsBroken(const absl::Status& s) {
   return Is(s, absl::StatusCode::kAborted, "broken");
+}
+bool IsWorkerDied(const absl::Status& s) {
+  return Is(s, absl::StatusCode::kAborted, "worker-died");
 }
 
 }  // namespace mp

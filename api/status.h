@@ -17,6 +17,9 @@
 //   Full       (kResourceExhausted) Put found no room in time.
 //   Broken     (kAborted)           a Barrier was aborted or reset.
 //   Timeout    (kDeadlineExceeded)  Acquire / Wait gave up.
+//   WorkerDied (kAborted)           a Pool task's worker died while it held
+//                                   the task (killed, crashed, exited); the
+//                                   message names the exit code or signal.
 
 #ifndef MP_STATUS_H_
 #define MP_STATUS_H_
@@ -31,12 +34,14 @@ absl::Status OwnerDiedError(absl::string_view message);
 absl::Status EmptyError(absl::string_view message);
 absl::Status FullError(absl::string_view message);
 absl::Status BrokenError(absl::string_view message);
+absl::Status WorkerDiedError(absl::string_view message);
 
 bool IsEndOfFile(const absl::Status& s);
 bool IsOwnerDied(const absl::Status& s);
 bool IsEmpty(const absl::Status& s);
 bool IsFull(const absl::Status& s);
 bool IsBroken(const absl::Status& s);
+bool IsWorkerDied(const absl::Status& s);
 
 }  // namespace mp
 

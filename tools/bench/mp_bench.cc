@@ -22,6 +22,7 @@
 #include "boost/interprocess/ipc/message_queue.hpp"
 #include "mp/init.h"
 #include "mp/pipe.h"
+#include "mp/pool.h"
 #include "mp/process.h"
 #include "mp/queue.h"
 #include "mp/sync.h"
@@ -419,6 +420,76 @@ void BM_MpLockContended(benchmark::State& state) {
   munmap(shared, 4096);
 }
 BENCHMARK(BM_MpLockContended)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// --- Pool
+// ---------------------------------------------------------------------
+//
+// Two workers and the trivial f(x) = x + 1, as python_bench.py's pool rows.
+// The pool is created before the timed loop, as Python's is.
+
+int AddOne(int x) { return x + 1; }
+
+mp::Pool MakePool(mp::StartMethod method, int workers) {
+  mp::Pool::Options o;
+  o.workers = workers;
+  o.start_method = method;
+  absl::StatusOr<mp::Pool> pool = mp::Pool::Create(o);
+  Check(pool.ok(), "Pool::Create");
+  return *std::move(pool);
+}
+
+// Python: [pool.apply_async(f, (i,)) for i in ...], then get() each.
+void BM_MpPoolSubmitGet(benchmark::State& state) {
+  constexpr int kTasks = 20000;
+  mp::Pool pool = MakePool(mp::StartMethod::kFork, 2);
+  std::vector<mp::Future<int>> futures;
+  futures.reserve(kTasks);
+  for (auto _ : state) {
+    futures.clear();
+    for (int i = 0; i < kTasks; ++i) futures.push_back(pool.Submit(AddOne, i));
+    for (int i = 0; i < kTasks; ++i) {
+      absl::StatusOr<int> r = futures[i].Get();
+      Check(r.ok() && *r == i + 1, "Future::Get");
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kTasks);
+}
+BENCHMARK(BM_MpPoolSubmitGet)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Python: pool.map(f, range(n), chunksize) (0: the default chunksize).
+void BM_MpPoolMap(benchmark::State& state) {
+  const size_t chunksize = static_cast<size_t>(state.range(0));
+  const int n = static_cast<int>(state.range(1));
+  mp::Pool pool = MakePool(mp::StartMethod::kFork, 2);
+  std::vector<int> in(n);
+  for (int i = 0; i < n; ++i) in[i] = i;
+  for (auto _ : state) {
+    absl::StatusOr<std::vector<int>> out = pool.Map(AddOne, in, chunksize);
+    Check(out.ok() && out->size() == in.size(), "Pool::Map");
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_MpPoolMap)
+    ->Args({1, 20000})
+    ->Args({0, 1000000})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void ExitWorker() { mp::Exit(0); }
+
+// The cost of a worker's death: a task that ends its worker (its future
+// fails WorkerDied) and the next task, which waits for the replacement.
+// Arg 0: fork, 1: spawn.
+void BM_MpPoolWorkerDeath(benchmark::State& state) {
+  const mp::StartMethod method =
+      state.range(0) == 0 ? mp::StartMethod::kFork : mp::StartMethod::kSpawn;
+  mp::Pool pool = MakePool(method, 1);
+  for (auto _ : state) {
+    Check(mp::IsWorkerDied(pool.Submit(ExitWorker).Get()), "WorkerDied");
+    Check(pool.Submit(AddOne, 1).Get().ok(), "replacement");
+  }
+}
+BENCHMARK(BM_MpPoolWorkerDeath)->Arg(0)->Arg(1)->UseRealTime();
 
 }  // namespace
 

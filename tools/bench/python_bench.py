@@ -15,6 +15,8 @@ import time
 
 QUEUE_ITEMS = 100_000
 INCREMENTS = 100_000
+POOL_TASKS = 20_000
+POOL_MAP_ITEMS = 1_000_000
 
 
 def noop():
@@ -140,6 +142,37 @@ def lock_contended(ctx):
     return (time.perf_counter() - start) / (2 * INCREMENTS)
 
 
+def add_one(x):
+    return x + 1
+
+
+def pool_items(ctx, run, n):
+    """Seconds per item of run(pool, n) on a 2-worker pool made beforehand."""
+    with ctx.Pool(2) as pool:
+        start = time.perf_counter()
+        run(pool, n)
+        return (time.perf_counter() - start) / n
+
+
+def pool_map(pool, n, chunksize=None):
+    assert pool.map(add_one, range(n), chunksize)[-1] == n
+
+
+def pool_apply_async(pool, n):
+    results = [pool.apply_async(add_one, (i,)) for i in range(n)]
+    for r in results:
+        r.get()
+
+
+def executor_map(ctx, n):
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        list(ex.map(add_one, range(10)))  # workers started
+        start = time.perf_counter()
+        assert list(ex.map(add_one, range(n)))[-1] == n
+        return (time.perf_counter() - start) / n
+
+
 def main():
     fork, spawn = mp.get_context("fork"), mp.get_context("spawn")
     results = {
@@ -153,6 +186,11 @@ def main():
         "queue_4p1c": queue_run(fork, 4),
         "lock_uncontended": lock_uncontended(fork),
         "lock_contended": lock_contended(fork),
+        "pool_map_chunksize_1": pool_items(
+            fork, lambda p, n: pool_map(p, n, 1), POOL_TASKS),
+        "pool_map_default": pool_items(fork, pool_map, POOL_MAP_ITEMS),
+        "pool_apply_async": pool_items(fork, pool_apply_async, POOL_TASKS),
+        "executor_map": executor_map(fork, POOL_TASKS // 4),
     }
     json.dump({"python": sys.version.split()[0], "results": results},
               sys.stdout, indent=1)

@@ -1,0 +1,975 @@
+// Copyright 2026 The mp Authors.
+//
+// The Pool (mp/pool.h). Each worker is an mp::Process (a daemon) running
+// RunPoolWorker with two simplex pipes of its own: tasks from the parent,
+// records to the parent. One dispatcher thread per pool, the only user of
+// those pipes in the parent, hands queued tasks to idle workers, reads
+// results, and watches each worker's sentinel: since each worker has its
+// own pipe, the parent knows exactly which tasks a worker holds, and a
+// worker's end fails exactly its running task (the tasks queued behind it
+// in its pipe never started and go back to the queue).
+//
+// Records, worker -> parent (each one message, starting with a varint kind):
+//   kReady       int64 pid            the initializer succeeded
+//   kInitFailed  varint code, string  the initializer failed; the worker ends
+//   kResult      varint id, items     the task's item records (task.h)
+//   kTaskFailed  varint id, varint code, string   the task could not run
+// Tasks, parent -> worker: varint id, CodeRef invoker, CodeRef target, then
+// the argument bytes (task.h).
+
+#include "mp/pool.h"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "mp/internal/deadline.h"
+#include "mp/internal/os.h"
+
+namespace mp {
+namespace internal {
+namespace {
+
+enum Record : uint64_t {
+  kReady = 1,
+  kInitFailed = 2,
+  kResult = 3,
+  kTaskFailed = 4,
+};
+
+// Filled during static initialisation only, read after it.
+std::vector<const void*>& TaskInvokers() {
+  static auto* invokers = new std::vector<const void*>;
+  return *invokers;
+}
+
+void PutStatus(Encoder& e, const absl::Status& s) {
+  e.PutVarint(static_cast<uint64_t>(s.code()));
+  Encode(e, std::string(s.message()));
+}
+
+absl::Status TakeStatus(Decoder& d) {
+  absl::StatusOr<uint64_t> code = d.GetVarint();
+  std::string message;
+  absl::Status s = code.ok() ? Decode(d, message) : code.status();
+  if (!s.ok()) return MalformedResult(s);
+  if (*code == 0 || *code > 16) *code = 2;  // kUnknown
+  return absl::Status(static_cast<absl::StatusCode>(*code), message);
+}
+
+}  // namespace
+
+void RegisterTaskInvoker(TaskInvokerFn invoker) {
+  TaskInvokers().push_back(reinterpret_cast<const void*>(invoker));
+}
+
+bool IsTaskInvoker(const void* address) {
+  const std::vector<const void*>& v = TaskInvokers();
+  return std::find(v.begin(), v.end(), address) != v.end();
+}
+
+void PutItemStatus(Encoder& e, const absl::Status& status) {
+  e.PutVarint(static_cast<uint64_t>(status.code()));
+  if (!status.ok()) Encode(e, std::string(status.message()));
+}
+
+absl::Status TakeItemStatus(Decoder& d, bool* malformed) {
+  absl::StatusOr<uint64_t> code = d.GetVarint();
+  if (!code.ok()) {
+    *malformed = true;
+    return MalformedResult(code.status());
+  }
+  if (*code == 0) return absl::OkStatus();
+  std::string message;
+  absl::Status s = Decode(d, message);
+  if (!s.ok()) {
+    *malformed = true;
+    return MalformedResult(s);
+  }
+  if (*code > 16) *code = 2;  // kUnknown
+  return absl::Status(static_cast<absl::StatusCode>(*code), message);
+}
+
+absl::Status MalformedResult(const absl::Status& why) {
+  return absl::InternalError(
+      absl::StrCat("mp: a malformed task result: ", why.message()));
+}
+
+absl::Status ExceptionStatus(const char* what) {
+  return absl::UnknownError(
+      what != nullptr
+          ? absl::StrCat("mp: the task threw: ", what)
+          : std::string("mp: the task threw an exception that is not a "
+                        "std::exception"));
+}
+
+// --- TaskState --------------------------------------------------------------
+
+std::shared_ptr<TaskState> TaskState::Failed(absl::Status status,
+                                             size_t count) {
+  auto t = std::make_shared<TaskState>(count);
+  t->Complete(std::move(status), "");
+  return t;
+}
+
+bool TaskState::Wait(absl::Duration timeout) {
+  if (done()) return true;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (timeout == absl::InfiniteDuration()) {
+    cv_.wait(lock, [this] { return done(); });
+    return true;
+  }
+  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                      [this] { return done(); });
+}
+
+bool TaskState::Cancel() {
+  int expected = kPending;
+  if (!phase_.compare_exchange_strong(expected, kRunning)) return false;
+  Complete(absl::CancelledError("mp: the task was cancelled before it ran"),
+           "");
+  return true;
+}
+
+bool TaskState::Start() {
+  int expected = kPending;
+  return phase_.compare_exchange_strong(expected, kRunning);
+}
+
+void TaskState::Unstart() {
+  int expected = kRunning;
+  phase_.compare_exchange_strong(expected, kPending);
+}
+
+void TaskState::Complete(absl::Status status, std::string results) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (done()) return;
+    status_ = std::move(status);
+    results_ = std::move(results);
+    phase_.store(kDone, std::memory_order_release);
+  }
+  cv_.notify_all();
+  if (notifier != nullptr) {
+    { std::lock_guard<std::mutex> lock(notifier->mu); }
+    notifier->cv.notify_all();
+  }
+}
+
+// --- Code references
+// ----------------------------------------------------------
+
+absl::StatusOr<CodeRef> TaskCodeRef(const void* address) {
+  static std::mutex mu;
+  static auto* cache = new std::unordered_map<const void*, CodeRef>;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(address);
+  if (it != cache->end()) return it->second;
+  absl::StatusOr<CodeRef> ref = os::MakeCodeRef(address);
+  if (ref.ok()) cache->emplace(address, *ref);
+  return ref;
+}
+
+absl::StatusOr<const void*> ResolveTaskCode(const CodeRef& ref) {
+  return os::ResolveCodeRef(ref);
+}
+
+// --- The worker
+// ---------------------------------------------------------------
+
+void RunPoolWorker(Connection tasks, Connection results, absl::Status init) {
+  if (!init.ok()) {
+    Encoder e;
+    e.PutVarint(kInitFailed);
+    PutStatus(e, init);
+    (void)results.SendBytes(e.bytes());
+    return;
+  }
+  {
+    Encoder e;
+    e.PutVarint(kReady);
+    Encode(e, os::CurrentPid());
+    if (!results.SendBytes(e.bytes()).ok()) return;
+  }
+  CodeRef invoker_ref, target_ref;
+  TaskInvokerFn invoker = nullptr;
+  void (*target)() = nullptr;
+  absl::Status resolved = absl::InvalidArgumentError("mp: no task yet");
+  for (;;) {
+    absl::StatusOr<std::string> message = tasks.RecvBytes();
+    if (!message.ok()) return;  // end of file: the pool retired this worker
+    Decoder d(*message);
+    absl::StatusOr<uint64_t> id = d.GetVarint();
+    CodeRef i, t;
+    absl::Status s = id.ok() ? Decode(d, i) : id.status();
+    if (s.ok()) s = Decode(d, t);
+    absl::StatusOr<absl::string_view> args =
+        s.ok() ? d.GetView(d.remaining())
+               : absl::StatusOr<absl::string_view>(s);
+    if (!args.ok()) return;  // not from the pool: nothing to answer
+    if (i.module != invoker_ref.module || i.offset != invoker_ref.offset ||
+        t.module != target_ref.module || t.offset != target_ref.offset) {
+      invoker_ref = i;
+      target_ref = t;
+      absl::StatusOr<const void*> inv = os::ResolveCodeRef(i);
+      absl::StatusOr<const void*> fn = inv.ok() ? os::ResolveCodeRef(t) : inv;
+      resolved = fn.status();
+      if (resolved.ok() && !IsTaskInvoker(*inv)) {
+        resolved = absl::InvalidArgumentError(
+            "mp: refused a task whose invoker is not one of this program's "
+            "task invokers (a forged or corrupt task); nothing was run");
+      }
+      if (resolved.ok()) {
+        invoker = reinterpret_cast<TaskInvokerFn>(const_cast<void*>(*inv));
+        target = reinterpret_cast<void (*)()>(const_cast<void*>(*fn));
+      }
+    }
+    Encoder header;
+    std::string out;
+    if (resolved.ok()) {
+      header.PutVarint(kResult);
+      header.PutVarint(*id);
+      out = header.Release();
+      invoker(target, *args, &out);
+    } else {
+      header.PutVarint(kTaskFailed);
+      header.PutVarint(*id);
+      PutStatus(header, resolved);
+      out = header.Release();
+    }
+    if (!results.SendBytes(out).ok()) return;
+  }
+}
+
+Process DefaultWorker(Connection tasks, Connection results) {
+  return Process(&PoolWorker<void>, std::move(tasks), std::move(results),
+                 std::optional<CodeRef>(), std::tuple<>());
+}
+
+}  // namespace internal
+
+// --- The pool
+// -----------------------------------------------------------------
+
+using internal::TaskState;
+
+namespace {
+
+// Tasks a worker may hold at once when tasks have been short: one running,
+// the rest waiting in its pipe so that it never waits for the dispatcher
+// (those never started go back to the queue if it dies).
+constexpr size_t kPrefetch = 8;
+// Tasks are prefetched only while they take less than this on average, so
+// a long task delays only the few short ones queued behind it.
+constexpr absl::Duration kShortTask = absl::Milliseconds(1);
+// Only small tasks are prefetched: a pipe always has room for them, so a
+// send never blocks the dispatcher.
+constexpr size_t kPrefetchBytes = 16 * 1024;
+// Workers that die before their first task, in a row, before the pool
+// gives up.
+constexpr int kMaxFailedStarts = 3;
+
+std::string HowEnded(std::optional<int> code) {
+  if (!code.has_value() || *code == os::kExitCodeUnknown) {
+    return "ended with an unknown exit code";
+  }
+  if (*code < 0) return absl::StrCat("was killed by signal ", -*code);
+  return absl::StrCat("exited with code ", *code);
+}
+
+// One worker, as the dispatcher sees it.
+struct Worker {
+  std::unique_ptr<Process> process;
+  Connection tasks;    // the parent's write end
+  Connection results;  // the parent's read end
+  int64_t pid = -1;
+  bool ready = false;
+  bool results_ended = false;
+  bool retiring = false;   // its task pipe is closed; it ends when idle
+  bool replaced = false;   // a replacement was started already
+  bool timed_out = false;  // killed because its running task timed out
+  absl::Status init_failure;
+  absl::Time started;  // monotonic, when started (initializer time limit)
+  std::deque<std::shared_ptr<TaskState>> held;  // in order; front runs
+  absl::Time front_since;                       // monotonic
+  int assigned = 0;
+};
+
+}  // namespace
+
+class Pool::Impl {
+ public:
+  Impl(Options options, int n) : options_(std::move(options)), n_(n) {}
+  ~Impl() { Terminate(); }
+
+  absl::Status Init();
+  std::shared_ptr<TaskState> Enqueue(std::shared_ptr<TaskState> task);
+  absl::Status Close();
+  absl::Status Join();
+  absl::Status Terminate();
+  std::vector<int64_t> Pids() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pids_;
+  }
+  int size() const { return n_; }
+  int64_t owner() const { return owner_; }
+
+ private:
+  void Run();
+  void WakeLocked();
+  absl::Status StartWorker();
+  void ReadResults(Worker* w);
+  void HandleRecord(Worker* w, const std::string& record);
+  void WorkerEnded(size_t index);
+  void FailLocked(std::deque<std::shared_ptr<TaskState>>* tasks,
+                  const absl::Status& s);
+  void Requeue(Worker* w, size_t from);
+  void Shutdown();
+  void SetCreated(absl::Status s);
+  void UpdatePidsLocked();
+  bool ShouldReplace();
+
+  const Options options_;
+  const int n_;
+  const int64_t owner_ = CurrentPid();
+  Connection wake_r_, wake_w_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<TaskState>> pending_;  // guarded by mu_
+  bool closed_ = false;                             // guarded by mu_
+  bool terminating_ = false;                        // guarded by mu_
+  bool finished_ = false;                           // guarded by mu_
+  bool wake_pending_ = false;                       // guarded by mu_
+  bool created_ = false;                            // guarded by mu_
+  absl::Status create_status_;                      // guarded by mu_
+  absl::Status broken_;                             // guarded by mu_
+  std::vector<int64_t> pids_;                       // guarded by mu_
+
+  std::mutex join_mu_;
+  std::thread thread_;
+
+  // The dispatcher thread's own.
+  std::vector<std::unique_ptr<Worker>> workers_;
+  int failed_starts_ = 0;
+  int ready_count_ = 0;
+  absl::Duration average_ = absl::InfiniteDuration();  // task time, smoothed
+};
+
+absl::Status Pool::Impl::Init() {
+  absl::StatusOr<std::pair<Connection, Connection>> wake = Pipe(false);
+  if (!wake.ok()) return wake.status();
+  wake_r_ = wake->first;
+  wake_w_ = wake->second;
+  thread_ = std::thread([this] { Run(); });
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return created_; });
+  return create_status_;
+}
+
+void Pool::Impl::SetCreated(absl::Status s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (created_) return;
+  created_ = true;
+  create_status_ = std::move(s);
+  cv_.notify_all();
+}
+
+void Pool::Impl::WakeLocked() {
+  if (wake_pending_) return;
+  wake_pending_ = true;
+  (void)wake_w_.SendBytes("");
+}
+
+std::shared_ptr<TaskState> Pool::Impl::Enqueue(
+    std::shared_ptr<TaskState> task) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!broken_.ok()) {
+    task->Complete(broken_, "");
+  } else if (closed_ || terminating_) {
+    task->Complete(
+        absl::FailedPreconditionError("mp::Pool: the pool is closed"), "");
+  } else {
+    pending_.push_back(task);
+    WakeLocked();
+  }
+  return task;
+}
+
+absl::Status Pool::Impl::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  WakeLocked();
+  return absl::OkStatus();
+}
+
+absl::Status Pool::Impl::Join() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closed_ && !terminating_) {
+      return absl::FailedPreconditionError(
+          "mp::Pool: Join() before Close() or Terminate()");
+    }
+  }
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (thread_.joinable()) thread_.join();
+  return absl::OkStatus();
+}
+
+absl::Status Pool::Impl::Terminate() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    terminating_ = true;
+    if (wake_w_.writable()) WakeLocked();
+  }
+  std::lock_guard<std::mutex> lock(join_mu_);
+  if (thread_.joinable()) thread_.join();
+  return absl::OkStatus();
+}
+
+void Pool::Impl::UpdatePidsLocked() {
+  pids_.clear();
+  for (const auto& w : workers_) {
+    if (w->pid != -1 && !w->retiring) pids_.push_back(w->pid);
+  }
+}
+
+absl::Status Pool::Impl::StartWorker() {
+  absl::StatusOr<std::pair<Connection, Connection>> tasks = Pipe(false);
+  if (!tasks.ok()) return tasks.status();
+  absl::StatusOr<std::pair<Connection, Connection>> results = Pipe(false);
+  if (!results.ok()) return results.status();
+  auto w = std::make_unique<Worker>();
+  w->process = std::make_unique<Process>(
+      options_.make_worker(tasks->first, results->second));
+  w->process->CloseAfterStart(tasks->first);
+  w->process->CloseAfterStart(results->second);
+  absl::Status s = w->process->SetStartMethod(options_.start_method);
+  if (s.ok()) s = w->process->SetDaemon(true);
+  if (s.ok()) s = w->process->Start();
+  if (!s.ok()) return s;
+  w->tasks = tasks->second;
+  w->results = results->first;
+  w->pid = w->process->Pid().value_or(-1);
+  w->started = internal::MonotonicNow();
+  workers_.push_back(std::move(w));
+  std::lock_guard<std::mutex> lock(mu_);
+  UpdatePidsLocked();
+  return absl::OkStatus();
+}
+
+void Pool::Impl::FailLocked(std::deque<std::shared_ptr<TaskState>>* tasks,
+                            const absl::Status& s) {
+  for (auto& t : *tasks) t->Complete(s, "");
+  tasks->clear();
+}
+
+// Puts the tasks of `w` from `from` on, which it never started, back at the
+// front of the queue.
+void Pool::Impl::Requeue(Worker* w, size_t from) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = w->held.size(); i > from; --i) {
+    w->held[i - 1]->Unstart();
+    pending_.push_front(w->held[i - 1]);
+  }
+  w->held.clear();
+}
+
+void Pool::Impl::HandleRecord(Worker* w, const std::string& record) {
+  Decoder d(record);
+  absl::StatusOr<uint64_t> kind = d.GetVarint();
+  if (!kind.ok()) return;
+  switch (*kind) {
+    case internal::kReady: {
+      int64_t pid = -1;
+      if (Decode(d, pid).ok() && !w->ready) {
+        w->ready = true;
+        failed_starts_ = 0;
+        if (++ready_count_ == n_) SetCreated(absl::OkStatus());
+      }
+      return;
+    }
+    case internal::kInitFailed:
+      w->init_failure = internal::TakeStatus(d);
+      return;
+    case internal::kResult:
+    case internal::kTaskFailed: {
+      absl::StatusOr<uint64_t> id = d.GetVarint();
+      if (!id.ok()) return;
+      auto it = std::find_if(
+          w->held.begin(), w->held.end(),
+          [&](const std::shared_ptr<TaskState>& t) { return t->id == *id; });
+      if (it == w->held.end()) return;
+      std::shared_ptr<TaskState> task = *it;
+      w->held.erase(it);
+      const absl::Time now = internal::MonotonicNow();
+      const absl::Duration took = now - w->front_since;
+      average_ = average_ == absl::InfiniteDuration()
+                     ? took
+                     : (average_ * 7 + took) / 8;
+      w->front_since = now;
+      if (*kind == internal::kResult) {
+        absl::StatusOr<absl::string_view> items = d.GetView(d.remaining());
+        task->Complete(absl::OkStatus(), std::string(items.ok() ? *items : ""));
+      } else {
+        task->Complete(internal::TakeStatus(d), "");
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void Pool::Impl::ReadResults(Worker* w) {
+  for (int i = 0; i < 1024 && !w->results_ended; ++i) {
+    absl::StatusOr<std::string> r = w->results.RecvBytes(absl::ZeroDuration());
+    if (!r.ok()) {
+      if (!absl::IsDeadlineExceeded(r.status())) w->results_ended = true;
+      return;
+    }
+    HandleRecord(w, *r);
+  }
+}
+
+bool Pool::Impl::ShouldReplace() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !terminating_ && broken_.ok() && !(closed_ && pending_.empty());
+}
+
+void Pool::Impl::WorkerEnded(size_t index) {
+  Worker* w = workers_[index].get();
+  ReadResults(w);
+  (void)w->process->Join(absl::Seconds(5));  // its sentinel is ready
+  const std::string how =
+      absl::StrCat("worker ", w->pid, " ", HowEnded(w->process->ExitCode()));
+  if (!w->held.empty()) {
+    std::shared_ptr<TaskState> front = w->held.front();
+    if (w->timed_out) {
+      front->Complete(absl::DeadlineExceededError(absl::StrCat(
+                          "mp::Pool: the task ran longer than its timeout of ",
+                          absl::FormatDuration(options_.task_timeout),
+                          "; its worker was killed and replaced (", how, ")")),
+                      "");
+    } else {
+      front->Complete(WorkerDiedError(absl::StrCat("mp::Pool: the task's ", how,
+                                                   " while running it")),
+                      "");
+    }
+    Requeue(w, 1);
+  }
+  bool replace = !w->replaced && ShouldReplace();
+  if (!w->ready) {
+    absl::Status why =
+        !w->init_failure.ok()
+            ? absl::FailedPreconditionError(
+                  absl::StrCat("mp::Pool: the initializer failed in worker ",
+                               w->pid, ": ", w->init_failure.message()))
+            : absl::UnavailableError(absl::StrCat(
+                  "mp::Pool: ", how, " before it could take a task"));
+    bool creating;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      creating = !created_;
+    }
+    if (creating) {
+      SetCreated(why);
+      replace = false;
+    } else if (!w->init_failure.ok() || ++failed_starts_ >= kMaxFailedStarts) {
+      std::lock_guard<std::mutex> lock(mu_);
+      broken_ = why;
+      FailLocked(&pending_, why);
+      replace = false;
+    }
+  }
+  workers_.erase(workers_.begin() + index);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    UpdatePidsLocked();
+  }
+  if (replace) {
+    absl::Status s = StartWorker();
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (workers_.empty()) {
+        broken_ = absl::UnavailableError(absl::StrCat(
+            "mp::Pool: cannot start a replacement worker: ", s.message()));
+        FailLocked(&pending_, broken_);
+      }
+    }
+  }
+}
+
+void Pool::Impl::Shutdown() {
+  const absl::Status cancelled =
+      absl::CancelledError("mp::Pool: the pool was terminated");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FailLocked(&pending_, cancelled);
+    if (!created_) {
+      created_ = true;
+      create_status_ = cancelled;
+      cv_.notify_all();
+    }
+  }
+  for (auto& w : workers_) {
+    FailLocked(&w->held, cancelled);
+    if (!w->process->Kill().ok()) {
+      // A thread cannot be killed: closing its task pipe ends it once its
+      // running task returns.
+      (void)w->tasks.Close();
+      (void)w->results.Close();
+    }
+  }
+  const absl::Time deadline = internal::DeadlineAfter(absl::Seconds(1));
+  for (auto& w : workers_) {
+    (void)w->process->Join(internal::TimeLeft(deadline));
+  }
+  workers_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  pids_.clear();
+  finished_ = true;
+  cv_.notify_all();
+}
+
+void Pool::Impl::Run() {
+  for (int i = 0; i < n_; ++i) {
+    absl::Status s = StartWorker();
+    if (!s.ok()) {
+      SetCreated(s);
+      break;
+    }
+  }
+  for (;;) {
+    std::vector<std::pair<Worker*, std::shared_ptr<TaskState>>> sends;
+    absl::Time wake_at = absl::InfiniteFuture();
+    const absl::Time now = internal::MonotonicNow();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (terminating_) break;
+      const bool prefetch = average_ < kShortTask;
+      const int max_tasks = options_.max_tasks_per_child;
+      // Idle workers first; then, while tasks are short, one more each.
+      for (size_t depth = 1; depth <= (prefetch ? kPrefetch : 1); ++depth) {
+        for (auto& w : workers_) {
+          if (!w->ready || w->retiring || w->timed_out) continue;
+          while (!pending_.empty() && w->held.size() < depth &&
+                 (max_tasks <= 0 || w->assigned < max_tasks)) {
+            std::shared_ptr<TaskState> t = pending_.front();
+            if (depth > 1 && t->message.size() > kPrefetchBytes) break;
+            pending_.pop_front();
+            if (!t->Start()) continue;  // cancelled
+            if (w->held.empty()) w->front_since = now;
+            w->held.push_back(t);
+            ++w->assigned;
+            sends.emplace_back(w.get(), std::move(t));
+          }
+        }
+      }
+    }
+    for (auto& [w, t] : sends) {
+      // A worker that died meanwhile: its sentinel says so below.
+      (void)w->tasks.SendBytes(t->message);
+    }
+    sends.clear();
+    // Retire workers: after max_tasks_per_child tasks, or every idle one
+    // once the pool is closed and nothing is queued.
+    bool drained;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      drained = closed_ && pending_.empty();
+    }
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      Worker* w = workers_[i].get();
+      if (w->retiring || !w->ready || !w->held.empty()) continue;
+      const bool used_up = options_.max_tasks_per_child > 0 &&
+                           w->assigned >= options_.max_tasks_per_child;
+      if (!used_up && !drained) continue;
+      w->retiring = true;
+      (void)w->tasks.Close();
+      if (used_up && !drained && ShouldReplace()) {
+        w->replaced = true;
+        // A replacement that cannot start is retried at the next end.
+        (void)StartWorker();
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      UpdatePidsLocked();
+      if (drained && workers_.empty()) {
+        finished_ = true;
+        cv_.notify_all();
+        break;
+      }
+    }
+    // Time limits: a running task over its timeout, or an initializer.
+    if (options_.task_timeout != absl::InfiniteDuration()) {
+      for (size_t i = 0; i < workers_.size(); ++i) {
+        Worker* w = workers_[i].get();
+        if (w->timed_out) continue;
+        const bool running = !w->held.empty();
+        if (!running && w->ready) continue;
+        const absl::Time limit =
+            (running ? w->front_since : w->started) + options_.task_timeout;
+        if (now < limit) {
+          wake_at = std::min(wake_at, limit);
+          continue;
+        }
+        if (!running) {
+          w->init_failure = absl::DeadlineExceededError(
+              absl::StrCat("the initializer ran longer than ",
+                           absl::FormatDuration(options_.task_timeout)));
+        }
+        w->timed_out = true;
+        if (!w->process->Kill().ok()) {
+          // The threads backend: the thread runs on, abandoned; its task
+          // fails now and a replacement takes its place.
+          (void)w->tasks.Close();
+          (void)w->results.Close();
+          w->results_ended = true;
+          if (running) {
+            w->held.front()->Complete(
+                absl::DeadlineExceededError(absl::StrCat(
+                    "mp::Pool: the task ran longer than its timeout of ",
+                    absl::FormatDuration(options_.task_timeout),
+                    "; its worker thread cannot be killed and was abandoned")),
+                "");
+            Requeue(w, 1);
+          }
+          workers_.erase(workers_.begin() + i);
+          --i;
+          if (ShouldReplace()) (void)StartWorker();
+        }
+      }
+    }
+    // Wait for a record, a worker's end, a wakeup or a time limit.
+    std::vector<const Connection*> conns = {&wake_r_};
+    std::vector<Worker*> reading;
+    std::vector<const Process*> procs;
+    for (auto& w : workers_) {
+      if (!w->results_ended) {
+        conns.push_back(&w->results);
+        reading.push_back(w.get());
+      }
+      procs.push_back(w->process.get());
+    }
+    absl::StatusOr<std::vector<size_t>> ready =
+        Wait(conns, procs, internal::TimeLeft(wake_at));
+    if (!ready.ok()) {
+      // Nothing here should fail; do not spin if it does.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    std::vector<Worker*> ended;
+    for (size_t index : *ready) {
+      if (index == 0) {
+        for (;;) {
+          absl::StatusOr<std::string> r =
+              wake_r_.RecvBytes(absl::ZeroDuration());
+          if (!r.ok()) break;
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        wake_pending_ = false;
+      } else if (index < conns.size()) {
+        ReadResults(reading[index - 1]);
+      } else {
+        ended.push_back(workers_[index - conns.size()].get());
+      }
+    }
+    for (Worker* w : ended) {
+      for (size_t i = 0; i < workers_.size(); ++i) {
+        if (workers_[i].get() == w) {
+          WorkerEnded(i);
+          break;
+        }
+      }
+    }
+  }
+  Shutdown();
+}
+
+// --- Pool
+// ---------------------------------------------------------------------
+
+absl::StatusOr<Pool> Pool::Create(Options options) {
+  if (options.workers < 0) {
+    return absl::InvalidArgumentError("mp::Pool: a negative number of workers");
+  }
+  if (options.task_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("mp::Pool: a task timeout must be > 0");
+  }
+  const int n = options.workers > 0 ? options.workers : CpuCount();
+  if (!options.make_worker) options.make_worker = &internal::DefaultWorker;
+  auto impl = std::make_shared<Impl>(std::move(options), n);
+  absl::Status s = impl->Init();
+  if (!s.ok()) {
+    (void)impl->Terminate();
+    return s;
+  }
+  return Pool(std::move(impl));
+}
+
+Pool::Pool(Pool&& other) noexcept = default;
+Pool& Pool::operator=(Pool&& other) noexcept {
+  if (this != &other) {
+    if (impl_ != nullptr) (void)impl_->Terminate();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+
+Pool::~Pool() {
+  if (impl_ != nullptr) (void)impl_->Terminate();
+}
+
+absl::Status Pool::Close() {
+  if (impl_ == nullptr) return absl::FailedPreconditionError("mp: moved-from");
+  return impl_->Close();
+}
+
+absl::Status Pool::Join() {
+  if (impl_ == nullptr) return absl::FailedPreconditionError("mp: moved-from");
+  return impl_->Join();
+}
+
+absl::Status Pool::Terminate() {
+  if (impl_ == nullptr) return absl::FailedPreconditionError("mp: moved-from");
+  return impl_->Terminate();
+}
+
+int Pool::size() const { return impl_ == nullptr ? 0 : impl_->size(); }
+
+std::vector<int64_t> Pool::WorkerPids() const {
+  return impl_ == nullptr ? std::vector<int64_t>() : impl_->Pids();
+}
+
+size_t Pool::DefaultChunksize(size_t n) const {
+  const size_t parts = 4 * static_cast<size_t>(std::max(size(), 1));
+  return std::max<size_t>(1, (n + parts - 1) / parts);
+}
+
+size_t Pool::DefaultWindow() const {
+  return 2 * static_cast<size_t>(std::max(size(), 1));
+}
+
+std::shared_ptr<TaskState> Pool::SubmitEncoded(
+    internal::TaskInvokerFn invoker, void (*target)(), Encoder& e,
+    const HandleList& handles, size_t count,
+    std::shared_ptr<internal::TaskNotifier> notifier) {
+  return SubmitTo(impl_, invoker, target, e, handles, count,
+                  std::move(notifier));
+}
+
+std::shared_ptr<TaskState> Pool::SubmitTo(
+    const std::shared_ptr<Impl>& impl, internal::TaskInvokerFn invoker,
+    void (*target)(), Encoder& e, const HandleList& handles, size_t count,
+    std::shared_ptr<internal::TaskNotifier> notifier) {
+  if (impl == nullptr) {
+    return TaskState::Failed(
+        absl::FailedPreconditionError("mp::Pool: a moved-from Pool"), count);
+  }
+  if (!handles.handles.empty()) {
+    return TaskState::Failed(
+        absl::InvalidArgumentError(
+            "mp::Pool: a task's arguments wrap an OS handle (a Lock, Queue, "
+            "Connection, ...), which cannot be sent with a task; pass it to "
+            "every worker as an initializer argument "
+            "(Pool::Options::SetInitializer)"),
+        count);
+  }
+  if (!e.status().ok()) {
+    return TaskState::Failed(
+        absl::InvalidArgumentError(
+            absl::StrCat("mp::Pool: a task's arguments cannot be encoded: ",
+                         e.status().message())),
+        count);
+  }
+  if (CurrentPid() != impl->owner()) {
+    return TaskState::Failed(
+        absl::FailedPreconditionError(
+            "mp::Pool: only the process that created a pool can use it (a "
+            "task may not use the pool that runs it)"),
+        count);
+  }
+  absl::StatusOr<internal::CodeRef> inv =
+      internal::TaskCodeRef(reinterpret_cast<const void*>(invoker));
+  absl::StatusOr<internal::CodeRef> fn =
+      inv.ok() ? internal::TaskCodeRef(reinterpret_cast<const void*>(target))
+               : inv;
+  if (!fn.ok()) return TaskState::Failed(fn.status(), count);
+  static std::atomic<uint64_t> next_id{1};
+  auto task = std::make_shared<TaskState>(count);
+  task->id = next_id.fetch_add(1, std::memory_order_relaxed);
+  task->notifier = std::move(notifier);
+  Encoder m;
+  m.PutVarint(task->id);
+  Encode(m, *inv);
+  Encode(m, *fn);
+  m.PutBytes(e.bytes().data(), e.bytes().size());
+  task->message = m.Release();
+  return impl->Enqueue(std::move(task));
+}
+
+// --- Streams
+// ------------------------------------------------------------------
+
+namespace internal {
+
+StreamCore::StreamCore(std::shared_ptr<void> pool, TaskInvokerFn invoker,
+                       void (*target)(), InputSource source, size_t chunksize,
+                       size_t window, bool ordered)
+    : pool_(std::move(pool)),
+      invoker_(invoker),
+      target_(target),
+      source_(std::move(source)),
+      chunksize_(chunksize),
+      window_(std::max<size_t>(window, 1)),
+      ordered_(ordered),
+      notifier_(std::make_shared<TaskNotifier>()) {}
+
+StreamCore::~StreamCore() {
+  for (auto& t : in_flight_) t->Cancel();
+}
+
+std::shared_ptr<TaskState> StreamCore::NextChunk() {
+  auto impl = std::static_pointer_cast<Pool::Impl>(pool_);
+  while (!exhausted_ && in_flight_.size() < window_) {
+    HandleList handles;
+    Encoder items(&handles);
+    size_t k = 0;
+    while (k < chunksize_ && source_(items)) ++k;
+    if (k < chunksize_) exhausted_ = true;
+    if (k == 0) break;
+    Encoder e(&handles);
+    e.PutVarint(k);
+    e.PutBytes(items.bytes().data(), items.bytes().size());
+    if (!items.status().ok()) e.Fail(items.status());
+    in_flight_.push_back(
+        Pool::SubmitTo(impl, invoker_, target_, e, handles, k, notifier_));
+  }
+  if (in_flight_.empty()) return nullptr;
+  size_t pick = 0;
+  if (ordered_) {
+    in_flight_.front()->Wait(absl::InfiniteDuration());
+  } else {
+    std::unique_lock<std::mutex> lock(notifier_->mu);
+    notifier_->cv.wait(lock, [&] {
+      for (size_t i = 0; i < in_flight_.size(); ++i) {
+        if (in_flight_[i]->done()) {
+          pick = i;
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+  std::shared_ptr<TaskState> t = in_flight_[pick];
+  in_flight_.erase(in_flight_.begin() + pick);
+  return t;
+}
+
+}  // namespace internal
+}  // namespace mp
