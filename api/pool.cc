@@ -20,6 +20,7 @@
 #include "mp/pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -32,6 +33,14 @@
 namespace mp {
 namespace internal {
 namespace {
+
+// Time since the first call, on the monotonic clock: how long tasks and
+// initializers have run, whatever happens to the wall clock.
+absl::Duration Elapsed() {
+  static const std::chrono::steady_clock::time_point origin =
+      std::chrono::steady_clock::now();
+  return absl::FromChrono(std::chrono::steady_clock::now() - origin);
+}
 
 enum Record : uint64_t {
   kReady = 1,
@@ -292,9 +301,10 @@ struct Worker {
   bool replaced = false;   // a replacement was started already
   bool timed_out = false;  // killed because its running task timed out
   absl::Status init_failure;
-  absl::Time started;  // monotonic, when started (initializer time limit)
+  absl::Duration
+      started;  // internal::Elapsed() when started (initializer limit)
   std::deque<std::shared_ptr<TaskState>> held;  // in order; front runs
-  absl::Time front_since;                       // monotonic
+  absl::Duration front_since;  // Elapsed() when the front task started
   int assigned = 0;
 };
 
@@ -454,7 +464,7 @@ absl::Status Pool::Impl::StartWorker() {
   w->tasks = tasks->second;
   w->results = results->first;
   w->pid = w->process->Pid().value_or(-1);
-  w->started = internal::MonotonicNow();
+  w->started = internal::Elapsed();
   workers_.push_back(std::move(w));
   std::lock_guard<std::mutex> lock(mu_);
   UpdatePidsLocked();
@@ -505,7 +515,7 @@ void Pool::Impl::HandleRecord(Worker* w, const std::string& record) {
       if (it == w->held.end()) return;
       std::shared_ptr<TaskState> task = *it;
       w->held.erase(it);
-      const absl::Time now = internal::MonotonicNow();
+      const absl::Duration now = internal::Elapsed();
       const absl::Duration took = now - w->front_since;
       average_ = average_ == absl::InfiniteDuration()
                      ? took
@@ -624,9 +634,10 @@ void Pool::Impl::Shutdown() {
       (void)w->results.Close();
     }
   }
-  const absl::Time deadline = internal::DeadlineAfter(absl::Seconds(1));
+  const internal::Deadline deadline =
+      internal::Deadline::After(absl::Seconds(1));
   for (auto& w : workers_) {
-    (void)w->process->Join(internal::TimeLeft(deadline));
+    (void)w->process->Join(deadline.Left());
   }
   workers_.clear();
   std::lock_guard<std::mutex> lock(mu_);
@@ -645,8 +656,8 @@ void Pool::Impl::Run() {
   }
   for (;;) {
     std::vector<std::pair<Worker*, std::shared_ptr<TaskState>>> sends;
-    absl::Time wake_at = absl::InfiniteFuture();
-    const absl::Time now = internal::MonotonicNow();
+    absl::Duration wake_at = absl::InfiniteDuration();
+    const absl::Duration now = internal::Elapsed();
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (terminating_) break;
@@ -712,7 +723,7 @@ void Pool::Impl::Run() {
         if (w->timed_out) continue;
         const bool running = !w->held.empty();
         if (!running && w->ready) continue;
-        const absl::Time limit =
+        const absl::Duration limit =
             (running ? w->front_since : w->started) + options_.task_timeout;
         if (now < limit) {
           wake_at = std::min(wake_at, limit);
@@ -757,7 +768,8 @@ void Pool::Impl::Run() {
       procs.push_back(w->process.get());
     }
     absl::StatusOr<std::vector<size_t>> ready =
-        Wait(conns, procs, internal::TimeLeft(wake_at));
+        Wait(conns, procs,
+             std::max(wake_at - internal::Elapsed(), absl::ZeroDuration()));
     if (!ready.ok()) {
       // Nothing here should fail; do not spin if it does.
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
