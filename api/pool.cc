@@ -301,8 +301,8 @@ struct Worker {
   bool replaced = false;   // a replacement was started already
   bool timed_out = false;  // killed because its running task timed out
   absl::Status init_failure;
-  absl::Duration
-      started;  // internal::Elapsed() when started (initializer limit)
+  // Elapsed() when it started (the initializer's time limit).
+  absl::Duration started;
   std::deque<std::shared_ptr<TaskState>> held;  // in order; front runs
   absl::Duration front_since;  // Elapsed() when the front task started
   int assigned = 0;
