@@ -39,7 +39,7 @@ BINARIES = [
     ("tests/conformance/threads", ["threads"]),
 ]
 PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Handles",
-              "Signals", "Hostile peer"]
+              "Signals", "Hostile peer", "Shared memory"]
 DIFF_MARK = "documented difference"
 
 
@@ -58,6 +58,8 @@ def primitive(suite, case):
         return "Other sync"
     if suite == "HostilePeerTest":
         return "Hostile peer"
+    if suite == "SharedMemoryTest":
+        return "Shared memory"
     return "Signals"
 
 
