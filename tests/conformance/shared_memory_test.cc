@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -170,16 +169,15 @@ void ResizeSharedMemory(SharedMemory m, Value<int64_t> v, Array<uint32_t> a) {
   int resized = 0;
   for (size_t i = 0; i < handles.size(); ++i) {
 #if MP_OS_WINDOWS
-    // NtExtendSection, the only call that changes a section's size, and a
-    // view larger than the section.
+    // NtExtendSection, the only call that changes a section's size (Wine
+    // has none), and a view larger than the section.
     using ExtendFn = LONG(NTAPI*)(HANDLE, LARGE_INTEGER*);
     auto extend = reinterpret_cast<ExtendFn>(reinterpret_cast<void*>(
         GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtExtendSection")));
-    if (extend == nullptr) Exit(kSetupFailed);
     LARGE_INTEGER bigger;
     bigger.QuadPart = static_cast<LONGLONG>(sizes[i] * 2 + (1 << 20));
     const HANDLE section = reinterpret_cast<HANDLE>(handles[i]);
-    if (extend(section, &bigger) >= 0) ++resized;
+    if (extend != nullptr && extend(section, &bigger) >= 0) ++resized;
     void* view = MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0,
                                static_cast<SIZE_T>(bigger.QuadPart));
     if (view != nullptr) {
@@ -380,17 +378,10 @@ TYPED_TEST_P(SharedMemoryTest, SizeDisagreeingWithMemoryIsRefusedOnReceipt) {
   EXPECT_EQ(m->data()[99], 9);  // other copies are unaffected
 }
 
-// Cycles of the leak case: each one creates, passes and closes. Under Wine
-// every Win32 call on a section or a semaphore is a wineserver round trip
-// (a cycle makes and opens one section and four semaphores), so win32 runs
-// 2 000 cycles, which show a per-cycle leak as 2 000 handles just as well.
-template <typename B>
-constexpr int CreatePassCloseCycles() {
-  return std::string_view(B::kName) == "win32" ? 2000 : 10000;
-}
-
 TYPED_TEST_P(SharedMemoryTest, CreatePassCloseCyclesLeakNothing) {
-  constexpr int kCycles = CreatePassCloseCycles<TypeParam>();
+  // Under Wine a cycle makes and opens a section and four semaphores, each
+  // call a wineserver round trip: 10 000 cycles take ~8 s there.
+  constexpr int kCycles = 10000;
   // Every kChildEvery-th cycle passes to a real child as well.
   constexpr int kChildEvery = kCycles / 20;
   // Warm up: the first child, the first Lock and the first mapping allocate
