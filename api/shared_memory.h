@@ -36,7 +36,7 @@
 //     concurrent writers (or a writer and a reader) of the same bytes need
 //     GetLock() (Array) or a Lock of your own, or atomics of your own.
 //   * Value<T>, where std::atomic<T> is lock-free (every integral type,
-//     pointers-sized and smaller trivially copyable types on x86-64): Load,
+//     and trivially copyable types of 1, 2, 4 or 8 bytes on x86-64): Load,
 //     Store, FetchAdd and CompareExchange are each one atomic operation
 //     (sequentially consistent) on an address-free atomic in the shared
 //     memory, so they need no lock. A read-modify-write spanning several
