@@ -13,7 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +30,7 @@
 #include "mp/pool.h"
 #include "mp/process.h"
 #include "mp/queue.h"
+#include "mp/shared_memory.h"
 #include "mp/sync.h"
 
 extern char** environ;
@@ -490,6 +496,129 @@ void BM_MpPoolWorkerDeath(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_MpPoolWorkerDeath)->Arg(0)->Arg(1)->UseRealTime();
+
+// --- Shared memory -----------------------------------------------------------
+
+constexpr size_t kFillBytes = size_t{64} << 20;
+// Fills timed per child, after one untimed fill that maps the pages in.
+constexpr int kFillsPerChild = 16;
+constexpr int kFetchAdds = 1 << 20;
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Fills `a` kFillsPerChild + 1 times, with memset (`copy` false) or with
+// memcpy from a buffer of its own, and stores the time of the last
+// kFillsPerChild fills in `ns`.
+void FillInChild(mp::Array<uint8_t> a, mp::Value<int64_t> ns, bool copy) {
+  std::vector<uint8_t> source(copy ? a.size() : 0, 0x5a);
+  int64_t start = 0;
+  for (int i = 0; i <= kFillsPerChild; ++i) {
+    if (i == 1) start = NowNs();
+    if (copy) {
+      std::memcpy(a.data(), source.data(), a.size());
+    } else {
+      std::memset(a.data(), i, a.size());
+    }
+    benchmark::ClobberMemory();
+  }
+  ns.Store(NowNs() - start);
+}
+
+// A child fills a 64 MiB Array (arg 0: memset, 1: memcpy); manual time is
+// the child's own time for the fills, so process start is not counted.
+void BM_MpArrayFillByChild(benchmark::State& state) {
+  const bool copy = state.range(0) != 0;
+  auto a = mp::Array<uint8_t>::Create(kFillBytes);
+  auto ns = mp::Value<int64_t>::Create(0, false);
+  Check(a.ok() && ns.ok(), "Array");
+  for (auto _ : state) {
+    mp::Process p(FillInChild, *a, *ns, copy);
+    Check(p.SetStartMethod(mp::StartMethod::kFork).ok() && p.Start().ok() &&
+              p.Join().ok() && p.ExitCode() == 0,
+          "filler");
+    state.SetIterationTime(ns->Load() * 1e-9 / kFillsPerChild);
+  }
+  state.SetBytesProcessed(state.iterations() * kFillBytes);
+}
+BENCHMARK(BM_MpArrayFillByChild)->Arg(0)->Arg(1)->UseManualTime();
+
+// The same fills of private memory in this process. The buffer is
+// page-aligned, as an Array's data() is, and the source a std::vector in
+// both: memcpy's speed depends on the two addresses' offset from each other.
+void BM_RawFill(benchmark::State& state) {
+  const bool copy = state.range(0) != 0;
+  void* p = mmap(nullptr, kFillBytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  Check(p != MAP_FAILED, "mmap");
+  auto* buffer = static_cast<uint8_t*>(p);
+  std::memset(buffer, 1, kFillBytes);
+  std::vector<uint8_t> source(copy ? kFillBytes : 0, 0x5a);
+  int i = 0;
+  for (auto _ : state) {
+    if (copy) {
+      std::memcpy(buffer, source.data(), kFillBytes);
+    } else {
+      std::memset(buffer, ++i, kFillBytes);
+    }
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * kFillBytes);
+  munmap(p, kFillBytes);
+}
+BENCHMARK(BM_RawFill)->Arg(0)->Arg(1)->UseRealTime();
+
+void AddInChild(mp::Value<int64_t> v) {
+  for (int i = 0; i < kFetchAdds; ++i) v.FetchAdd(1);
+}
+
+// Two processes each FetchAdd 1 kFetchAdds times on one Value.
+void BM_MpValueFetchAddContended(benchmark::State& state) {
+  auto v = mp::Value<int64_t>::Create(0, false);
+  Check(v.ok(), "Value");
+  for (auto _ : state) {
+    std::vector<mp::Process> ps;
+    for (int i = 0; i < 2; ++i) {
+      ps.emplace_back(AddInChild, *v);
+      Check(ps.back().SetStartMethod(mp::StartMethod::kFork).ok() &&
+                ps.back().Start().ok(),
+            "start adder");
+    }
+    for (mp::Process& p : ps) Check(p.Join().ok(), "join");
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kFetchAdds);
+}
+BENCHMARK(BM_MpValueFetchAddContended)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The same on a raw std::atomic in an anonymous shared mapping, with raw
+// fork children.
+void BM_RawAtomicFetchAddContended(benchmark::State& state) {
+  void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  Check(p != MAP_FAILED, "mmap");
+  auto* counter = new (p) std::atomic<int64_t>(0);
+  for (auto _ : state) {
+    pid_t pids[2];
+    for (pid_t& pid : pids) {
+      pid = fork();
+      if (pid == 0) {
+        for (int i = 0; i < kFetchAdds; ++i) counter->fetch_add(1);
+        _exit(0);
+      }
+    }
+    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kFetchAdds);
+  munmap(p, 4096);
+}
+BENCHMARK(BM_RawAtomicFetchAddContended)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

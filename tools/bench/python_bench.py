@@ -6,6 +6,7 @@ operation, per byte, or per item), the same units run.py derives from
 mp_bench. Run it on its own to see Python's figures.
 """
 
+import ctypes
 import json
 import multiprocessing as mp
 import os
@@ -17,6 +18,8 @@ QUEUE_ITEMS = 100_000
 INCREMENTS = 100_000
 POOL_TASKS = 20_000
 POOL_MAP_ITEMS = 1_000_000
+FILL_BYTES = 64 << 20
+FILLS_PER_CHILD = 16
 
 
 def noop():
@@ -171,6 +174,54 @@ def executor_map(ctx, n):
         start = time.perf_counter()
         assert list(ex.map(add_one, range(n)))[-1] == n
         return (time.perf_counter() - start) / n
+def fill_in_child(arr, seconds, copy):
+    """mp_bench's FillInChild: one untimed fill, then FILLS_PER_CHILD timed."""
+    with arr.get_lock():
+        view = memoryview(arr.get_obj()).cast("B")
+        address = ctypes.addressof(arr.get_obj())
+        source = b"\x5a" * len(view) if copy else None
+        start = 0.0
+        for i in range(FILLS_PER_CHILD + 1):
+            if i == 1:
+                start = time.perf_counter()
+            if copy:
+                view[:] = source
+            else:
+                ctypes.memset(address, i, len(view))
+        seconds.value = time.perf_counter() - start
+
+
+def array_fill_child(ctx, copy):
+    """Seconds per byte a child takes to fill a 64 MiB Array (lock=True)."""
+    arr = ctx.Array("B", FILL_BYTES)
+    seconds = ctx.Value("d", 0.0, lock=False)
+    best = None
+    for _ in range(5):
+        p = ctx.Process(target=fill_in_child, args=(arr, seconds, copy))
+        p.start()
+        p.join()
+        cost = seconds.value / (FILLS_PER_CHILD * FILL_BYTES)
+        best = cost if best is None else min(best, cost)
+    return best
+
+
+def add_under_value_lock(value):
+    for _ in range(INCREMENTS):
+        with value.get_lock():
+            value.value += 1
+
+
+def value_locked_add_contended(ctx):
+    """Python's Value(lock=True) incremented by 2 processes: no atomic add."""
+    value = ctx.Value("q", 0)
+    start = time.perf_counter()
+    ps = [ctx.Process(target=add_under_value_lock, args=(value,))
+          for _ in range(2)]
+    for p in ps:
+        p.start()
+    for p in ps:
+        p.join()
+    return (time.perf_counter() - start) / (2 * INCREMENTS)
 
 
 def main():
@@ -191,6 +242,9 @@ def main():
         "pool_map_default": pool_items(fork, pool_map, POOL_MAP_ITEMS),
         "pool_apply_async": pool_items(fork, pool_apply_async, POOL_TASKS),
         "executor_map": executor_map(fork, POOL_TASKS // 4),
+        "array_fill_child": array_fill_child(fork, False),
+        "array_copy_child": array_fill_child(fork, True),
+        "value_locked_add_contended": value_locked_add_contended(fork),
     }
     json.dump({"python": sys.version.split()[0], "results": results},
               sys.stdout, indent=1)

@@ -39,7 +39,7 @@ BINARIES = [
     ("tests/conformance/threads", ["threads"]),
 ]
 PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Handles",
-              "Signals", "Hostile peer", "Pool"]
+              "Signals", "Hostile peer", "Pool", "Shared memory"]
 DIFF_MARK = "documented difference"
 
 
@@ -60,6 +60,8 @@ def primitive(suite, case):
         return "Hostile peer"
     if suite == "PoolTest":
         return "Pool"
+    if suite == "SharedMemoryTest":
+        return "Shared memory"
     return "Signals"
 
 
