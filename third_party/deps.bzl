@@ -25,6 +25,11 @@ ABSEIL_SRC_DEFAULT = "/usr/local/src/abseil-cpp-" + ABSEIL_VERSION
 GOOGLETEST_VERSION = "1.12.1"
 GOOGLETEST_SRC_DEFAULT = "/usr/src/googletest"
 BENCHMARK_VERSION = "1.7.1"
+
+# MODULE.bazel (bzlmod) names the same versions, checked by
+# //tools:versions_test, except Google Benchmark's: the Bazel Central Registry
+# has no 1.7.1, and its oldest is this one.
+BENCHMARK_BCR_VERSION = "1.8.2"
 BENCHMARK_SRC_DEFAULT = "/usr/local/src/benchmark-" + BENCHMARK_VERSION
 
 def _source_repository_impl(ctx):
