@@ -22,8 +22,14 @@ MP_BENCHMARK_SRC.
 
 ABSEIL_VERSION = "20220623.1"
 ABSEIL_SRC_DEFAULT = "/usr/local/src/abseil-cpp-" + ABSEIL_VERSION
+GOOGLETEST_VERSION = "1.12.1"
 GOOGLETEST_SRC_DEFAULT = "/usr/src/googletest"
 BENCHMARK_VERSION = "1.7.1"
+
+# MODULE.bazel (bzlmod) names the same versions, checked by
+# //tools:versions_test, except Google Benchmark's: the Bazel Central Registry
+# has no 1.7.1, and its oldest is this one.
+BENCHMARK_BCR_VERSION = "1.8.2"
 BENCHMARK_SRC_DEFAULT = "/usr/local/src/benchmark-" + BENCHMARK_VERSION
 
 def _source_repository_impl(ctx):
@@ -70,7 +76,8 @@ def mp_dependencies(offline = None, mp_path = "."):
       offline: True for Debian's Bazel without network, False for a Bazel that
         can download. None (default) detects Debian's build by its empty version.
       mp_path: where mp's tree sits, relative to the main workspace's root
-        ("." when mp is the workspace; e.g. "third_party/mp" when vendored).
+        ("." when mp is the workspace; e.g. "third_party/mp" when vendored,
+        or a path outside it such as "../mp"), for the offline stand-ins.
     """
     if offline == None:
         offline = native.bazel_version == ""
@@ -106,17 +113,17 @@ def mp_dependencies(offline = None, mp_path = "."):
         local_path = GOOGLETEST_SRC_DEFAULT,
         local_env = "MP_GOOGLETEST_SRC",
         # Debian's copy has no BUILD file; the release archive has its own.
-        local_build_file = ("//third_party" if mp_path == "." else "//" + mp_path + "/third_party") + ":googletest.BUILD",
-        urls = ["https://github.com/google/googletest/archive/refs/tags/release-1.12.1.tar.gz"],
+        local_build_file = Label("//third_party:googletest.BUILD"),
+        urls = ["https://github.com/google/googletest/archive/refs/tags/release-%s.tar.gz" % GOOGLETEST_VERSION],
         sha256 = "81964fe578e9bd7c94dfdb09c8e4d6e6759e19967e397dbea48d1c10e45d0df2",
-        strip_prefix = "googletest-release-1.12.1",
+        strip_prefix = "googletest-release-" + GOOGLETEST_VERSION,
     )
     _source_repository(
         name = "com_google_benchmark",
         local_path = BENCHMARK_SRC_DEFAULT,
         local_env = "MP_BENCHMARK_SRC",
         # Our BUILD file: upstream's selects Windows by MSVC's cpu name.
-        local_build_file = ("//third_party" if mp_path == "." else "//" + mp_path + "/third_party") + ":benchmark.BUILD",
+        local_build_file = Label("//third_party:benchmark.BUILD"),
         urls = ["https://github.com/google/benchmark/archive/refs/tags/v%s.tar.gz" % BENCHMARK_VERSION],
         # The same bytes as Debian's benchmark_1.7.1.orig.tar.gz.
         sha256 = "6430e4092653380d9dc4ccb45a1e2dc9259d581f4866dc0759713126056bc1d7",

@@ -26,6 +26,10 @@ PACKAGES=(
   python3                       # benchmarks' Python baselines
   clang-14                      # fuzz targets (tools/fuzz/run.sh)
   libclang-rt-14-dev            # libFuzzer and the sanitizer runtimes for clang
+  cmake                         # the CMake build (CMakeLists.txt) and its consumers
+  make                          # CMake's generator; the pkg-config consumer's Makefile
+  pkg-config                    # mp.pc and the Abseil modules it names
+  libabsl-dev                   # Abseil 20220623 as a CMake/pkg-config package (MP_ABSL_PROVIDER=package)
 )
 
 say() { printf 'setup: %s\n' "$*"; }

@@ -19,6 +19,9 @@ if [ -z "$wine" ]; then
   echo "run.sh: Wine is not installed; run tools/setup.sh" >&2
   exit 127
 fi
+# Debian keeps wineserver next to wine64, off PATH.
+wineserver=$(dirname "$wine")/wineserver64
+[ -x "$wineserver" ] || wineserver=$(command -v wineserver || echo wineserver)
 
 export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml="  # no Mono/Gecko install dialogs
@@ -31,7 +34,7 @@ if [ ! -f "$WINEPREFIX/.mp-ready" ]; then
     flock 9
     if [ ! -f "$WINEPREFIX/.mp-ready" ]; then
       "$wine" wineboot --init >/dev/null 2>&1 || true
-      wineserver -w 2>/dev/null || true
+      "$wineserver" -w 2>/dev/null || true
       [ -f "$WINEPREFIX/system.reg" ] || {
         echo "run.sh: wineboot failed to create $WINEPREFIX" >&2
         exit 1
@@ -55,5 +58,20 @@ for v in XML_OUTPUT_FILE TEST_TMPDIR TEST_UNDECLARED_OUTPUTS_DIR \
     export "$v=$(to_windows "${!v}")"
   fi
 done
+
+# A wineserver for the prefix, and Wine's own processes (services.exe, ...),
+# started here with no standard streams and kept 60 s after the last
+# client: started by the wine below they would inherit this script's stdout
+# and stderr and hold them open after the program ended, for as long as any
+# Wine program of the prefix runs (ctest, which waits for the end of a
+# test's output, then waited minutes), and each run would start them anew.
+# Serialised with the prefix's creation; when a wineserver runs already,
+# `wineserver -p60` exits at once, non-zero, and nothing else is done.
+(
+  flock 9
+  if (cd / && "$wineserver" -p60 </dev/null >/dev/null 2>&1); then
+    "$wine" wineboot </dev/null >/dev/null 2>&1 || true
+  fi
+) 9>"$WINEPREFIX.lock"
 
 exec "$wine" "$exe" "$@"
