@@ -21,9 +21,12 @@ set(MP_HDRS
   api/internal/spawn.h
   api/internal/sync_state.h
   api/internal/target.h
+  api/internal/task.h
   api/pipe.h
+  api/pool.h
   api/process.h
   api/queue.h
+  api/shared_memory.h
   api/status.h
   api/sync.h
 )
@@ -41,8 +44,10 @@ set(MP_COMMON_SRCS
   api/internal/run_target.cc
   api/internal/spawn.cc
   api/pipe.cc
+  api/pool.cc
   api/process.cc
   api/queue.cc
+  api/shared_memory.cc
   api/status.cc
   api/sync.cc
 )
@@ -110,8 +115,10 @@ set(MP_CONFORMANCE_SRCS
   tests/conformance/helpers.h
   tests/conformance/hostile_peer_test.cc
   tests/conformance/pipe_test.cc
+  tests/conformance/pool_test.cc
   tests/conformance/process_test.cc
   tests/conformance/queue_test.cc
+  tests/conformance/shared_memory_test.cc
   tests/conformance/signal_storm_test.cc
   tests/conformance/start_test.cc
   tests/conformance/stray_test.cc

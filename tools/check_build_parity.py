@@ -66,9 +66,8 @@ def bazel_files():
 
 def bazel_owners(path):
     """The rules of the Bazel build that name `path`."""
-    package, _, name = path.rpartition("/")
-    label = f"//{package}:{name}"
-    rules = bazel(f"rdeps({BAZEL_ROOTS}, {label}, 1) except {label}")
+    # A path names its file whatever package owns it (//api:internal/x.h).
+    rules = bazel(f"rdeps({BAZEL_ROOTS}, {path}, 1) except {path}")
     return ", ".join(rules) or "?"
 
 
