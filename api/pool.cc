@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "mp/internal/children.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 
@@ -812,6 +813,13 @@ absl::StatusOr<Pool> Pool::Create(Options options) {
   }
   if (options.task_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("mp::Pool: a task timeout must be > 0");
+  }
+  // Refused before anything starts: a daemon's pool could start no worker,
+  // and its dispatcher thread would be a thread started in a fork child.
+  if (internal::CurrentIsDaemon()) {
+    return absl::FailedPreconditionError(
+        "mp::Pool: a daemon process (a Pool worker, too) may not start "
+        "children, so it cannot create a Pool (as in Python)");
   }
   const int n = options.workers > 0 ? options.workers : CpuCount();
   if (!options.make_worker) options.make_worker = &internal::DefaultWorker;

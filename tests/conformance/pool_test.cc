@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -85,8 +86,9 @@ std::pair<int64_t, int64_t> InitState() { return {t_initialized, t_init_arg}; }
 
 void InitializeOrThrow() { throw std::runtime_error("no database"); }
 
-thread_local Queue* t_queue = nullptr;
-void KeepQueue(Queue q) { t_queue = new Queue(q); }
+// Per worker: a threads worker's copy goes with its thread.
+thread_local std::optional<Queue> t_queue;
+void KeepQueue(Queue q) { t_queue = std::move(q); }
 void PutOnQueue(int x) { (void)t_queue->Put(x); }
 
 Pool* g_pool = nullptr;

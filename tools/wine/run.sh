@@ -33,8 +33,8 @@ if [ ! -f "$WINEPREFIX/.mp-ready" ]; then
   (
     flock 9
     if [ ! -f "$WINEPREFIX/.mp-ready" ]; then
-      "$wine" wineboot --init >/dev/null 2>&1 || true
-      "$wineserver" -w 2>/dev/null || true
+      "$wine" wineboot --init >/dev/null 2>&1 9>&- || true
+      "$wineserver" -w 2>/dev/null 9>&- || true
       [ -f "$WINEPREFIX/system.reg" ] || {
         echo "run.sh: wineboot failed to create $WINEPREFIX" >&2
         exit 1
@@ -67,10 +67,13 @@ done
 # test's output, then waited minutes), and each run would start them anew.
 # Serialised with the prefix's creation; when a wineserver runs already,
 # `wineserver -p60` exits at once, non-zero, and nothing else is done.
+# Both are started with the lock's descriptor closed: a daemon that kept it
+# would hold the lock for as long as it runs, and every later run would
+# wait for it here.
 (
   flock 9
-  if (cd / && "$wineserver" -p60 </dev/null >/dev/null 2>&1); then
-    "$wine" wineboot </dev/null >/dev/null 2>&1 || true
+  if (cd / && "$wineserver" -p60 </dev/null >/dev/null 2>&1 9>&-); then
+    "$wine" wineboot </dev/null >/dev/null 2>&1 9>&- || true
   fi
 ) 9>"$WINEPREFIX.lock"
 
