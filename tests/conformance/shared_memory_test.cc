@@ -419,7 +419,10 @@ TYPED_TEST_P(SharedMemoryTest, CreatePassCloseCyclesLeakNothing) {
     m->Close();
   }
   EXPECT_EQ(OpenHandleCount(), handles_before);
-  EXPECT_EQ(MappingCount(), mappings_before);
+  // Threads: the memory is the program's heap, and the mappings are the C
+  // library's (child threads' stacks and malloc arenas, kept as it sees
+  // fit), so counting them says nothing about mp.
+  if (!TypeParam::kThreads) EXPECT_EQ(MappingCount(), mappings_before);
   EXPECT_EQ(CountZombieChildren(), 0);
 }
 

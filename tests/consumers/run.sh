@@ -5,7 +5,7 @@
 # "spawn|threads": Bazel's `bazel test //...` runs every backend already),
 # installs it into a prefix, then builds and runs each consumer project:
 #
-#   cmake_conformance   CMake build of mp, ctest, cmake --install
+#   cmake_conformance   CMake build of mp, cmake --install, ctest
 #   cmake_subdirectory  CMake add_subdirectory(mp)
 #   cmake_fetchcontent  CMake FetchContent from mp's local path
 #   cmake_find_package  CMake find_package(mp) against the install prefix
@@ -33,11 +33,13 @@ jobs=${MP_CMAKE_JOBS:-2}
 labels=${MP_CTEST_LABELS:-spawn|threads}
 prefix=$work/prefix
 
+# Installs before it tests, so that the items that use the install prefix
+# stand or fall on their own.
 cmake_conformance() {
   cmake -S . -B "$work/mp" &&
     cmake --build "$work/mp" -j"$jobs" &&
-    ctest --test-dir "$work/mp" -j"$jobs" -L "$labels" --output-on-failure &&
-    cmake --install "$work/mp" --prefix "$prefix"
+    cmake --install "$work/mp" --prefix "$prefix" &&
+    ctest --test-dir "$work/mp" -j"$jobs" -L "$labels" --output-on-failure
 }
 
 cmake_subdirectory() {
