@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "mp/codec.h"
 #include "mp/process.h"
 #include "mp/sync.h"
 #include "tests/conformance/backends.h"
@@ -78,6 +79,17 @@ void WaitForRelease(Event release);
 template <typename B>
 absl::Status EndPeer(Process& p, Event& release) {
   return B::kThreads ? release.Set() : p.Kill();
+}
+
+// The OS handles behind `value`, as the codec hands them to a child (the
+// handles stay owned by `value`).
+template <typename T>
+std::vector<intptr_t> HandlesOf(const T& value) {
+  HandleList list;
+  Encoder e(&list);
+  Encode(e, value);
+  if (!e.status().ok()) return {};
+  return list.handles;
 }
 
 // Makes this process's next multi-record message (Connection::Send,

@@ -34,17 +34,6 @@ namespace {
 
 constexpr int kSetupFailed = 90;
 
-// The OS handles behind `value`, as the codec hands them to a child (the
-// handles stay owned by `value`).
-template <typename T>
-std::vector<intptr_t> HandlesOf(const T& value) {
-  HandleList list;
-  Encoder e(&list);
-  Encode(e, value);
-  if (!e.status().ok()) return {};
-  return list.handles;
-}
-
 // The hostile child: shrinks the memory behind the Queue (its ring and its
 // two locks) and the Lock to nothing, which would make every other
 // holder's next access to it a SIGBUS. Exits with the number of

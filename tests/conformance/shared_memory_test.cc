@@ -43,17 +43,6 @@ constexpr int kWrongResult = 91;
 
 // --- Helpers -----------------------------------------------------------------
 
-// The OS handles behind `value`, as the codec hands them to a child (the
-// handles stay owned by `value`).
-template <typename T>
-std::vector<intptr_t> HandlesOf(const T& value) {
-  HandleList list;
-  Encoder e(&list);
-  Encode(e, value);
-  if (!e.status().ok()) return {};
-  return list.handles;
-}
-
 // `value` encoded and decoded as a child receives it (each handle a
 // duplicate of the sender's), in this process; `tamper` may change the
 // bytes in between.
