@@ -46,7 +46,7 @@ namespace {
 // closed, would escape a fork child's CloseChannelsExcept (and one closed
 // before it is forgotten could be another thread's new descriptor by then).
 // So each of those pairs of steps happens under g_fork_lock, and every
-// fork() of this process (StartFork's, StartSpawn's, the program's own)
+// fork() of this process (StartFork's, StartCopy's, the program's own)
 // takes it too, in a pthread_atfork handler: a change to the record is
 // wholly before the fork or wholly after it. The child inherits the lock
 // held by the thread that forked, its one thread, and makes it fresh in the

@@ -123,7 +123,7 @@ absl::StatusOr<HANDLE> KillOnCloseJob() {
 }
 
 // The binary to re-execute: the path of the running executable.
-absl::StatusOr<std::wstring> SelfExe() {
+absl::StatusOr<std::wstring> RunningBinaryPath() {
   std::wstring path(MAX_PATH, L'\0');
   for (;;) {
     const DWORD n =
@@ -332,7 +332,7 @@ absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
 }
 
 absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
-  absl::StatusOr<std::wstring> exe = SelfExe();
+  absl::StatusOr<std::wstring> exe = RunningBinaryPath();
   if (!exe.ok()) return exe.status();
   HANDLE job = nullptr;
   if (spec.options.die_with_parent) {
