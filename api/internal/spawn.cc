@@ -197,7 +197,8 @@ std::optional<ReceivedLaunch> ReceiveLaunch(int argc, char** argv) {
   }
   int64_t value = -1;
   if (argc < 3 || !absl::SimpleAtoi(argv[2], &value) || value < 0) {
-    Refuse(absl::StrCat(argc < 3 ? "" : argv[2], ": not a spawn channel"));
+    Refuse(argc < 3 ? "no spawn channel named"
+                    : absl::StrCat(argv[2], ": not a spawn channel"));
   }
   absl::StatusOr<os::OwnedHandle> channel =
       os::AdoptSpawnChannel(static_cast<intptr_t>(value));
