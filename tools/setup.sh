@@ -128,4 +128,18 @@ fetch_source() {
 abseil_ready || fetch_source abseil "$ABSEIL_VERSION" "$ABSEIL_DIR"
 benchmark_ready || fetch_source benchmark "$BENCHMARK_VERSION" "$BENCHMARK_DIR"
 
-say "ready: bazel, mingw-w64 ($(x86_64-w64-mingw32-g++-posix -dumpversion)), $(wine --version 2>/dev/null), Abseil ${ABSEIL_VERSION}, Google Benchmark ${BENCHMARK_VERSION} source"
+# field NAME VERSION: "NAME VERSION", or "NAME: not found" when VERSION is
+# empty.
+field() {
+  if [ -n "$2" ]; then printf '%s %s' "$1" "$2"; else printf '%s: not found' "$1"; fi
+}
+
+# The versions installed. Wine is looked up as tools/wine/run.sh does it:
+# Debian installs it off PATH, as /usr/lib/wine/wine64.
+bazel_version=$(dpkg-query -W -f='${Version}' bazel-bootstrap 2>/dev/null || true)
+mingw_version=$(x86_64-w64-mingw32-g++-posix -dumpversion 2>/dev/null || true)
+wine=/usr/lib/wine/wine64
+[ -x "$wine" ] || wine=$(command -v wine64 || command -v wine || true)
+wine_version=$([ -z "$wine" ] || "$wine" --version 2>/dev/null || true)
+
+say "ready: $(field bazel "$bazel_version"), $(field mingw-w64 "$mingw_version"), $(field wine "${wine_version#wine-}"), Abseil ${ABSEIL_VERSION}, Google Benchmark ${BENCHMARK_VERSION} source"

@@ -10,6 +10,10 @@ binary for posix-fork and posix-spawn, the mingw-w64 binary under Wine for
 win32, and the binary linked with the threads backend. Each binary runs
 once, with GoogleTest's XML; a case missing from the XML (the binary crashed
 or hung) is run again on its own, so one broken case cannot hide the others.
+While they run, stderr shows each backend's cases done of its total and its
+failures so far (on a terminal one line, rewritten in place; otherwise a
+line when a backend starts or ends and one every 10 s); after the report,
+where the time went. The report itself is stdout's.
 
 Every cell is one of:
   pass  the case passed;
@@ -25,9 +29,13 @@ import datetime
 import json
 import os
 import platform
+import re
+import selectors
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,6 +49,10 @@ BINARIES = [
 PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Handles",
               "Signals", "Hostile peer", "Pool", "Shared memory"]
 DIFF_MARK = "documented difference"
+# GoogleTest's lines for a case's start and end, e.g.
+# "[       OK ] Conformance/PipeTest/fork.Works (2 ms)".
+CASE_LINE = re.compile(r"\[ *(RUN|OK|FAILED|SKIPPED) *\] (\S+)")
+PLAIN_EVERY = 10  # seconds between progress lines when stderr is no terminal
 
 
 def primitive(suite, case):
@@ -142,7 +154,234 @@ def last_words(text):
     return lines[-1].strip()[:160] if lines else "no output"
 
 
-def run_binary(root, rel, timeout, only_filter=None):
+def duration(seconds):
+    """'7s', '3m05s'."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class Progress:
+    """Each backend's cases done of its total, and failures, while they run.
+
+    Written to `stream`: a line when a backend starts and when it is done;
+    between them, on a terminal, one line rewritten in place, otherwise a
+    line every PLAIN_EVERY seconds; a backend's failures show there from
+    its first. A case counts once it ends in a binary's
+    output; a binary's results, when it is done, replace what was counted.
+    The methods may be called from any thread.
+    """
+
+    def __init__(self, stream, jobs):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.jobs = dict(jobs)  # binary -> its backends
+        self.order = [b for _, bs in jobs for b in bs]
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.started = time.monotonic()
+        self.ended = None
+        self.total = {}  # backend -> its cases, once listed
+        self.since = {}  # backend -> when its cases started
+        self.done = {}  # backend -> its wall time, once done
+        self.status = {b: {} for b in self.order}  # backend -> {key: status}
+        self.busy = {b: 0.0 for b in self.order}  # backend -> its cases' time
+        self.binaries = {}  # binary -> its wall time
+        self.shown = ""  # the line on the terminal
+        self.ticker = threading.Thread(target=self._tick, daemon=True)
+
+    def start(self):
+        self.ticker.start()
+
+    def stop(self):
+        with self.lock:
+            self.ended = time.monotonic()
+            self.stopped.set()
+            self._clear()
+        self.ticker.join()
+
+    def listed(self, rel, cases):
+        """The cases binary `rel` is about to run."""
+        now = time.monotonic()
+        with self.lock:
+            for b in self.jobs[rel]:
+                self.total[b] = sum(1 for _, backend, _ in cases if backend == b)
+                self.since[b] = now
+                self._say(f"{b} starts, {self.total[b]} cases")
+
+    def case(self, key, status, seconds):
+        """Case `key` ran `seconds` more; status None: it has not ended."""
+        backend = key[1]
+        with self.lock:
+            if backend not in self.busy:
+                return
+            self.busy[backend] += seconds
+            if status:
+                self.status[backend][key] = status
+
+    def binary_done(self, rel, results, seconds):
+        """Binary `rel` is done, in `seconds`, with `results`."""
+        now = time.monotonic()
+        with self.lock:
+            self.binaries[rel] = seconds
+            for b in self.jobs[rel]:
+                self.status[b] = {k: s for k, (s, _) in results.items()
+                                  if k[1] == b}
+                self.done[b] = now - self.since.get(b, now)
+                if b not in self.total:
+                    self._say(f"{b} done, no case ran")
+                    continue
+                failed = self._failed(b)
+                self._say(f"{b} done, {len(self.status[b])}/{self.total[b]} "
+                          f"cases, {failed} failed, {duration(self.done[b])}")
+
+    def timings(self):
+        """Where the time went: each backend's cases, each binary, in all."""
+        names = self.order + [rel for rel, _ in BINARIES if rel in self.binaries]
+        width = max(len(n) for n in names) + 2
+        lines = ["", "where the time went (wall time):"]
+        for b in self.order:
+            lines.append(f"  {b.ljust(width)}{duration(self.busy[b]):>6}  "
+                         f"its {len(self.status[b])} cases, one after another")
+        for rel, backends in BINARIES:
+            if rel in self.binaries:
+                lines.append(f"  {rel.ljust(width)}"
+                             f"{duration(self.binaries[rel]):>6}  the binary, "
+                             f"for {' and '.join(backends)}")
+        total = (self.ended or time.monotonic()) - self.started
+        lines.append(f"  {'total'.ljust(width)}{duration(total):>6}  "
+                     "the binaries side by side")
+        return "\n".join(lines) + "\n"
+
+    # The rest runs with self.lock held.
+
+    def _failed(self, backend):
+        return sum(1 for s in self.status[backend].values() if s == "fail")
+
+    def _line(self):
+        parts = []
+        for b in self.order:
+            if b in self.done:
+                parts.append(f"{b} done")
+            elif b not in self.total:
+                parts.append(f"{b} starting")
+            else:
+                part = f"{b} {len(self.status[b])}/{self.total[b]}"
+                failed = self._failed(b)
+                parts.append(part + (f" {failed} failed" if failed else ""))
+        elapsed = duration(time.monotonic() - self.started)
+        return f"conformance {elapsed}: " + ", ".join(parts)
+
+    def _show(self):
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except OSError:
+            columns = 0
+        line = self._line()[:(columns or 80) - 1]
+        self.stream.write("\r" + line.ljust(len(self.shown)))
+        self.stream.flush()
+        self.shown = line
+
+    def _clear(self):
+        if self.shown:
+            self.stream.write("\r" + " " * len(self.shown) + "\r")
+            self.stream.flush()
+            self.shown = ""
+
+    def _say(self, text):
+        self._clear()
+        self.stream.write(f"conformance: {text}\n")
+        self.stream.flush()
+        if self.tty and not self.stopped.is_set():
+            self._show()
+
+    def _tick(self):
+        period = 0.5 if self.tty else PLAIN_EVERY
+        while not self.stopped.wait(period):
+            with self.lock:
+                if self.stopped.is_set():
+                    break
+                if self.tty:
+                    self._show()
+                else:
+                    self.stream.write(self._line() + "\n")
+                    self.stream.flush()
+
+
+class CaseWatcher:
+    """Follows one run's output, telling progress each case's end and time."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.current = None  # the case running: its key
+        self.since = 0.0  # and when it started
+        self.diff = False  # and whether it printed a documented difference
+
+    def line(self, text):
+        match = CASE_LINE.match(text)
+        if not match:
+            if self.current and DIFF_MARK in text:
+                self.diff = True
+            return
+        word, full = match.groups()
+        suite, _, case = full.rpartition(".")
+        name = split_name(suite)
+        if name is None:
+            return
+        key = (name[0], name[1], case)
+        if word == "RUN":
+            self.close()
+            self.current, self.since, self.diff = key, time.monotonic(), False
+        elif key == self.current:
+            status = {"OK": "pass", "FAILED": "fail"}.get(word)
+            status = status or ("diff" if self.diff else "fail")
+            self.progress.case(key, status, time.monotonic() - self.since)
+            self.current = None
+
+    def close(self):
+        """The case still running has not ended (it crashed or hung)."""
+        if self.current:
+            self.progress.case(self.current, None, time.monotonic() - self.since)
+            self.current = None
+
+
+def run_watched(args, env, limit, watch):
+    """Runs args for at most `limit` seconds, handing `watch` each line of its
+    output (stdout and stderr) as it comes.
+
+    Returns (the exit code, or None if it timed out and was killed; the output).
+    """
+    out, pending, code = [], b"", None
+    deadline = time.monotonic() + limit
+    with subprocess.Popen(args, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT) as proc, \
+            selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                break
+            data = os.read(proc.stdout.fileno(), 65536)
+            if not data:
+                try:
+                    code = proc.wait(max(deadline - time.monotonic(), 0))
+                except subprocess.TimeoutExpired:
+                    pass
+                break
+            out.append(data)
+            *lines, pending = (pending + data).split(b"\n")
+            for line in lines:
+                watch(line.decode(errors="replace"))
+        if code is None:
+            proc.kill()
+            proc.wait()
+    if pending:
+        watch(pending.decode(errors="replace"))
+    return code, b"".join(out).decode(errors="replace")
+
+
+def run_binary(root, rel, timeout, only_filter, progress):
     """Runs one test binary; returns (results, cases, problem)."""
     path = os.path.join(root, rel)
     env = dict(os.environ)
@@ -160,6 +399,7 @@ def run_binary(root, rel, timeout, only_filter=None):
             cases = list_cases(cmd, env, only_filter)
         except (OSError, subprocess.SubprocessError) as e:
             return {}, [], f"cannot list the cases of {rel}: {e}"
+        progress.listed(rel, cases)
 
         def run(filter_expr, limit):
             xml = os.path.join(tmp, "out.xml")
@@ -167,15 +407,17 @@ def run_binary(root, rel, timeout, only_filter=None):
                 os.remove(xml)
             run_env = dict(env, XML_OUTPUT_FILE=xml)
             args = cmd + ([f"--gtest_filter={filter_expr}"] if filter_expr else [])
+            watcher = CaseWatcher(progress)
             try:
-                proc = subprocess.run(args, env=run_env, text=True,
-                                      stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, timeout=limit)
-                problem = (f"exit code {proc.returncode}: {last_words(proc.stdout)}"
-                           if proc.returncode not in (0, 1) else None)
-            except subprocess.TimeoutExpired as e:
-                out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
+                code, out = run_watched(args, run_env, limit, watcher.line)
+            finally:
+                watcher.close()
+            if code is None:
                 problem = f"timed out after {limit} s: {last_words(out)}"
+            elif code not in (0, 1):
+                problem = f"exit code {code}: {last_words(out)}"
+            else:
+                problem = None
             return parse_xml(xml), problem
 
         results, problem = run(only_filter, timeout)
@@ -184,22 +426,42 @@ def run_binary(root, rel, timeout, only_filter=None):
             one, why = run(f"Conformance/{group}/{backend}.{case}", min(timeout, 180))
             key = (group, backend, case)
             results[key] = one.get(key, ("fail", why or problem or "did not run"))
+            progress.case(key, results[key][0], 0.0)
         return results, cases, None
 
 
 def collect(root, backends, timeout, only_filter):
+    """Runs the binaries side by side, showing progress on stderr.
+
+    Returns (results, order, problems, where the time went).
+    """
     jobs = [(rel, bs) for rel, bs in BINARIES if set(bs) & set(backends)]
+    progress = Progress(sys.stderr, jobs)
+
+    def run(rel):
+        started = time.monotonic()
+        res, cases, problem = {}, [], None
+        try:
+            res, cases, problem = run_binary(root, rel, timeout, only_filter,
+                                             progress)
+        finally:
+            progress.binary_done(rel, res, time.monotonic() - started)
+        return res, cases, problem
+
     results, order, problems = {}, [], []
-    with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
-        futures = [(rel, pool.submit(run_binary, root, rel, timeout, only_filter))
-                   for rel, _ in jobs]
-        for rel, future in futures:
-            res, cases, problem = future.result()
-            if problem:
-                problems.append(problem)
-            results.update(res)
-            order.extend(cases)
-    return results, order, problems
+    progress.start()
+    try:
+        with ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+            futures = [pool.submit(run, rel) for rel, _ in jobs]
+            for future in futures:
+                res, cases, problem = future.result()
+                if problem:
+                    problems.append(problem)
+                results.update(res)
+                order.extend(cases)
+    finally:
+        progress.stop()
+    return results, order, problems, progress.timings()
 
 
 def build_report(results, order, backends):
@@ -329,6 +591,7 @@ def main(argv):
     if unknown:
         parser.error(f"unknown backend(s) {unknown}; known: {BACKENDS}")
 
+    timings = ""
     if args.xml:
         results, order, problems = {}, [], []
         for path in args.xml:
@@ -338,8 +601,8 @@ def main(argv):
             results.update(res)
             order.extend(k for k in res if k not in order)
     else:
-        results, order, problems = collect(args.root, backends, args.timeout,
-                                           args.filter)
+        results, order, problems, timings = collect(
+            args.root, backends, args.timeout, args.filter)
     rows, summary = build_report(results, order, backends)
     if not rows:
         problems.append("no conformance case ran")
@@ -363,6 +626,8 @@ def main(argv):
                 for r in rows], "summary": summary, "problems": problems},
                 f, indent=1)
         print(f"wrote {base}.md and {base}.json")
+    sys.stdout.flush()
+    sys.stderr.write(timings)
     failed = any(r["results"][b][0] == "fail" for r in rows for b in backends)
     return 1 if failed or problems or not rows else 0
 
