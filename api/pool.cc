@@ -1,25 +1,42 @@
 // Copyright 2026 The mp Authors.
 //
 // The Pool (mp/pool.h). Each worker is an mp::Process (a daemon) running
-// RunPoolWorker with two simplex pipes of its own: tasks from the parent,
-// records to the parent. One dispatcher thread per pool, the only user of
-// those pipes in the parent, hands queued tasks to idle workers, reads
-// results, and watches each worker's sentinel: since each worker has its
-// own pipe, the parent knows exactly which tasks a worker holds, and a
-// worker's end fails exactly its running task (the tasks queued behind it
-// in its pipe never started and go back to the queue).
+// RunPoolWorker on a WorkerLink of its own (task.h): a task ring and a
+// result ring in shared memory, and two simplex pipes. One dispatcher
+// thread per pool, the only user of the pool's ends, hands queued tasks to
+// workers, takes results, and watches each worker's sentinel: since each
+// worker has its own link, the pool knows exactly which tasks a worker
+// holds, and a worker's end fails exactly its running task (those queued
+// behind it never started and go back to the queue).
 //
-// Records, worker -> parent (each one message, starting with a varint kind):
+// What travels where:
+//   pool -> worker  each task is one record in the task ring; one too large
+//                   for a record goes through the `tasks` pipe, announced by
+//                   an empty record at its place in the ring, so the worker
+//                   takes tasks in the order they were sent. Closing the pipe
+//                   retires the worker.
+//   worker -> pool  kResult and kTaskFailed records go in the result ring, or
+//                   through the `results` pipe when too large for a record;
+//                   kReady and kInitFailed through the pipe.
+//   wakeups         a side that finds its ring empty waits a little
+//                   (Backoff), then parks the ring (Ring::Park) and sleeps
+//                   on its pipe (the worker) or in Wait() (the dispatcher);
+//                   the other side, after a record, sends one empty message
+//                   on that pipe if it took the park mark. A busy pool makes
+//                   no system call per task.
+//
+// Records, worker -> pool (each starting with a varint kind):
 //   kReady       int64 pid            the initializer succeeded
 //   kInitFailed  varint code, string  the initializer failed; the worker ends
 //   kResult      varint id, items     the task's item records (task.h)
 //   kTaskFailed  varint id, varint code, string   the task could not run
-// Tasks, parent -> worker: varint id, CodeRef invoker, CodeRef target, then
+// Tasks, pool -> worker: varint id, CodeRef invoker, CodeRef target, then
 // the argument bytes (task.h).
 
 #include "mp/pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -30,6 +47,7 @@
 #include "mp/internal/children.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
+#include "mp/internal/ring.h"
 
 namespace mp {
 namespace internal {
@@ -116,6 +134,38 @@ absl::Status ExceptionStatus(const char* what) {
                         "std::exception"));
 }
 
+namespace {
+
+// How a side of the pool waits for the other before sleeping: a few checks
+// a pause apart, so that a worker fed without pause, or a dispatcher whose
+// workers answer within microseconds, makes no system call; then a few
+// checks that each yield the core, so that a side whose peer has no core
+// to run on (more runnable threads than cores) lets it run rather than
+// spinning through its time slice.
+class Backoff {
+ public:
+  // False once the caller should park.
+  bool Next() {
+    if (n_ >= kPauses + kYields) return false;
+    if (n_++ < kPauses) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+    return true;
+  }
+  void Reset() { n_ = 0; }
+
+ private:
+  static constexpr int kPauses = 64;
+  static constexpr int kYields = 8;
+  int n_ = 0;
+};
+
+}  // namespace
+
 // --- TaskState --------------------------------------------------------------
 
 std::shared_ptr<TaskState> TaskState::Failed(absl::Status status,
@@ -125,15 +175,49 @@ std::shared_ptr<TaskState> TaskState::Failed(absl::Status status,
   return t;
 }
 
+namespace {
+
+// Where threads wait for tasks: a few shared mutexes and condition
+// variables instead of one per task, picked by the task's address. Never
+// destroyed, so a thread still waiting at exit finds them.
+struct WaitShard {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<int> waiters{0};
+};
+
+WaitShard& ShardOf(const void* task) {
+  constexpr size_t kShards = 16;
+  static WaitShard* shards = new WaitShard[kShards];
+  return shards[(reinterpret_cast<uintptr_t>(task) >> 6) % kShards];
+}
+
+}  // namespace
+
 bool TaskState::Wait(absl::Duration timeout) {
   if (done()) return true;
-  std::unique_lock<std::mutex> lock(mu_);
-  if (timeout == absl::InfiniteDuration()) {
-    cv_.wait(lock, [this] { return done(); });
-    return true;
+  if (timeout > absl::ZeroDuration()) {
+    // A result due within microseconds (a busy pool's next one) is taken
+    // without sleeping and being woken.
+    for (Backoff b; b.Next();) {
+      if (done()) return true;
+    }
   }
-  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                      [this] { return done(); });
+  // The count and Complete's phase store are sequentially consistent: a
+  // Complete that reads no waiter stored kDone before the count went up,
+  // and the check under the lock sees it.
+  WaitShard& shard = ShardOf(this);
+  std::unique_lock<std::mutex> lock(shard.mu);
+  shard.waiters.fetch_add(1);
+  bool ended = true;
+  if (timeout == absl::InfiniteDuration()) {
+    shard.cv.wait(lock, [this] { return done(); });
+  } else {
+    ended = shard.cv.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                              [this] { return done(); });
+  }
+  shard.waiters.fetch_sub(1);
+  return ended;
 }
 
 bool TaskState::Cancel() {
@@ -155,14 +239,18 @@ void TaskState::Unstart() {
 }
 
 void TaskState::Complete(absl::Status status, std::string results) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (done()) return;
-    status_ = std::move(status);
-    results_ = std::move(results);
-    phase_.store(kDone, std::memory_order_release);
+  int phase = phase_.load(std::memory_order_acquire);
+  do {
+    if (phase == kDone || phase == kCompleting) return;
+  } while (!phase_.compare_exchange_weak(phase, kCompleting));
+  status_ = std::move(status);
+  results_ = std::move(results);
+  phase_.store(kDone);
+  WaitShard& shard = ShardOf(this);
+  if (shard.waiters.load() > 0) {
+    { std::lock_guard<std::mutex> lock(shard.mu); }
+    shard.cv.notify_all();
   }
-  cv_.notify_all();
   if (notifier != nullptr) {
     { std::lock_guard<std::mutex> lock(notifier->mu); }
     notifier->cv.notify_all();
@@ -190,27 +278,108 @@ absl::StatusOr<const void*> ResolveTaskCode(const CodeRef& ref) {
 // --- The worker
 // ---------------------------------------------------------------
 
-void RunPoolWorker(Connection tasks, Connection results, absl::Status init) {
+namespace {
+
+// The worker's end of its link: takes tasks in the order the pool sent
+// them, sends records back.
+class WorkerEnd {
+ public:
+  explicit WorkerEnd(WorkerLink link)
+      : link_(std::move(link)), buffer_(new char[os::kMaxRecordBytes]) {}
+
+  // The next task's bytes, valid until the next call; nullopt at end of
+  // file (the pool retired this worker or is gone) or on a corrupt ring.
+  std::optional<absl::string_view> NextTask() {
+    for (;;) {
+      absl::StatusOr<size_t> n = link_.task_ring->TryRecv(buffer_.get());
+      for (Backoff b; absl::IsUnavailable(n.status()) && b.Next();) {
+        n = link_.task_ring->TryRecv(buffer_.get());
+      }
+      if (n.ok()) {
+        if (*n > 0) return absl::string_view(buffer_.get(), *n);
+        // An empty record: this task came through the pipe.
+        while (piped_.empty()) {
+          if (!ReadPipe()) return std::nullopt;
+        }
+        current_ = std::move(piped_.front());
+        piped_.pop_front();
+        return absl::string_view(current_);
+      }
+      if (!absl::IsUnavailable(n.status())) return std::nullopt;
+      if (link_.task_ring->Park()) {
+        const bool open = ReadPipe();
+        link_.task_ring->Unpark();
+        if (!open) return std::nullopt;
+      }
+    }
+  }
+
+  // Sends one record to the pool. False once the pool is gone.
+  bool Send(const std::string& record) {
+    if (record.size() > os::kMaxRecordBytes) {
+      return link_.results.SendBytes(record).ok();
+    }
+    // Room now (the usual case) costs no clock reading.
+    for (Deadline d = Deadline::Passed();;
+         d = Deadline::After(absl::Milliseconds(50))) {
+      absl::Status s = link_.result_ring->Send({record}, true, false, d);
+      if (s.ok()) break;
+      if (!absl::IsDeadlineExceeded(s)) return false;
+      // The ring stays full: the pool is busy, or gone (then the pipe says
+      // so; an empty message only wakes it).
+      if (!link_.results.SendBytes("").ok()) return false;
+    }
+    if (link_.result_ring->TakeParked()) {
+      return link_.results.SendBytes("").ok();
+    }
+    return true;
+  }
+
+  bool SendMessage(const std::string& record) {
+    return link_.results.SendBytes(record).ok();
+  }
+
+ private:
+  // Waits for one pipe message: keeps a task, drops a wakeup. False at end
+  // of file.
+  bool ReadPipe() {
+    absl::StatusOr<std::string> m = link_.tasks.RecvBytes();
+    if (!m.ok()) return false;
+    if (!m->empty()) piped_.push_back(*std::move(m));
+    return true;
+  }
+
+  WorkerLink link_;
+  std::unique_ptr<char[]> buffer_;
+  std::deque<std::string> piped_;  // tasks read from the pipe, in order
+  std::string current_;
+};
+
+}  // namespace
+
+void RunPoolWorker(WorkerLink link, absl::Status init) {
+  WorkerEnd end(std::move(link));
   if (!init.ok()) {
     Encoder e;
     e.PutVarint(kInitFailed);
     PutStatus(e, init);
-    (void)results.SendBytes(e.bytes());
+    (void)end.SendMessage(e.bytes());
     return;
   }
   {
     Encoder e;
     e.PutVarint(kReady);
     Encode(e, os::CurrentPid());
-    if (!results.SendBytes(e.bytes()).ok()) return;
+    if (!end.SendMessage(e.bytes())) return;
   }
   CodeRef invoker_ref, target_ref;
   TaskInvokerFn invoker = nullptr;
   void (*target)() = nullptr;
   absl::Status resolved = absl::InvalidArgumentError("mp: no task yet");
+  std::string out;
   for (;;) {
-    absl::StatusOr<std::string> message = tasks.RecvBytes();
-    if (!message.ok()) return;  // end of file: the pool retired this worker
+    std::optional<absl::string_view> message = end.NextTask();
+    if (!message.has_value()) return;
     Decoder d(*message);
     absl::StatusOr<uint64_t> id = d.GetVarint();
     CodeRef i, t;
@@ -238,7 +407,6 @@ void RunPoolWorker(Connection tasks, Connection results, absl::Status init) {
       }
     }
     Encoder header;
-    std::string out;
     if (resolved.ok()) {
       header.PutVarint(kResult);
       header.PutVarint(*id);
@@ -250,16 +418,45 @@ void RunPoolWorker(Connection tasks, Connection results, absl::Status init) {
       PutStatus(header, resolved);
       out = header.Release();
     }
-    if (!results.SendBytes(out).ok()) return;
+    if (!end.Send(out)) return;
   }
 }
 
-Process DefaultWorker(Connection tasks, Connection results) {
-  return Process(&PoolWorker<void>, std::move(tasks), std::move(results),
-                 std::optional<CodeRef>(), std::tuple<>());
+Process DefaultWorker(WorkerLink link) {
+  return Process(&PoolWorker<void>, std::move(link), std::optional<CodeRef>(),
+                 std::tuple<>());
 }
 
 }  // namespace internal
+
+void Codec<internal::WorkerLink>::Encode(Encoder& e,
+                                         const internal::WorkerLink& link) {
+  if (link.task_ring == nullptr || link.result_ring == nullptr) {
+    e.Fail(
+        absl::FailedPreconditionError("mp: a Pool worker link without rings"));
+    return;
+  }
+  e.PutHandle(link.task_ring->handle(), link.task_ring);
+  e.PutHandle(link.result_ring->handle(), link.result_ring);
+  mp::Encode(e, link.tasks);
+  mp::Encode(e, link.results);
+}
+
+absl::Status Codec<internal::WorkerLink>::Decode(Decoder& d,
+                                                 internal::WorkerLink& link) {
+  for (std::shared_ptr<internal::Ring>* ring :
+       {&link.task_ring, &link.result_ring}) {
+    absl::StatusOr<intptr_t> handle = d.TakeHandle();
+    if (!handle.ok()) return handle.status();
+    absl::StatusOr<std::unique_ptr<internal::Ring>> opened =
+        internal::Ring::Open(*handle);
+    if (!opened.ok()) return opened.status();
+    *ring = *std::move(opened);
+  }
+  absl::Status s = mp::Decode(d, link.tasks);
+  if (s.ok()) s = mp::Decode(d, link.results);
+  return s;
+}
 
 // --- The pool
 // -----------------------------------------------------------------
@@ -269,15 +466,21 @@ using internal::TaskState;
 namespace {
 
 // Tasks a worker may hold at once when tasks have been short: one running,
-// the rest waiting in its pipe so that it never waits for the dispatcher
+// the rest waiting in its ring so that it never waits for the dispatcher
 // (those never started go back to the queue if it dies).
-constexpr size_t kPrefetch = 8;
+constexpr size_t kPrefetch = 32;
 // Tasks are prefetched only while they take less than this on average, so
 // a long task delays only the few short ones queued behind it.
 constexpr absl::Duration kShortTask = absl::Milliseconds(1);
-// Only small tasks are prefetched: a pipe always has room for them, so a
-// send never blocks the dispatcher.
+// Only small tasks are prefetched, and at most this many bytes of them per
+// worker: with the running task's record they always fit in its ring
+// (kRingBytes), so that sending never waits for room.
 constexpr size_t kPrefetchBytes = 16 * 1024;
+constexpr size_t kPrefetchTotalBytes = 96 * 1024;
+constexpr size_t kRingBytes = 256 * 1024;
+// While busy, the dispatcher looks at the workers' ends and the wakeup
+// pipe at least this often.
+constexpr absl::Duration kPollEvery = absl::Milliseconds(1);
 // Workers that die before their first task, in a row, before the pool
 // gives up.
 constexpr int kMaxFailedStarts = 3;
@@ -293,8 +496,7 @@ std::string HowEnded(std::optional<int> code) {
 // One worker, as the dispatcher sees it.
 struct Worker {
   std::unique_ptr<Process> process;
-  Connection tasks;    // the parent's write end
-  Connection results;  // the parent's read end
+  internal::WorkerLink link;  // the pool's ends
   int64_t pid = -1;
   bool ready = false;
   bool results_ended = false;
@@ -305,6 +507,7 @@ struct Worker {
   // Elapsed() when it started (the initializer's time limit).
   absl::Duration started;
   std::deque<std::shared_ptr<TaskState>> held;  // in order; front runs
+  size_t held_bytes = 0;       // of the tasks in `held` but the front
   absl::Duration front_since;  // Elapsed() when the front task started
   int assigned = 0;
 };
@@ -318,6 +521,8 @@ class Pool::Impl {
 
   absl::Status Init();
   std::shared_ptr<TaskState> Enqueue(std::shared_ptr<TaskState> task);
+  // Queues the tasks of `batch` that are not done already.
+  void Enqueue(Batch* batch);
   absl::Status Close();
   absl::Status Join();
   absl::Status Terminate();
@@ -330,14 +535,19 @@ class Pool::Impl {
 
  private:
   void Run();
-  void WakeLocked();
+  void WakeLocked(bool for_tasks);
   absl::Status StartWorker();
+  bool Assign(absl::Duration now, bool* terminating, bool* drained);
+  bool AnythingNew();
+  void SendTask(Worker* w, const std::shared_ptr<TaskState>& t);
+  bool DrainRing(Worker* w);
   void ReadResults(Worker* w);
-  void HandleRecord(Worker* w, const std::string& record);
+  void HandleRecord(Worker* w, absl::string_view record, absl::Duration now);
   void WorkerEnded(size_t index);
   void FailLocked(std::deque<std::shared_ptr<TaskState>>* tasks,
                   const absl::Status& s);
   void Requeue(Worker* w, size_t from);
+  bool Sleep();
   void Shutdown();
   void SetCreated(absl::Status s);
   void UpdatePidsLocked();
@@ -354,20 +564,29 @@ class Pool::Impl {
   bool closed_ = false;                             // guarded by mu_
   bool terminating_ = false;                        // guarded by mu_
   bool finished_ = false;                           // guarded by mu_
-  bool wake_pending_ = false;                       // guarded by mu_
-  bool created_ = false;                            // guarded by mu_
-  absl::Status create_status_;                      // guarded by mu_
-  absl::Status broken_;                             // guarded by mu_
-  std::vector<int64_t> pids_;                       // guarded by mu_
+  // The dispatcher sleeps: Close and Terminate wake it, and Enqueue too if
+  // `accepting_` (some worker could take a task).
+  bool asleep_ = false;         // guarded by mu_
+  bool accepting_ = false;      // guarded by mu_
+  bool created_ = false;        // guarded by mu_
+  absl::Status create_status_;  // guarded by mu_
+  absl::Status broken_;         // guarded by mu_
+  std::vector<int64_t> pids_;   // guarded by mu_
+  // Bumped after each change to pending_ by Enqueue, and by Close and
+  // Terminate: a cheap sign for the dispatcher that something came.
+  std::atomic<uint64_t> events_{0};
 
   std::mutex join_mu_;
   std::thread thread_;
 
   // The dispatcher thread's own.
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<char[]> buffer_{new char[os::kMaxRecordBytes]};
   int failed_starts_ = 0;
   int ready_count_ = 0;
   absl::Duration average_ = absl::InfiniteDuration();  // task time, smoothed
+  absl::Duration last_poll_;
+  uint64_t seen_events_ = 0;
 };
 
 absl::Status Pool::Impl::Init() {
@@ -389,9 +608,10 @@ void Pool::Impl::SetCreated(absl::Status s) {
   cv_.notify_all();
 }
 
-void Pool::Impl::WakeLocked() {
-  if (wake_pending_) return;
-  wake_pending_ = true;
+void Pool::Impl::WakeLocked(bool for_tasks) {
+  events_.fetch_add(1, std::memory_order_release);
+  if (!asleep_ || (for_tasks && !accepting_)) return;
+  asleep_ = false;
   (void)wake_w_.SendBytes("");
 }
 
@@ -405,15 +625,31 @@ std::shared_ptr<TaskState> Pool::Impl::Enqueue(
         absl::FailedPreconditionError("mp::Pool: the pool is closed"), "");
   } else {
     pending_.push_back(task);
-    WakeLocked();
+    WakeLocked(true);
   }
   return task;
+}
+
+void Pool::Impl::Enqueue(Batch* batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (std::shared_ptr<TaskState>& task : *batch) {
+    if (task->done()) continue;  // refused when it was made
+    if (!broken_.ok()) {
+      task->Complete(broken_, "");
+    } else if (closed_ || terminating_) {
+      task->Complete(
+          absl::FailedPreconditionError("mp::Pool: the pool is closed"), "");
+    } else {
+      pending_.push_back(std::move(task));
+    }
+  }
+  WakeLocked(true);
 }
 
 absl::Status Pool::Impl::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
-  WakeLocked();
+  WakeLocked(false);
   return absl::OkStatus();
 }
 
@@ -434,7 +670,7 @@ absl::Status Pool::Impl::Terminate() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     terminating_ = true;
-    if (wake_w_.writable()) WakeLocked();
+    if (wake_w_.writable()) WakeLocked(false);
   }
   std::lock_guard<std::mutex> lock(join_mu_);
   if (thread_.joinable()) thread_.join();
@@ -449,21 +685,30 @@ void Pool::Impl::UpdatePidsLocked() {
 }
 
 absl::Status Pool::Impl::StartWorker() {
+  absl::StatusOr<std::unique_ptr<internal::Ring>> task_ring =
+      internal::Ring::Create(kRingBytes, 0);
+  if (!task_ring.ok()) return task_ring.status();
+  absl::StatusOr<std::unique_ptr<internal::Ring>> result_ring =
+      internal::Ring::Create(kRingBytes, 0);
+  if (!result_ring.ok()) return result_ring.status();
   absl::StatusOr<std::pair<Connection, Connection>> tasks = Pipe(false);
   if (!tasks.ok()) return tasks.status();
   absl::StatusOr<std::pair<Connection, Connection>> results = Pipe(false);
   if (!results.ok()) return results.status();
   auto w = std::make_unique<Worker>();
-  w->process = std::make_unique<Process>(
-      options_.make_worker(tasks->first, results->second));
+  w->link.task_ring = *std::move(task_ring);
+  w->link.result_ring = *std::move(result_ring);
+  w->link.tasks = tasks->second;
+  w->link.results = results->first;
+  w->process = std::make_unique<Process>(options_.make_worker(
+      internal::WorkerLink{w->link.task_ring, w->link.result_ring, tasks->first,
+                           results->second}));
   w->process->CloseAfterStart(tasks->first);
   w->process->CloseAfterStart(results->second);
   absl::Status s = w->process->SetStartMethod(options_.start_method);
   if (s.ok()) s = w->process->SetDaemon(true);
   if (s.ok()) s = w->process->Start();
   if (!s.ok()) return s;
-  w->tasks = tasks->second;
-  w->results = results->first;
   w->pid = w->process->Pid().value_or(-1);
   w->started = internal::Elapsed();
   workers_.push_back(std::move(w));
@@ -487,12 +732,102 @@ void Pool::Impl::Requeue(Worker* w, size_t from) {
     pending_.push_front(w->held[i - 1]);
   }
   w->held.clear();
+  w->held_bytes = 0;
 }
 
-void Pool::Impl::HandleRecord(Worker* w, const std::string& record) {
+// Hands queued tasks to workers: idle ones first; then, while tasks are
+// short, more to each, up to kPrefetch. Whether any was sent.
+bool Pool::Impl::Assign(absl::Duration now, bool* terminating, bool* drained) {
+  std::vector<std::pair<Worker*, std::shared_ptr<TaskState>>> sends;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    *terminating = terminating_;
+    *drained = closed_ && pending_.empty();
+    if (terminating_ || pending_.empty()) return false;
+    const bool prefetch = average_ < kShortTask;
+    const int max_tasks = options_.max_tasks_per_child;
+    for (size_t depth = 1; depth <= (prefetch ? kPrefetch : 1); ++depth) {
+      for (auto& w : workers_) {
+        if (!w->ready || w->retiring || w->timed_out) continue;
+        while (!pending_.empty() && w->held.size() < depth &&
+               (max_tasks <= 0 || w->assigned < max_tasks)) {
+          std::shared_ptr<TaskState> t = pending_.front();
+          const size_t bytes = t->message.size();
+          if (depth > 1 && (bytes > kPrefetchBytes ||
+                            w->held_bytes + bytes > kPrefetchTotalBytes)) {
+            break;
+          }
+          pending_.pop_front();
+          if (!t->Start()) continue;  // cancelled
+          if (w->held.empty()) {
+            w->front_since = now;
+          } else {
+            w->held_bytes += bytes;
+          }
+          w->held.push_back(t);
+          ++w->assigned;
+          sends.emplace_back(w.get(), std::move(t));
+        }
+      }
+      if (pending_.empty()) break;
+    }
+    *drained = closed_ && pending_.empty();
+  }
+  Worker* last = nullptr;
+  for (auto& [w, t] : sends) {
+    if (last != nullptr && last != w && last->link.task_ring->TakeParked()) {
+      (void)last->link.tasks.SendBytes("");
+    }
+    SendTask(w, t);
+    last = w;
+  }
+  if (last != nullptr && last->link.task_ring->TakeParked()) {
+    (void)last->link.tasks.SendBytes("");
+  }
+  return !sends.empty();
+}
+
+// Puts one task in its worker's ring, or in its pipe (announced by an empty
+// record) if it is too large for a record. A worker that died meanwhile:
+// its sentinel says so later.
+void Pool::Impl::SendTask(Worker* w, const std::shared_ptr<TaskState>& t) {
+  const bool fits = t->message.size() <= os::kMaxRecordBytes;
+  absl::Status s = w->link.task_ring->Send(
+      {fits ? absl::string_view(t->message) : absl::string_view()}, true, false,
+      internal::Deadline::Passed());
+  if (!s.ok()) {
+    // No room although the held tasks always fit: the worker's side of
+    // the ring is corrupt. It is stopped; its end fails its running task.
+    (void)w->process->Kill();
+    return;
+  }
+  if (!fits) (void)w->link.tasks.SendBytes(t->message);
+}
+
+// Takes every record in the worker's result ring. Whether there was one.
+bool Pool::Impl::DrainRing(Worker* w) {
+  bool any = false;
+  absl::Duration now;
+  for (;;) {
+    absl::StatusOr<size_t> n = w->link.result_ring->TryRecv(buffer_.get());
+    if (!n.ok()) {
+      if (!absl::IsUnavailable(n.status())) {
+        // Corrupt contents: nothing from this worker can be trusted.
+        (void)w->process->Kill();
+      }
+      return any;
+    }
+    if (!any) now = internal::Elapsed();
+    any = true;
+    HandleRecord(w, absl::string_view(buffer_.get(), *n), now);
+  }
+}
+
+void Pool::Impl::HandleRecord(Worker* w, absl::string_view record,
+                              absl::Duration now) {
   Decoder d(record);
   absl::StatusOr<uint64_t> kind = d.GetVarint();
-  if (!kind.ok()) return;
+  if (!kind.ok()) return;  // a wakeup
   switch (*kind) {
     case internal::kReady: {
       int64_t pid = -1;
@@ -516,7 +851,10 @@ void Pool::Impl::HandleRecord(Worker* w, const std::string& record) {
       if (it == w->held.end()) return;
       std::shared_ptr<TaskState> task = *it;
       w->held.erase(it);
-      const absl::Duration now = internal::Elapsed();
+      if (!w->held.empty()) {
+        w->held_bytes -=
+            std::min(w->held_bytes, w->held.front()->message.size());
+      }
       const absl::Duration took = now - w->front_since;
       average_ = average_ == absl::InfiniteDuration()
                      ? took
@@ -535,14 +873,17 @@ void Pool::Impl::HandleRecord(Worker* w, const std::string& record) {
   }
 }
 
+// Reads the worker's pipe: its ready or failed start, results too large
+// for a ring record, and wakeups.
 void Pool::Impl::ReadResults(Worker* w) {
   for (int i = 0; i < 1024 && !w->results_ended; ++i) {
-    absl::StatusOr<std::string> r = w->results.RecvBytes(absl::ZeroDuration());
+    absl::StatusOr<std::string> r =
+        w->link.results.RecvBytes(absl::ZeroDuration());
     if (!r.ok()) {
       if (!absl::IsDeadlineExceeded(r.status())) w->results_ended = true;
       return;
     }
-    HandleRecord(w, *r);
+    HandleRecord(w, *r, internal::Elapsed());
   }
 }
 
@@ -554,6 +895,7 @@ bool Pool::Impl::ShouldReplace() {
 void Pool::Impl::WorkerEnded(size_t index) {
   Worker* w = workers_[index].get();
   ReadResults(w);
+  DrainRing(w);
   (void)w->process->Join(absl::Seconds(5));  // its sentinel is ready
   const std::string how =
       absl::StrCat("worker ", w->pid, " ", HowEnded(w->process->ExitCode()));
@@ -629,10 +971,10 @@ void Pool::Impl::Shutdown() {
   for (auto& w : workers_) {
     FailLocked(&w->held, cancelled);
     if (!w->process->Kill().ok()) {
-      // A thread cannot be killed: closing its task pipe ends it once its
+      // A thread cannot be killed: closing its pipes ends it once its
       // running task returns.
-      (void)w->tasks.Close();
-      (void)w->results.Close();
+      (void)w->link.tasks.Close();
+      (void)w->link.results.Close();
     }
   }
   const internal::Deadline deadline =
@@ -647,6 +989,50 @@ void Pool::Impl::Shutdown() {
   cv_.notify_all();
 }
 
+// Whether a record or a queued task may have come since the last look:
+// atomics only, no lock.
+bool Pool::Impl::AnythingNew() {
+  const uint64_t events = events_.load(std::memory_order_acquire);
+  if (events != seen_events_) {
+    seen_events_ = events;
+    return true;
+  }
+  for (auto& w : workers_) {
+    if (w->link.result_ring->HasRecord()) return true;
+  }
+  return false;
+}
+
+// Decides to sleep: nothing to hand out that a worker could take, and no
+// result in any ring. Marks the dispatcher asleep (for Enqueue, Close and
+// Terminate) and parks every result ring (for the workers); false, and
+// nothing marked, if something arrived meanwhile.
+bool Pool::Impl::Sleep() {
+  bool room = false;
+  const bool prefetch = average_ < kShortTask;
+  for (auto& w : workers_) {
+    if (w->ready && !w->retiring && !w->timed_out &&
+        w->held.size() < (prefetch ? kPrefetch : 1)) {
+      room = true;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (terminating_ || (room && !pending_.empty())) return false;
+    asleep_ = true;
+    accepting_ = room;
+  }
+  size_t parked = 0;
+  for (; parked < workers_.size(); ++parked) {
+    if (!workers_[parked]->link.result_ring->Park()) break;
+  }
+  if (parked == workers_.size()) return true;
+  for (size_t i = 0; i < parked; ++i) workers_[i]->link.result_ring->Unpark();
+  std::lock_guard<std::mutex> lock(mu_);
+  asleep_ = false;
+  return false;
+}
+
 void Pool::Impl::Run() {
   for (int i = 0; i < n_; ++i) {
     absl::Status s = StartWorker();
@@ -655,45 +1041,20 @@ void Pool::Impl::Run() {
       break;
     }
   }
+  internal::Backoff backoff;
   for (;;) {
-    std::vector<std::pair<Worker*, std::shared_ptr<TaskState>>> sends;
     absl::Duration wake_at = absl::InfiniteDuration();
     const absl::Duration now = internal::Elapsed();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (terminating_) break;
-      const bool prefetch = average_ < kShortTask;
-      const int max_tasks = options_.max_tasks_per_child;
-      // Idle workers first; then, while tasks are short, one more each.
-      for (size_t depth = 1; depth <= (prefetch ? kPrefetch : 1); ++depth) {
-        for (auto& w : workers_) {
-          if (!w->ready || w->retiring || w->timed_out) continue;
-          while (!pending_.empty() && w->held.size() < depth &&
-                 (max_tasks <= 0 || w->assigned < max_tasks)) {
-            std::shared_ptr<TaskState> t = pending_.front();
-            if (depth > 1 && t->message.size() > kPrefetchBytes) break;
-            pending_.pop_front();
-            if (!t->Start()) continue;  // cancelled
-            if (w->held.empty()) w->front_since = now;
-            w->held.push_back(t);
-            ++w->assigned;
-            sends.emplace_back(w.get(), std::move(t));
-          }
-        }
-      }
+    bool terminating = false;
+    bool drained = false;
+    bool progressed = Assign(now, &terminating, &drained);
+    if (terminating) break;
+    for (auto& w : workers_) {
+      if (DrainRing(w.get())) progressed = true;
     }
-    for (auto& [w, t] : sends) {
-      // A worker that died meanwhile: its sentinel says so below.
-      (void)w->tasks.SendBytes(t->message);
-    }
-    sends.clear();
     // Retire workers: after max_tasks_per_child tasks, or every idle one
     // once the pool is closed and nothing is queued.
-    bool drained;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      drained = closed_ && pending_.empty();
-    }
+    bool retired = false;
     for (size_t i = 0; i < workers_.size(); ++i) {
       Worker* w = workers_[i].get();
       if (w->retiring || !w->ready || !w->held.empty()) continue;
@@ -701,14 +1062,15 @@ void Pool::Impl::Run() {
                            w->assigned >= options_.max_tasks_per_child;
       if (!used_up && !drained) continue;
       w->retiring = true;
-      (void)w->tasks.Close();
+      retired = true;
+      (void)w->link.tasks.Close();
       if (used_up && !drained && ShouldReplace()) {
         w->replaced = true;
         // A replacement that cannot start is retried at the next end.
         (void)StartWorker();
       }
     }
-    {
+    if (retired || (drained && workers_.empty())) {
       std::lock_guard<std::mutex> lock(mu_);
       UpdatePidsLocked();
       if (drained && workers_.empty()) {
@@ -739,8 +1101,8 @@ void Pool::Impl::Run() {
         if (!w->process->Kill().ok()) {
           // The threads backend: the thread runs on, abandoned; its task
           // fails now and a replacement takes its place.
-          (void)w->tasks.Close();
-          (void)w->results.Close();
+          (void)w->link.tasks.Close();
+          (void)w->link.results.Close();
           w->results_ended = true;
           if (running) {
             w->held.front()->Complete(
@@ -753,24 +1115,51 @@ void Pool::Impl::Run() {
           }
           workers_.erase(workers_.begin() + i);
           --i;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            UpdatePidsLocked();
+          }
           if (ShouldReplace()) (void)StartWorker();
         }
       }
     }
-    // Wait for a record, a worker's end, a wakeup or a time limit.
+    // Busy: go on, looking at the pipes and the workers' ends only every
+    // kPollEvery. Idle: spin a little, then sleep until a record, a
+    // worker's end, a wakeup or a time limit.
+    bool asleep = false;
+    if (progressed) {
+      backoff.Reset();
+      if (now - last_poll_ < kPollEvery) continue;
+    } else if (backoff.Next()) {
+      // Only a cheap look until something changes.
+      while (!AnythingNew() && backoff.Next()) {
+      }
+      if (internal::Elapsed() - last_poll_ < kPollEvery) continue;
+    } else {
+      backoff.Reset();
+      asleep = Sleep();
+      if (!asleep) continue;
+    }
+    last_poll_ = now;
     std::vector<const Connection*> conns = {&wake_r_};
     std::vector<Worker*> reading;
     std::vector<const Process*> procs;
     for (auto& w : workers_) {
       if (!w->results_ended) {
-        conns.push_back(&w->results);
+        conns.push_back(&w->link.results);
         reading.push_back(w.get());
       }
       procs.push_back(w->process.get());
     }
-    absl::StatusOr<std::vector<size_t>> ready =
-        Wait(conns, procs,
-             std::max(wake_at - internal::Elapsed(), absl::ZeroDuration()));
+    absl::StatusOr<std::vector<size_t>> ready = Wait(
+        conns, procs,
+        asleep ? std::max(wake_at - internal::Elapsed(), absl::ZeroDuration())
+               : absl::ZeroDuration());
+    if (asleep) {
+      for (auto& w : workers_) w->link.result_ring->Unpark();
+      std::lock_guard<std::mutex> lock(mu_);
+      asleep_ = false;
+    }
     if (!ready.ok()) {
       // Nothing here should fail; do not spin if it does.
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -784,8 +1173,6 @@ void Pool::Impl::Run() {
               wake_r_.RecvBytes(absl::ZeroDuration());
           if (!r.ok()) break;
         }
-        std::lock_guard<std::mutex> lock(mu_);
-        wake_pending_ = false;
       } else if (index < conns.size()) {
         ReadResults(reading[index - 1]);
       } else {
@@ -875,18 +1262,22 @@ size_t Pool::DefaultWindow() const {
   return 2 * static_cast<size_t>(std::max(size(), 1));
 }
 
-std::shared_ptr<TaskState> Pool::SubmitEncoded(
-    internal::TaskInvokerFn invoker, void (*target)(), Encoder& e,
-    const HandleList& handles, size_t count,
-    std::shared_ptr<internal::TaskNotifier> notifier) {
-  return SubmitTo(impl_, invoker, target, e, handles, count,
-                  std::move(notifier));
+std::shared_ptr<TaskState> Pool::SubmitEncoded(internal::TaskInvokerFn invoker,
+                                               void (*target)(), Encoder& e,
+                                               const HandleList& handles,
+                                               size_t count, Batch* batch) {
+  return SubmitTo(impl_, invoker, target, e, handles, count, nullptr, batch);
+}
+
+void Pool::Enqueue(Batch* batch) {
+  if (impl_ != nullptr) impl_->Enqueue(batch);
+  batch->clear();
 }
 
 std::shared_ptr<TaskState> Pool::SubmitTo(
     const std::shared_ptr<Impl>& impl, internal::TaskInvokerFn invoker,
     void (*target)(), Encoder& e, const HandleList& handles, size_t count,
-    std::shared_ptr<internal::TaskNotifier> notifier) {
+    std::shared_ptr<internal::TaskNotifier> notifier, Batch* batch) {
   if (impl == nullptr) {
     return TaskState::Failed(
         absl::FailedPreconditionError("mp::Pool: a moved-from Pool"), count);
@@ -930,6 +1321,10 @@ std::shared_ptr<TaskState> Pool::SubmitTo(
   Encode(m, *fn);
   m.PutBytes(e.bytes().data(), e.bytes().size());
   task->message = m.Release();
+  if (batch != nullptr) {
+    batch->push_back(task);
+    return task;
+  }
   return impl->Enqueue(std::move(task));
 }
 
@@ -967,8 +1362,8 @@ std::shared_ptr<TaskState> StreamCore::NextChunk() {
     e.PutVarint(k);
     e.PutBytes(items.bytes().data(), items.bytes().size());
     if (!items.status().ok()) e.Fail(items.status());
-    in_flight_.push_back(
-        Pool::SubmitTo(impl, invoker_, target_, e, handles, k, notifier_));
+    in_flight_.push_back(Pool::SubmitTo(impl, invoker_, target_, e, handles, k,
+                                        notifier_, nullptr));
   }
   if (in_flight_.empty()) return nullptr;
   size_t pick = 0;

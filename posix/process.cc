@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -447,7 +449,30 @@ void ExitNow(int code) {
   ::_exit(code & 0xff);
 }
 
-int64_t CurrentPid() { return ::getpid(); }
+namespace {
+
+// getpid() is a system call (the C library no longer caches it), and a
+// Pool asks for it on every Submit. The cache is cleared in every fork
+// child by a pthread_atfork handler. DANGER: a child made with a raw
+// clone() system call, which runs no fork handler, would keep its parent's
+// pid here; mp makes none, and a vfork or posix_spawn child execs at once.
+std::atomic<int64_t> g_pid{0};
+
+void ForgetPidInForkChild() { g_pid.store(0, std::memory_order_relaxed); }
+
+const int g_pid_fork_handler =
+    pthread_atfork(nullptr, nullptr, ForgetPidInForkChild);
+
+}  // namespace
+
+int64_t CurrentPid() {
+  int64_t pid = g_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    pid = ::getpid();
+    g_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
 int64_t ParentPid() { return ::getppid(); }
 
 int CpuCount() {

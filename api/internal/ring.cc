@@ -65,6 +65,8 @@ struct RingHeader {
   alignas(64) std::atomic<uint32_t> done;
   std::atomic<uint32_t> join_seq;
   std::atomic<uint32_t> joiners_waiting;
+  // Park / TakeParked: set by the consumer, cleared by either side.
+  alignas(64) std::atomic<uint32_t> consumer_parked;
 };
 
 namespace {
@@ -176,6 +178,7 @@ intptr_t Ring::handle() const { return os::SharedMemoryHandle(memory_); }
 int64_t Ring::maxsize() const { return maxsize_; }
 
 void Ring::Copy(uint32_t at, absl::string_view bytes) {
+  if (bytes.empty()) return;  // its data() may be null
   const uint32_t offset = at & (capacity_ - 1);
   const size_t first = std::min<size_t>(bytes.size(), capacity_ - offset);
   std::memcpy(data_ + offset, bytes.data(), first);
@@ -231,15 +234,28 @@ absl::Status Ring::WaitForItemsBelow(int64_t limit, Deadline deadline) {
 
 absl::StatusOr<size_t> Ring::Recv(char* buffer, Deadline deadline) {
   const uint64_t head = header_->head.load(std::memory_order_acquire);
-  const uint32_t at = Position(head);
   uint64_t tail = 0;
   auto ready = [&] {
     tail = header_->tail.load();
-    return Position(tail) != at;
+    return Position(tail) != Position(head);
   };
   absl::Status s = Await(memory_, header_->data_seq, header_->consumers_waiting,
                          true, ready, deadline);
   if (!s.ok()) return s;
+  return Take(head, tail, buffer);
+}
+
+absl::StatusOr<size_t> Ring::TryRecv(char* buffer) {
+  const uint64_t head = header_->head.load(std::memory_order_acquire);
+  const uint64_t tail = header_->tail.load();
+  if (Position(tail) == Position(head)) {
+    return absl::UnavailableError("mp: the ring is empty");
+  }
+  return Take(head, tail, buffer);
+}
+
+absl::StatusOr<size_t> Ring::Take(uint64_t head, uint64_t tail, char* buffer) {
+  const uint32_t at = Position(head);
   const uint32_t available = Position(tail) - at;
   uint32_t record[2] = {0, 0};
   if (available >= kRecordHeader && available <= capacity_) {
@@ -264,6 +280,27 @@ absl::StatusOr<size_t> Ring::Recv(char* buffer, Deadline deadline) {
       Pack(ItemCount(head) + (flags & kEndsItem), at + RecordBytes(size)));
   Announce(memory_, header_->room_seq, header_->producers_waiting);
   return size_t{size};
+}
+
+bool Ring::HasRecord() const {
+  return Position(header_->tail.load()) !=
+         Position(header_->head.load(std::memory_order_relaxed));
+}
+
+bool Ring::Park() {
+  header_->consumer_parked.store(1);
+  if (HasRecord()) {
+    header_->consumer_parked.store(0);
+    return false;
+  }
+  return true;
+}
+
+void Ring::Unpark() { header_->consumer_parked.store(0); }
+
+bool Ring::TakeParked() {
+  return header_->consumer_parked.load() != 0 &&
+         header_->consumer_parked.exchange(0) != 0;
 }
 
 int64_t Ring::Items() const {

@@ -1,6 +1,6 @@
 // Copyright 2026 The mp Authors.
 //
-// The Queue's transport: a ring of records in shared memory
+// The Queue's transport, and the Pool's: a ring of records in shared memory
 // (os::SharedMemory), the in-memory twin of an os:: channel. It carries the
 // same records (mp/internal/framing.h builds items from them, with the same
 // abort and resync rules), so "Queue = Pipe + Lock" stays the model of the
@@ -9,7 +9,8 @@
 // call or two.
 //
 // One producer and one consumer at a time: the Queue's write lock and read
-// lock serialise them. The ring itself needs no lock:
+// lock serialise them (a Pool's rings each have one of each). The ring itself
+// needs no lock:
 //
 //   * A record is written at `tail` and then published by ONE 64-bit atomic
 //     store of `tail`, which packs the byte position (low 32 bits, modulo
@@ -26,6 +27,13 @@
 //   * Waits spin briefly, then sleep with os::WaitWord on a sequence word
 //     that the other side bumps (and wakes) only when someone counted
 //     itself as waiting: a busy queue makes no system calls at all.
+//   * A consumer that must also wait for other things (a pipe, a child's
+//     end) sleeps elsewhere instead: Park() marks it asleep unless a record
+//     is there, and the producer, after Send, takes that mark with
+//     TakeParked() and wakes it by its own means (the Pool's wake pipes).
+//     The mark and the check are ordered as the waiter count is, so no
+//     wakeup is lost, and the mark is taken once per Park, so the producer
+//     sends one wakeup per sleep.
 //
 // Corrupt contents (a record header that cannot be right) are reported as
 // DataLoss and the unread bytes dropped; the ring stays usable.
@@ -89,6 +97,20 @@ class Ring {
   // Consumer: the next record, copied into `buffer` (os::kMaxRecordBytes
   // long): its size; DeadlineExceeded; DataLoss for corrupt contents.
   absl::StatusOr<size_t> Recv(char* buffer, Deadline deadline);
+  // Consumer: the next record if one is there now, as Recv, without
+  // waiting or spinning (Unavailable when the ring is empty).
+  absl::StatusOr<size_t> TryRecv(char* buffer);
+
+  // Consumer: whether a record is there (or corrupt contents, which the
+  // next TryRecv reports).
+  bool HasRecord() const;
+  // Consumer: marks itself asleep, unless a record is there (then false,
+  // and not marked). Unpark() clears the mark after waking.
+  bool Park();
+  void Unpark();
+  // Producer: whether the consumer is parked, clearing the mark: true at
+  // most once per Park().
+  bool TakeParked();
 
   // Whole items committed and not yet consumed.
   int64_t Items() const;
@@ -104,6 +126,8 @@ class Ring {
        uint32_t capacity, int64_t maxsize);
   void Copy(uint32_t at, absl::string_view bytes);
   void CopyOut(uint32_t at, char* out, size_t n) const;
+  // Takes the record at `head`, given `tail` read after it.
+  absl::StatusOr<size_t> Take(uint64_t head, uint64_t tail, char* buffer);
 
   os::SharedMemory* const memory_;
   RingHeader* const header_;

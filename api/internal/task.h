@@ -40,6 +40,7 @@
 #include "absl/time/time.h"
 #include "mp/codec.h"
 #include "mp/internal/target.h"
+#include "mp/pipe.h"
 
 namespace mp {
 namespace internal {
@@ -232,9 +233,11 @@ class TaskState {
   explicit TaskState(size_t count) : count_(count) {}
 
  private:
+  // Complete() writes the outcome between kCompleting and kDone; status_
+  // and results_ are read only after done(). No lock: a task costs no
+  // mutex of its own, and waiters sleep on a few shared ones (pool.cc).
+  static constexpr int kCompleting = 3;
   std::atomic<int> phase_{kPending};
-  std::mutex mu_;
-  std::condition_variable cv_;
   absl::Status status_;
   std::string results_;
   size_t count_;
@@ -255,7 +258,28 @@ class TaskItems {
   Decoder d_;
 };
 
+class Ring;
+
+// What joins a worker to its pool: two rings in shared memory that carry
+// tasks and results without system calls, and two simplex pipes for what
+// does not fit in a ring record, for waking a parked side, and for end of
+// file (the pool retiring the worker, or the worker ending). pool.cc says
+// what travels where.
+struct WorkerLink {
+  std::shared_ptr<Ring> task_ring;    // pool -> worker
+  std::shared_ptr<Ring> result_ring;  // worker -> pool
+  Connection tasks;                   // pool -> worker
+  Connection results;                 // worker -> pool
+};
+
 }  // namespace internal
+
+template <>
+struct Codec<internal::WorkerLink> {
+  static void Encode(Encoder& e, const internal::WorkerLink& link);
+  static absl::Status Decode(Decoder& d, internal::WorkerLink& link);
+};
+
 }  // namespace mp
 
 #endif  // MP_INTERNAL_TASK_H_

@@ -36,6 +36,10 @@ void DoNothing(int) {}
 
 std::string Greeting(std::string who) { return "hello " + who; }
 
+std::string Doubled(int64_t i, std::string s) {
+  return absl::StrCat(i, ":", s, s);
+}
+
 struct Point {
   int64_t x = 0;
   std::string label;
@@ -168,6 +172,35 @@ TYPED_TEST_P(PoolTest, ResultsComeBackInOrder) {
       +[](int a, int b) { return a + b; }, pairs);
   ASSERT_TRUE(sums.ok()) << sums.status();
   EXPECT_EQ(*sums, (std::vector<int>{3, 7}));
+}
+
+// Large tasks and results take another way than small ones (mp/pool.h):
+// mixed, each must still meet its own input.
+TYPED_TEST_P(PoolTest, LargeAndSmallTasksMeetTheirOwnResults) {
+  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  const size_t sizes[] = {10, 70 << 10, 100, (1 << 20) + 3, 20 << 10, 0};
+  std::vector<std::pair<int64_t, std::string>> in;
+  for (int64_t i = 0; i < 60; ++i) {
+    in.emplace_back(i,
+                    std::string(sizes[i % 6], static_cast<char>('a' + i % 26)));
+  }
+  auto expected = [&](size_t i) {
+    return absl::StrCat(in[i].first, ":", in[i].second, in[i].second);
+  };
+  absl::StatusOr<std::vector<std::string>> out = pool->Starmap(Doubled, in, 1);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_TRUE((*out)[i] == expected(i)) << "input " << i;
+  }
+  std::vector<Future<std::string>> futures;
+  for (const auto& [i, s] : in) futures.push_back(pool->Submit(Doubled, i, s));
+  for (size_t i = 0; i < in.size(); ++i) {
+    absl::StatusOr<std::string> r = futures[i].Get(kPatience);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(*r == expected(i)) << "input " << i;
+  }
 }
 
 TYPED_TEST_P(PoolTest, ReturnTypesTravel) {
@@ -481,8 +514,8 @@ TYPED_TEST_P(PoolTest, CloseThenJoinFinishesQueuedTasks) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    PoolTest, ResultsComeBackInOrder, ReturnTypesTravel,
-    ExceptionFailsItsTaskOnly, WorkerExitFailsItsTaskOnly,
+    PoolTest, ResultsComeBackInOrder, LargeAndSmallTasksMeetTheirOwnResults,
+    ReturnTypesTravel, ExceptionFailsItsTaskOnly, WorkerExitFailsItsTaskOnly,
     KilledWorkerFailsItsTaskOnly, TaskTimeoutReplacesWorker,
     MaxTasksPerChildReplacesWorkers, InitializerRunsOncePerWorker,
     HandlesGoThroughTheInitializer, TaskCannotUseItsPool,

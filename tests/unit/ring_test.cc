@@ -1,14 +1,17 @@
 // Copyright 2026 The mp Authors.
 //
-// The Queue's ring (mp/internal/ring.h) on its own: records whole and in
-// order across the wrap, waits and their deadlines, the abort reserve, the
-// item counts, and corrupt shared memory. The Queue's conformance cases
-// cover it across processes; this covers the edges one by one.
+// The ring (mp/internal/ring.h) on its own: records whole and in order
+// across the wrap, waits and their deadlines, the abort reserve, the item
+// counts, corrupt shared memory, and a consumer that parks to sleep
+// elsewhere. The Queue's and the Pool's conformance cases cover it across
+// processes; this covers the edges one by one.
 
 #include "mp/internal/ring.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -327,6 +330,81 @@ TEST(RingTest, SizesFlippedByAPeerAreReadOnce) {
   // The ring itself kept its own capacity all along.
   ASSERT_TRUE(Send(*ring, "after the flips").ok());
   EXPECT_EQ(Recv(*ring), "after the flips");
+}
+
+TEST(RingTest, TryRecvTakesWhatIsThereAndNeverWaits) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  std::string buffer(os::kMaxRecordBytes, '\0');
+  EXPECT_TRUE(absl::IsUnavailable(ring->TryRecv(&buffer[0]).status()));
+  ASSERT_TRUE(Send(*ring, "one").ok());
+  ASSERT_TRUE(Send(*ring, absl::string_view()).ok());  // null data()
+  absl::StatusOr<size_t> n = ring->TryRecv(&buffer[0]);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(buffer.substr(0, *n), "one");
+  n = ring->TryRecv(&buffer[0]);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 0u);  // an empty record is a record
+  EXPECT_TRUE(absl::IsUnavailable(ring->TryRecv(&buffer[0]).status()));
+}
+
+TEST(RingTest, ParkRefusesWhileARecordWaitsAndTakeParkedIsOncePerPark) {
+  std::unique_ptr<Ring> ring = MakeRing();
+  EXPECT_FALSE(ring->TakeParked());
+  ASSERT_TRUE(ring->Park());
+  EXPECT_TRUE(ring->TakeParked());
+  EXPECT_FALSE(ring->TakeParked());  // one wakeup per sleep
+  ASSERT_TRUE(Send(*ring, "x").ok());
+  EXPECT_FALSE(ring->Park());  // a record is there: do not sleep
+  EXPECT_FALSE(ring->TakeParked());
+  EXPECT_EQ(Recv(*ring), "x");
+  ASSERT_TRUE(ring->Park());
+  ring->Unpark();
+  EXPECT_FALSE(ring->TakeParked());  // woke by itself: nothing to send
+}
+
+// A consumer that sleeps elsewhere (here on a condition variable the
+// producer signals when it takes the park mark) never misses a record: a
+// producer and a consumer hand over records one by one, the consumer
+// parking whenever the ring is empty. A lost wakeup leaves the consumer
+// asleep with a record in the ring, and the bounded wait fails the case.
+TEST(RingTest, ParkedConsumerIsNeverLeftAsleepWithARecord) {
+  constexpr int kRecords = 20000;
+  std::unique_ptr<Ring> ring = MakeRing();
+  std::mutex mu;
+  std::condition_variable cv;
+  int wakeups = 0;  // guarded by mu
+  std::thread producer([&] {
+    for (int i = 0; i < kRecords; ++i) {
+      ASSERT_TRUE(Send(*ring, absl::StrCat(i)).ok());
+      if (ring->TakeParked()) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++wakeups;
+        cv.notify_one();
+      }
+    }
+  });
+  std::string buffer(os::kMaxRecordBytes, '\0');
+  int seen = 0;
+  int consumed_wakeups = 0;
+  bool lost = false;
+  while (seen < kRecords && !lost) {
+    absl::StatusOr<size_t> n = ring->TryRecv(&buffer[0]);
+    if (n.ok()) {
+      ASSERT_EQ(buffer.substr(0, *n), absl::StrCat(seen));
+      ++seen;
+      continue;
+    }
+    ASSERT_TRUE(absl::IsUnavailable(n.status())) << n.status();
+    if (!ring->Park()) continue;
+    std::unique_lock<std::mutex> lock(mu);
+    lost = !cv.wait_for(lock, absl::ToChronoSeconds(kPatience),
+                        [&] { return wakeups > consumed_wakeups; });
+    consumed_wakeups = wakeups;
+    ring->Unpark();
+  }
+  producer.join();
+  EXPECT_FALSE(lost) << "asleep with a record in the ring after " << seen;
+  EXPECT_EQ(seen, kRecords);
 }
 
 }  // namespace
