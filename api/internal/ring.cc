@@ -49,22 +49,35 @@ inline void CpuRelax() {
 // may rewrite any of it at any moment: Open reads magic, capacity and
 // maxsize once each (atomically, so the compiler cannot read them again),
 // validates them and keeps them; the ring never reads them afterwards.
+// One thing a side may wait for (records, room, no unfinished item): a
+// sequence word the other side bumps, and the count of sides waiting.
+// `woken`: a wakeup was sent that no waiter has answered yet, so the other
+// side sends no more until one goes to sleep again (a woken waiter with no
+// core to run on would otherwise cost a system call per record).
+struct WaitPoint {
+  std::atomic<uint32_t> seq;
+  std::atomic<uint32_t> waiting;
+  std::atomic<uint32_t> woken;
+};
+
+// In shared memory, at the start of the region; the records follow at
+// kDataOffset. Each side's words sit on a cache line of their own. A peer
+// may rewrite any of it at any moment: Open reads magic, capacity and
+// maxsize once each (atomically, so the compiler cannot read them again),
+// validates them and keeps them; the ring never reads them afterwards.
 struct RingHeader {
   std::atomic<uint32_t> magic;
   std::atomic<uint32_t> capacity;
   std::atomic<int64_t> maxsize;
   // Written by the producer: Pack(items committed, position).
   alignas(64) std::atomic<uint64_t> tail;
-  std::atomic<uint32_t> data_seq;
-  std::atomic<uint32_t> consumers_waiting;
+  WaitPoint data;  // consumers wait for records
   // Written by the consumer: Pack(items consumed, position).
   alignas(64) std::atomic<uint64_t> head;
-  std::atomic<uint32_t> room_seq;
-  std::atomic<uint32_t> producers_waiting;
+  WaitPoint room;  // producers wait for room
   // JoinableQueue: items marked done.
   alignas(64) std::atomic<uint32_t> done;
-  std::atomic<uint32_t> join_seq;
-  std::atomic<uint32_t> joiners_waiting;
+  WaitPoint join;
   // Park / TakeParked: set by the consumer, cleared by either side.
   alignas(64) std::atomic<uint32_t> consumer_parked;
 };
@@ -74,14 +87,13 @@ namespace {
 constexpr size_t kDataOffset = (sizeof(RingHeader) + 63) / 64 * 64;
 
 // Waits until `ready()` or `deadline`: spins (if `spin`), then counts
-// itself in `waiting`, reads `seq`, checks once more, and sleeps until the
-// other side bumps `seq` (Announce). The count, the check's loads (in
-// `ready`), the other side's publishing store and its look at the count are
-// all sequentially consistent, so either this side sees the change or the
-// other side sees the waiter: no wakeup is lost.
+// itself in `waiting`, clears `woken`, reads `seq`, checks once more, and
+// sleeps until the other side bumps `seq` (Announce). The count, the
+// check's loads (in `ready`), the other side's publishing store and its
+// look at the count are all sequentially consistent, so either this side
+// sees the change or the other side sees the waiter: no wakeup is lost.
 template <typename Ready>
-absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
-                   std::atomic<uint32_t>& waiting, bool spin,
+absl::Status Await(os::SharedMemory* memory, WaitPoint& point, bool spin,
                    const Ready& ready, Deadline deadline) {
   if (ready()) return absl::OkStatus();
   if (spin && !deadline.Expired()) {
@@ -91,14 +103,15 @@ absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
     }
   }
   for (;;) {
-    waiting.fetch_add(1);
-    const uint32_t s = seq.load();
+    point.waiting.fetch_add(1);
+    point.woken.store(0);
+    const uint32_t s = point.seq.load();
     if (ready()) {
-      waiting.fetch_sub(1);
+      point.waiting.fetch_sub(1);
       return absl::OkStatus();
     }
-    absl::Status waited = os::WaitWord(memory, &seq, s, deadline);
-    waiting.fetch_sub(1);
+    absl::Status waited = os::WaitWord(memory, &point.seq, s, deadline);
+    point.waiting.fetch_sub(1);
     if (ready()) return absl::OkStatus();
     if (!waited.ok() && !absl::IsDeadlineExceeded(waited)) return waited;
     if (deadline.Expired()) {
@@ -107,13 +120,13 @@ absl::Status Await(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
   }
 }
 
-// After a change the other side may be waiting for: wake it, if it said
-// it waits. A waiter killed while counted only costs needless wakes.
-void Announce(os::SharedMemory* memory, std::atomic<uint32_t>& seq,
-              std::atomic<uint32_t>& waiting) {
-  if (waiting.load() != 0) {
-    seq.fetch_add(1);
-    os::WakeWord(memory, &seq);
+// After a change the other side may be waiting for: wake it, if it said it
+// waits and no wakeup is on its way already. A waiter killed while counted
+// costs at most one needless wake.
+void Announce(os::SharedMemory* memory, WaitPoint& point) {
+  if (point.waiting.load() != 0 && point.woken.exchange(1) == 0) {
+    point.seq.fetch_add(1);
+    os::WakeWord(memory, &point.seq);
   }
 }
 
@@ -208,8 +221,7 @@ absl::Status Ring::Send(std::initializer_list<absl::string_view> pieces,
     const uint32_t used = at - Position(header_->head.load());
     return used <= capacity_ && capacity_ - used >= needed;
   };
-  absl::Status s = Await(memory_, header_->room_seq, header_->producers_waiting,
-                         true, room, deadline);
+  absl::Status s = Await(memory_, header_->room, true, room, deadline);
   if (!s.ok()) return s;
   const uint32_t record[2] = {static_cast<uint32_t>(size),
                               ends_item ? kEndsItem : 0};
@@ -222,14 +234,13 @@ absl::Status Ring::Send(std::initializer_list<absl::string_view> pieces,
   }
   // Publication: one store makes the record and its item count visible.
   header_->tail.store(Pack(ItemCount(tail) + (ends_item ? 1 : 0), at + bytes));
-  Announce(memory_, header_->data_seq, header_->consumers_waiting);
+  Announce(memory_, header_->data);
   return absl::OkStatus();
 }
 
 absl::Status Ring::WaitForItemsBelow(int64_t limit, Deadline deadline) {
   return Await(
-      memory_, header_->room_seq, header_->producers_waiting, true,
-      [&] { return Items() < limit; }, deadline);
+      memory_, header_->room, true, [&] { return Items() < limit; }, deadline);
 }
 
 absl::StatusOr<size_t> Ring::Recv(char* buffer, Deadline deadline) {
@@ -239,8 +250,7 @@ absl::StatusOr<size_t> Ring::Recv(char* buffer, Deadline deadline) {
     tail = header_->tail.load();
     return Position(tail) != Position(head);
   };
-  absl::Status s = Await(memory_, header_->data_seq, header_->consumers_waiting,
-                         true, ready, deadline);
+  absl::Status s = Await(memory_, header_->data, true, ready, deadline);
   if (!s.ok()) return s;
   return Take(head, tail, buffer);
 }
@@ -269,7 +279,7 @@ absl::StatusOr<size_t> Ring::Take(uint64_t head, uint64_t tail, char* buffer) {
     // Nothing here can be trusted: drop everything unread, so that the
     // ring works again for the records that come next.
     header_->head.store(tail);
-    Announce(memory_, header_->room_seq, header_->producers_waiting);
+    Announce(memory_, header_->room);
     return absl::DataLossError(
         absl::StrCat("mp: queue memory is corrupt (a record of ", size,
                      " bytes, flags ", flags, ", with ", available,
@@ -278,7 +288,7 @@ absl::StatusOr<size_t> Ring::Take(uint64_t head, uint64_t tail, char* buffer) {
   CopyOut(at + kRecordHeader, buffer, size);
   header_->head.store(
       Pack(ItemCount(head) + (flags & kEndsItem), at + RecordBytes(size)));
-  Announce(memory_, header_->room_seq, header_->producers_waiting);
+  Announce(memory_, header_->room);
   return size_t{size};
 }
 
@@ -328,14 +338,14 @@ absl::Status Ring::TaskDone() {
     }
     if (header_->done.compare_exchange_weak(done, done + 1)) break;
   }
-  Announce(memory_, header_->join_seq, header_->joiners_waiting);
+  Announce(memory_, header_->join);
   return absl::OkStatus();
 }
 
 absl::Status Ring::WaitForNoneUnfinished(Deadline deadline) {
   return Await(
-      memory_, header_->join_seq, header_->joiners_waiting, false,
-      [&] { return Unfinished() == 0; }, deadline);
+      memory_, header_->join, false, [&] { return Unfinished() == 0; },
+      deadline);
 }
 
 }  // namespace internal

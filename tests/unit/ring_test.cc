@@ -407,6 +407,36 @@ TEST(RingTest, ParkedConsumerIsNeverLeftAsleepWithARecord) {
   EXPECT_EQ(seen, kRecords);
 }
 
+// Both sides block often (a small ring, records of a few hundred bytes) and
+// each wakeup is sent only once per sleep: a lost one leaves a side asleep
+// and its bounded wait fails the case.
+TEST(RingTest, BlockingHandOverNeverLosesAWakeup) {
+  constexpr int kRecords = 50000;
+  std::unique_ptr<Ring> ring = MakeRing();
+  std::atomic<bool> producer_failed{false};
+  std::thread producer([&] {
+    for (int i = 0; i < kRecords; ++i) {
+      const std::string record(100 + i % 300, static_cast<char>('a' + i % 26));
+      if (!Send(*ring, record, true, Deadline::After(kPatience)).ok()) {
+        producer_failed = true;
+        return;
+      }
+    }
+  });
+  int seen = 0;
+  for (; seen < kRecords; ++seen) {
+    const std::string got = Recv(*ring, Deadline::After(kPatience));
+    if (got !=
+        std::string(100 + seen % 300, static_cast<char>('a' + seen % 26))) {
+      ADD_FAILURE() << "record " << seen << ": " << got.substr(0, 40);
+      break;
+    }
+  }
+  producer.join();
+  EXPECT_FALSE(producer_failed.load());
+  EXPECT_EQ(seen, kRecords);
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace mp

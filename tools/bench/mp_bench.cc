@@ -7,12 +7,14 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -49,6 +51,36 @@ void Check(bool ok, const char* what) {
 }
 
 void Noop() {}
+
+// A machine whose cores are all busy with other work: one child per core
+// spinning at the lowest priority (nice 19) while it lives. The *Hogged
+// benchmarks run with one, beside their quiet twins: a side that spins
+// while its peer has no core to run on shows here.
+class Hog {
+ public:
+  Hog() {
+    const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      Check(pid >= 0, "fork hog");
+      if (pid == 0) {
+        if (nice(19) == -1) _exit(1);
+        for (volatile uint64_t x = 0;; x = x + 1) {
+        }
+      }
+      pids_.push_back(pid);
+    }
+  }
+  ~Hog() {
+    for (pid_t pid : pids_) kill(pid, SIGKILL);
+    for (pid_t pid : pids_) waitpid(pid, nullptr, 0);
+  }
+  Hog(const Hog&) = delete;
+  Hog& operator=(const Hog&) = delete;
+
+ private:
+  std::vector<pid_t> pids_;
+};
 
 // --- Process start + join ----------------------------------------------------
 
@@ -271,8 +303,7 @@ void ProduceInts(mp::Queue q, int n) {
   }
 }
 
-void BM_MpQueue(benchmark::State& state) {
-  const int producers = static_cast<int>(state.range(0));
+void MpQueue(benchmark::State& state, int producers) {
   for (auto _ : state) {
     auto q = mp::Queue::Create();
     Check(q.ok(), "Queue");
@@ -286,18 +317,27 @@ void BM_MpQueue(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kQueueItems);
 }
+
+void BM_MpQueue(benchmark::State& state) {
+  MpQueue(state, static_cast<int>(state.range(0)));
+}
 BENCHMARK(BM_MpQueue)
     ->Arg(1)
     ->Arg(4)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+void BM_MpQueueHogged(benchmark::State& state) {
+  Hog hog;
+  MpQueue(state, 1);
+}
+BENCHMARK(BM_MpQueueHogged)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 // The C++ peer: Boost.Interprocess message_queue (a ring in named shared
 // memory, process-shared mutex and condition variables), the same ints,
 // producers in forked children.
-void BM_BoostMessageQueue(benchmark::State& state) {
+void BoostMessageQueue(benchmark::State& state, int producers) {
   namespace bip = boost::interprocess;
-  const int producers = static_cast<int>(state.range(0));
   const std::string name = "mp_bench_" + std::to_string(getpid());
   for (auto _ : state) {
     bip::message_queue::remove(name.c_str());
@@ -325,9 +365,21 @@ void BM_BoostMessageQueue(benchmark::State& state) {
   bip::message_queue::remove(name.c_str());
   state.SetItemsProcessed(state.iterations() * kQueueItems);
 }
+
+void BM_BoostMessageQueue(benchmark::State& state) {
+  BoostMessageQueue(state, static_cast<int>(state.range(0)));
+}
 BENCHMARK(BM_BoostMessageQueue)
     ->Arg(1)
     ->Arg(4)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_BoostMessageQueueHogged(benchmark::State& state) {
+  Hog hog;
+  BoostMessageQueue(state, 1);
+}
+BENCHMARK(BM_BoostMessageQueueHogged)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
@@ -369,7 +421,7 @@ void BM_MpLockUncontended(benchmark::State& state) {
 BENCHMARK(BM_MpLockUncontended);
 
 // Two processes each add 1 to a shared counter kIncrements times.
-void BM_RawRobustMutexContended(benchmark::State& state) {
+void RawRobustMutexContended(benchmark::State& state) {
   pthread_mutex_t* mu = NewRawMutex();
   auto* counter =
       reinterpret_cast<volatile int64_t*>(reinterpret_cast<char*>(mu) + 1024);
@@ -391,7 +443,19 @@ void BM_RawRobustMutexContended(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2 * kIncrements);
   munmap(mu, 4096);
 }
+
+void BM_RawRobustMutexContended(benchmark::State& state) {
+  RawRobustMutexContended(state);
+}
 BENCHMARK(BM_RawRobustMutexContended)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_RawRobustMutexContendedHogged(benchmark::State& state) {
+  Hog hog;
+  RawRobustMutexContended(state);
+}
+BENCHMARK(BM_RawRobustMutexContendedHogged)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
@@ -404,7 +468,7 @@ void IncrementUnderLock(mp::Lock lock, int64_t counter_address) {
   }
 }
 
-void BM_MpLockContended(benchmark::State& state) {
+void MpLockContended(benchmark::State& state) {
   auto lock = mp::Lock::Create();
   Check(lock.ok(), "Lock");
   // The counter lives in a shared mapping the fork children inherit.
@@ -425,7 +489,17 @@ void BM_MpLockContended(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2 * kIncrements);
   munmap(shared, 4096);
 }
+
+void BM_MpLockContended(benchmark::State& state) { MpLockContended(state); }
 BENCHMARK(BM_MpLockContended)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_MpLockContendedHogged(benchmark::State& state) {
+  Hog hog;
+  MpLockContended(state);
+}
+BENCHMARK(BM_MpLockContendedHogged)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // --- Pool
 // ---------------------------------------------------------------------

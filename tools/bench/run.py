@@ -2,18 +2,27 @@
 """Runs mp's benchmarks and Python's in one go and prints one table.
 
     python3 tools/bench/run.py            # from the repository root
-    python3 tools/bench/run.py --quick    # shorter runs, noisier figures
+    python3 tools/bench/run.py --reps 7   # more repetitions (default 5)
+    python3 tools/bench/run.py --quick    # 2 short repetitions, noisier
     python3 tools/bench/run.py --no-win32 # skip the Win32 rows (Wine)
 
 The Win32 rows build //tools/bench:win32_bench with mingw-w64 and run it
 under Wine (tools/wine/run.sh): mp's Win32 backend against raw CreateProcessW
 and a raw named pipe, in the same binary.
 
-Columns: mp's figure; mp/raw, mp's cost over the raw OS call's for the same
-work (1.00 = no overhead; lower is better); Python/mp, Python's cost over
-mp's (higher means mp is faster); the target from the issue, and whether it
-is met. Costs are seconds per operation, per byte or per item, measured in
-this run on this machine: compare ratios, not absolute times.
+Each repetition is one pass of mp_bench (its benchmarks in a new random
+order each time, mp's beside their raw twins), then Python's workloads, then
+the Win32 benchmarks, so that a drift of the machine hits mp, its raw
+baseline and Python alike. A ratio is taken within each repetition; the
+table shows its median and, in brackets, its spread (min-max over the
+repetitions). A target counts as met only if the whole spread meets it.
+
+Columns: mp's figure (the median); mp/raw, mp's cost over the raw OS call's
+for the same work (1.00 = no overhead; lower is better); Python/mp,
+Python's cost over mp's (higher means mp is faster); the target from the
+issue, and whether it is met. Costs are seconds per operation, per byte or
+per item, measured in this run on this machine: compare ratios, not
+absolute times.
 """
 
 import argparse
@@ -54,11 +63,20 @@ ROWS = [
      None, None, "item", None),
     ("peer: Boost.Interprocess message_queue 4P/1C", "BM_BoostMessageQueue/4",
      None, None, "item", None),
+    # Every core busy with a nice-19 spinner (mp_bench's Hog): a side that
+    # spins while its peer has no core to run on shows here.
+    ("Queue 1P/1C, every core busy", "BM_MpQueueHogged", None, None, "item",
+     None),
+    ("peer: Boost message_queue 1P/1C, every core busy",
+     "BM_BoostMessageQueueHogged", None, None, "item", None),
     ("Lock uncontended", "BM_MpLockUncontended",
      "BM_RawRobustMutexUncontended", "lock_uncontended", "op",
      ("mp/raw", 1.5)),
     ("Lock contended (2 processes)", "BM_MpLockContended",
      "BM_RawRobustMutexContended", "lock_contended", "item", ("mp/raw", 2.0)),
+    ("Lock contended (2 processes), every core busy",
+     "BM_MpLockContendedHogged", "BM_RawRobustMutexContendedHogged", None,
+     "item", None),
     # Pool: 2 workers, f(x) = x + 1 (Python: Pool(2), fork).
     ("Pool Submit+Get (vs apply_async+get)", "BM_MpPoolSubmitGet", None,
      "pool_apply_async", "item", ("python/mp", 20.0)),
@@ -96,9 +114,11 @@ SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def run_benchmarks(command, quick):
-    """Runs a Google Benchmark binary (`command`) and returns its JSON."""
+    """Runs a Google Benchmark binary (`command`) once, its benchmarks in a
+    random order, and returns its JSON."""
     out = os.path.join(ROOT, "bazel-bench.json")
-    args = command + ["--benchmark_out_format=json", "--benchmark_out=" + out]
+    args = command + ["--benchmark_out_format=json", "--benchmark_out=" + out,
+                      "--benchmark_enable_random_interleaving=true"]
     if quick:
         args.append("--benchmark_min_time=0.05")
     subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr)
@@ -108,11 +128,29 @@ def run_benchmarks(command, quick):
     return data
 
 
-def mp_costs(quick):
-    """Seconds per unit for every mp_bench benchmark."""
-    data = run_benchmarks(["bazel", "run", "-c", "opt", "//tools/bench:mp_bench",
-                           "--", "--benchmark_format=console"], quick)
-    return parse_costs(data), data.get("context", {})
+def build_mp_bench():
+    """Builds mp_bench optimised; returns the command that runs it."""
+    flags = ["-c", "opt"]
+    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:mp_bench"],
+                   cwd=ROOT, check=True, stdout=sys.stderr)
+    bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
+                             cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    return [os.path.join(bin_dir, "tools/bench/mp_bench"),
+            "--benchmark_format=console"]
+
+
+def build_win32_bench():
+    """Builds win32_bench with mingw-w64; returns the command that runs it
+    under Wine."""
+    flags = ["--config=win32", "-c", "opt"]
+    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:win32_bench"],
+                   cwd=ROOT, check=True, stdout=sys.stderr)
+    bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
+                             cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    return [os.path.join(ROOT, "tools/wine/run.sh"),
+            os.path.join(bin_dir, "tools/bench/win32_bench.exe")]
 
 
 def parse_costs(data):
@@ -129,19 +167,6 @@ def parse_costs(data):
         else:
             costs[name] = b["real_time"] * SECONDS[b["time_unit"]]
     return costs
-
-
-def win32_costs(quick):
-    """Seconds per unit for the Win32 benchmarks, run under Wine."""
-    flags = ["--config=win32", "-c", "opt"]
-    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:win32_bench"],
-                   cwd=ROOT, check=True, stdout=sys.stderr)
-    bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
-                             cwd=ROOT, check=True, capture_output=True,
-                             text=True).stdout.strip()
-    exe = os.path.join(bin_dir, "tools/bench/win32_bench.exe")
-    return parse_costs(run_benchmarks(
-        [os.path.join(ROOT, "tools/wine/run.sh"), exe], quick))
 
 
 def python_costs():
@@ -163,53 +188,92 @@ def figure(cost, unit):
     return "%.1f ns" % (cost / 1e-9)
 
 
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def spread_text(values):
+    """The median and, with several values, the spread: "1.10 (1.05-1.20)"."""
+    if len(values) == 1:
+        return "%.2f" % values[0]
+    return "%.2f (%.2f–%.2f)" % (median(values), min(values), max(values))
+
+
+def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
+    """One table line from the repetitions: each a (mp costs, Python
+    results) pair measured together."""
+    costs, mp_raw, py_mp = [], [], []
+    for mp, py in passes:
+        cost = mp.get(mp_name)
+        if cost is None:
+            continue
+        costs.append(cost)
+        if isinstance(raw_name, tuple):  # the fastest raw channel
+            raws = [mp[r] for r in raw_name if r in mp]
+            raw = min(raws) if raws else None
+        else:
+            raw = mp.get(raw_name) if raw_name else None
+        if raw:
+            mp_raw.append(cost / raw)
+        if py_key and py is not None and py_key in py:
+            py_mp.append(py[py_key] / cost)
+    if not costs:
+        return "| %s | missing | | | | |" % row
+    met = ""
+    target_text = ""
+    if target is not None:
+        kind, bound = target
+        values = mp_raw if kind == "mp/raw" else py_mp
+        ok = bool(values) and all(
+            v <= bound if kind == "mp/raw" else v >= bound for v in values)
+        met = "yes" if ok else "**no**"
+        target_text = "%s %s %.2f" % (kind, "≤" if kind == "mp/raw" else "≥",
+                                      bound)
+    return "| %s | %s | %s | %s | %s | %s |" % (
+        row, figure(median(costs), unit),
+        spread_text(mp_raw) if mp_raw else "",
+        spread_text(py_mp) if py_mp else "", target_text, met)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reps", type=int, default=5,
+                        help="repetitions (default 5; --quick: 2)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", help="also write the table here (Markdown)")
     parser.add_argument("--no-win32", action="store_true",
                         help="skip the Win32 rows (cross-build, Wine)")
     args = parser.parse_args()
+    reps = 2 if args.quick and args.reps == 5 else max(1, args.reps)
 
-    mp, context = mp_costs(args.quick)
-    if not args.no_win32:
-        mp.update(win32_costs(args.quick))
-    py = python_costs()
+    mp_command = build_mp_bench()
+    win32_command = None if args.no_win32 else build_win32_bench()
+    passes = []
+    context, python_version = {}, "?"
+    for rep in range(reps):
+        print("run.py: repetition %d of %d" % (rep + 1, reps), file=sys.stderr)
+        data = run_benchmarks(mp_command, args.quick)
+        context = data.get("context", context)
+        mp = parse_costs(data)
+        py = python_costs()
+        python_version = py["python"]
+        if win32_command is not None:
+            mp.update(parse_costs(run_benchmarks(win32_command, args.quick)))
+        passes.append((mp, py["results"]))
     lines = [
-        "mp benchmarks, %s, %s, %d CPUs, Python %s" % (
+        "mp benchmarks, %s, %s, %d CPUs, Python %s, %d repetitions" % (
             time.strftime("%Y-%m-%d"), platform.platform(),
-            context.get("num_cpus", os.cpu_count()), py["python"]),
+            context.get("num_cpus", os.cpu_count()), python_version, reps),
         "",
         "| workload | figure | mp/raw | Python/mp | target | met |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for row, mp_name, raw_name, py_key, unit, target in ROWS:
-        cost = mp.get(mp_name)
-        if cost is None:
-            lines.append("| %s | missing | | | | |" % row)
+    for row in ROWS:
+        if win32_command is None and row[0].startswith("win32"):
             continue
-        if isinstance(raw_name, tuple):  # the fastest raw channel
-            raw_costs = [mp[r] for r in raw_name if r in mp]
-            raw_cost = min(raw_costs) if raw_costs else None
-        else:
-            raw_cost = mp.get(raw_name) if raw_name else None
-        mp_raw = cost / raw_cost if raw_cost else None
-        py_mp = py["results"][py_key] / cost if py_key else None
-        met = ""
-        if target is not None:
-            kind, bound = target
-            value = mp_raw if kind == "mp/raw" else py_mp
-            ok = value is not None and (
-                value <= bound if kind == "mp/raw" else value >= bound)
-            met = "yes" if ok else "**no**"
-            target_text = "%s %s %.2f" % (kind, "≤" if kind == "mp/raw" else "≥",
-                                          bound)
-        else:
-            target_text = ""
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (
-            row, figure(cost, unit),
-            "%.2f" % mp_raw if mp_raw is not None else "",
-            "%.2f" % py_mp if py_mp is not None else "", target_text, met))
+        lines.append(row_line(*row, passes))
     text = "\n".join(lines)
     print(text)
     if args.out:
