@@ -9,11 +9,11 @@
 // (EOWNERDEAD), which marks the mutex consistent and reports OwnerDied
 // instead of deadlocking as Python does.
 //
-// The owner word says which thread holds the mutex and how many times, so
-// that a thread can tell whether it holds the monitor without asking the
-// mutex: an unlock or wait by a thread that does not hold it is refused
-// before it reaches pthread_mutex_unlock (ThreadSanitizer reports such an
-// unlock as a bug in the program, though POSIX makes it fail with EPERM
+// The owner word says which thread holds the mutex (and a depth word how
+// many times), so that a thread can tell whether it holds the monitor
+// without asking the mutex: an unlock or wait by a thread that does not hold it
+// is refused before it reaches pthread_mutex_unlock (ThreadSanitizer reports
+// such an unlock as a bug in the program, though POSIX makes it fail with EPERM
 // for a robust mutex). See Header::owner.
 //
 // Why not a process-shared pthread_cond_t: glibc's condvar counts each
@@ -30,6 +30,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <climits>
@@ -55,21 +57,22 @@ struct Header {
   uint32_t kind;
   uint64_t data_size;
   pthread_mutex_t mutex;
-  // Who holds the mutex: Owner(thread, depth), 0 when nobody does. Written
-  // only by the holder: right after it acquires the mutex (over whatever a
-  // dead holder left) and right before it releases it. Any thread reads it
-  // to learn whether it holds the mutex itself: only the holder can have
-  // written its own id there, except a holder that died holding the mutex
-  // and whose thread id was reused (the next locker's EOWNERDEAD overwrites
-  // it). A thread misled by such a stale word reaches pthread_mutex_unlock,
-  // which refuses it (EPERM: the kernel cleared the dead owner from the
-  // mutex), and its compare-and-swap on the word never overwrites another
-  // thread's.
+  // Who holds the mutex: the holder's ThisThreadToken(), 0 when nobody
+  // does. Written only by the holder: right after it acquires the mutex
+  // (over whatever a dead holder left) and right before it releases it.
+  // Any thread reads it to learn whether it holds the mutex itself: only
+  // the holder can have written its own token there. A holder that died
+  // leaves its token until the next locker's EOWNERDEAD overwrites it, and
+  // a later thread that reuses the dead one's thread id has drawn another
+  // token, so it is not misled: the holder clears the word with a plain
+  // store, which no other thread's write can race.
   std::atomic<uint64_t> owner;
+  // How many times the holder holds it (a recursive mutex); read and
+  // written only by the thread whose token is in `owner`.
+  std::atomic<uint32_t> depth;
   // The condition (see above). The sequence is atomic because the kernel
-  // reads it without the mutex; both change under the mutex, except that a
-  // thread misled by a stale owner word may count and uncount itself in
-  // `waiters` without it, hence an atomic there too.
+  // reads it without the mutex; both change under the mutex (`waiters` is
+  // atomic too, as every word another process may write).
   std::atomic<uint32_t> sequence;
   std::atomic<uint32_t> waiters;
 };
@@ -80,45 +83,54 @@ static_assert(std::atomic<uint32_t>::is_always_lock_free,
 
 constexpr size_t kDataOffset = (sizeof(Header) + 15) / 16 * 16;
 
-// The owner word for `thread` (KernelThreadId(), never 0) holding the mutex
-// `depth` times.
-uint64_t Owner(uint32_t thread, uint32_t depth) {
-  return uint64_t{depth} << 32 | thread;
-}
-uint32_t OwnerThread(uint64_t owner) { return static_cast<uint32_t>(owner); }
-uint32_t OwnerDepth(uint64_t owner) {
-  return static_cast<uint32_t>(owner >> 32);
-}
+// The calling thread's owner token, cached: its kernel thread id
+// (KernelThreadId(), never 0, unique among live threads) in the low half,
+// and in the high half a number drawn when the thread first needs it, so
+// that a thread reusing a dead thread's id does not take the dead one's
+// owner word for its own (the odds are 1 in 2^32). An unlock must not cost
+// a system call. A fork child's only thread inherits its parent's cache,
+// so the fork handler below clears it.
+thread_local uint64_t t_token = 0;
 
-// The calling thread's id (KernelThreadId()), cached: an unlock must not
-// cost a system call. A fork child's only thread inherits its parent's
-// cache, so the fork handler below clears it.
-thread_local uint32_t t_thread_id = 0;
+void ForgetTokenInForkChild() { t_token = 0; }
 
-void ForgetThreadIdInForkChild() { t_thread_id = 0; }
-
-uint32_t ThisThreadId() {
-  if (t_thread_id == 0) t_thread_id = KernelThreadId();
-  return t_thread_id;
+uint64_t ThisThreadToken() {
+  if (t_token == 0) {
+    const uint32_t id = KernelThreadId();
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    // splitmix64 of what tells this thread from an earlier one of that id.
+    uint64_t x = (uint64_t{static_cast<uint32_t>(getpid())} << 32 | id) ^
+                 (static_cast<uint64_t>(now.tv_sec) * 1000000000u +
+                  static_cast<uint64_t>(now.tv_nsec));
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    x ^= x >> 31;
+    t_token = (x & 0xffffffff00000000u) | id;
+  }
+  return t_token;
 }
 
 const int g_fork_handler =
-    pthread_atfork(nullptr, nullptr, ForgetThreadIdInForkChild);
+    pthread_atfork(nullptr, nullptr, ForgetTokenInForkChild);
 
-// Records in the owner word that this thread has just acquired the mutex:
-// once more if `again` (pthread_mutex_lock returned 0 on a RECURSIVE mutex
-// this thread may hold already), else for the first time (EOWNERDEAD, or a
-// relock after a wait). Called with the mutex held: no other holder writes
-// the word meanwhile, and a plain store, which a thread misled by a stale
-// word cannot undo (its compare-and-swap expects the stale value).
+// Records in the owner and depth words that this thread has just acquired
+// the mutex: once more if `again` (pthread_mutex_lock returned 0 on a
+// RECURSIVE mutex this thread may hold already), else for the first time
+// (EOWNERDEAD, or a relock after a wait). Called with the mutex held: no
+// other thread writes the words meanwhile.
 void RecordAcquired(Header* h, bool again) {
-  const uint32_t me = ThisThreadId();
-  const uint64_t owner = h->owner.load(std::memory_order_relaxed);
-  const uint32_t depth = OwnerDepth(owner);
-  const bool recursion =
-      again && OwnerThread(owner) == me && depth >= 1 && depth < UINT32_MAX;
-  h->owner.store(Owner(me, recursion ? depth + 1 : 1),
-                 std::memory_order_relaxed);
+  const uint64_t me = ThisThreadToken();
+  if (again && h->owner.load(std::memory_order_relaxed) == me) {
+    const uint32_t depth = h->depth.load(std::memory_order_relaxed);
+    if (depth >= 1 && depth < UINT32_MAX) {
+      h->depth.store(depth + 1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  h->depth.store(1, std::memory_order_relaxed);
+  h->owner.store(me, std::memory_order_relaxed);
 }
 
 absl::Status NotHeld(const char* what) {
@@ -217,16 +229,16 @@ absl::Status MonitorLock(Monitor* m, internal::Deadline deadline) {
 
 absl::Status MonitorUnlock(Monitor* m) {
   Header* h = m->header;
-  const uint32_t me = ThisThreadId();
-  uint64_t owner = h->owner.load(std::memory_order_relaxed);
-  if (OwnerThread(owner) != me) return NotHeld("mp: released by a non-owner");
-  const uint32_t depth = OwnerDepth(owner);
-  // Cleared before the mutex is released: once it is, the next holder
-  // writes its own word. The unlock orders this write before that one.
-  const uint64_t next = depth > 1 ? Owner(me, depth - 1) : 0;
-  if (!h->owner.compare_exchange_strong(owner, next,
-                                        std::memory_order_relaxed)) {
+  if (h->owner.load(std::memory_order_relaxed) != ThisThreadToken()) {
     return NotHeld("mp: released by a non-owner");
+  }
+  const uint32_t depth = h->depth.load(std::memory_order_relaxed);
+  if (depth > 1) {
+    h->depth.store(depth - 1, std::memory_order_relaxed);
+  } else {
+    // Cleared before the mutex is released: once it is, the next holder
+    // writes its own token. The unlock orders this write before that one.
+    h->owner.store(0, std::memory_order_relaxed);
   }
   const int rc = pthread_mutex_unlock(&h->mutex);
   if (rc == EPERM) return NotHeld("mp: released by a non-owner");
@@ -236,17 +248,13 @@ absl::Status MonitorUnlock(Monitor* m) {
 absl::Status MonitorWait(Monitor* m, internal::Deadline deadline) {
   Header* h = m->header;
   pthread_mutex_t* mu = &h->mutex;
-  const uint32_t me = ThisThreadId();
-  uint64_t owner = h->owner.load(std::memory_order_relaxed);
-  if (OwnerThread(owner) != me) {
+  if (h->owner.load(std::memory_order_relaxed) != ThisThreadToken()) {
     return NotHeld("mp: wait without holding the lock");
   }
-  if (OwnerDepth(owner) > 1) {
+  if (h->depth.load(std::memory_order_relaxed) > 1) {
     return NotHeld("mp: wait on a recursive lock held more than once");
   }
-  if (!h->owner.compare_exchange_strong(owner, 0, std::memory_order_relaxed)) {
-    return NotHeld("mp: wait without holding the lock");
-  }
+  h->owner.store(0, std::memory_order_relaxed);
   const uint32_t seen = h->sequence.load(std::memory_order_relaxed);
   h->waiters.fetch_add(1, std::memory_order_relaxed);
   const int rc = pthread_mutex_unlock(mu);

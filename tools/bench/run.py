@@ -153,6 +153,11 @@ def build_win32_bench():
             os.path.join(bin_dir, "tools/bench/win32_bench.exe")]
 
 
+# Counters a benchmark may report beside its cost, kept under
+# "<benchmark>#<counter>": page faults per start (mp_bench's FaultCounter).
+COUNTERS = ("parent_faults", "child_faults")
+
+
 def parse_costs(data):
     costs = {}
     for b in data["benchmarks"]:
@@ -160,6 +165,9 @@ def parse_costs(data):
         for suffix in ("/real_time", "/manual_time"):
             if name.endswith(suffix):
                 name = name[: -len(suffix)]
+        for counter in COUNTERS:
+            if counter in b:
+                costs[name + "#" + counter] = b[counter]
         if "bytes_per_second" in b:
             costs[name] = 1.0 / b["bytes_per_second"]
         elif "items_per_second" in b:
@@ -221,6 +229,19 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
             py_mp.append(py[py_key] / cost)
     if not costs:
         return "| %s | missing | | | | |" % row
+    faults = ""
+    if passes and mp_name + "#parent_faults" in passes[0][0]:
+        def per_start(name):
+            return "%.0f+%.0f" % (
+                median([p[0][name + "#parent_faults"] for p in passes]),
+                median([p[0][name + "#child_faults"] for p in passes]))
+        faults = " (page faults per start, parent+child: %s" % per_start(
+            mp_name)
+        if raw_name and not isinstance(raw_name, tuple) and (
+                raw_name + "#parent_faults" in passes[0][0]):
+            faults += ", raw %s" % per_start(raw_name)
+        faults += ")"
+
     met = ""
     target_text = ""
     if target is not None:
@@ -232,7 +253,7 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
         target_text = "%s %s %.2f" % (kind, "≤" if kind == "mp/raw" else "≥",
                                       bound)
     return "| %s | %s | %s | %s | %s | %s |" % (
-        row, figure(median(costs), unit),
+        row, figure(median(costs), unit) + faults,
         spread_text(mp_raw) if mp_raw else "",
         spread_text(py_mp) if py_mp else "", target_text, met)
 
