@@ -617,16 +617,8 @@ void Pool::Impl::WakeLocked(bool for_tasks) {
 
 std::shared_ptr<TaskState> Pool::Impl::Enqueue(
     std::shared_ptr<TaskState> task) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!broken_.ok()) {
-    task->Complete(broken_, "");
-  } else if (closed_ || terminating_) {
-    task->Complete(
-        absl::FailedPreconditionError("mp::Pool: the pool is closed"), "");
-  } else {
-    pending_.push_back(task);
-    WakeLocked(true);
-  }
+  Batch one = {task};
+  Enqueue(&one);
   return task;
 }
 

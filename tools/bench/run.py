@@ -128,29 +128,29 @@ def run_benchmarks(command, quick):
     return data
 
 
-def build_mp_bench():
-    """Builds mp_bench optimised; returns the command that runs it."""
-    flags = ["-c", "opt"]
-    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:mp_bench"],
-                   cwd=ROOT, check=True, stdout=sys.stderr)
+def build(flags, target, path):
+    """Builds `target` with `flags`; returns the path of its output `path`
+    under that configuration's bazel-bin."""
+    subprocess.run(["bazel", "build"] + flags + [target], cwd=ROOT, check=True,
+                   stdout=sys.stderr)
     bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
                              cwd=ROOT, check=True, capture_output=True,
                              text=True).stdout.strip()
-    return [os.path.join(bin_dir, "tools/bench/mp_bench"),
-            "--benchmark_format=console"]
+    return os.path.join(bin_dir, path)
+
+
+def build_mp_bench():
+    """Builds mp_bench optimised; returns the command that runs it."""
+    return [build(["-c", "opt"], "//tools/bench:mp_bench",
+                  "tools/bench/mp_bench"), "--benchmark_format=console"]
 
 
 def build_win32_bench():
     """Builds win32_bench with mingw-w64; returns the command that runs it
     under Wine."""
-    flags = ["--config=win32", "-c", "opt"]
-    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:win32_bench"],
-                   cwd=ROOT, check=True, stdout=sys.stderr)
-    bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
-                             cwd=ROOT, check=True, capture_output=True,
-                             text=True).stdout.strip()
     return [os.path.join(ROOT, "tools/wine/run.sh"),
-            os.path.join(bin_dir, "tools/bench/win32_bench.exe")]
+            build(["--config=win32", "-c", "opt"], "//tools/bench:win32_bench",
+                  "tools/bench/win32_bench.exe")]
 
 
 # Counters a benchmark may report beside its cost, kept under
