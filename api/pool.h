@@ -59,6 +59,9 @@
 // thread runs the task to its end; Terminate() and the destructor fail
 // pending tasks Cancelled at once but cannot stop one that is running.
 //
+// On the ranks of an MPI job (mp/mpi_pool.h, //:mp_mpi): the same Pool,
+// its workers on other hosts; what differs is said there.
+//
 // Thread-safety: Submit, Map, Imap, Close, Terminate and Futures may be
 // used from several threads at once. A ResultStream is for one thread.
 

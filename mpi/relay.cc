@@ -7,6 +7,8 @@
 // to its workers here (the initializer, timeouts, replacing a worker that
 // died, max_tasks_per_child); this loop only relays, so it is always ready
 // for rank 0's next message, even while every worker runs a long task.
+// Only starting a pool's workers (Pool::Create, the initializer included)
+// and ending them hold it up.
 
 #include <sched.h>
 
@@ -36,8 +38,10 @@ namespace mpi {
 namespace {
 
 // The longest the loop sleeps: how late it may see rank 0's next message
-// (its local tasks' ends wake it at once).
+// (its local tasks' ends wake it at once), while it serves a pool, and
+// while it serves none.
 constexpr int64_t kLongestSleepMicros = 1000;
+constexpr int64_t kIdleSleepMicros = 20 * 1000;
 
 struct InFlight {
   uint64_t id;  // rank 0's
@@ -72,7 +76,8 @@ class Relay {
         pacer.Reset();
         continue;
       }
-      const int64_t micros = pacer.NextSleepMicros(kLongestSleepMicros);
+      const int64_t micros = pacer.NextSleepMicros(
+          pools_.empty() ? kIdleSleepMicros : kLongestSleepMicros);
       if (micros == 0) {
         sched_yield();
         continue;
