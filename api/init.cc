@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "mp/internal/children.h"
+#include "mp/internal/hooks.h"
 #include "mp/internal/os.h"
 #include "mp/internal/spawn.h"
 #include "mp/process.h"
@@ -15,6 +16,8 @@
 namespace mp {
 namespace {
 std::atomic<bool> g_initialized{false};
+// Set during static initialisation (SetInitHook), read after it.
+internal::InitHook g_init_hook = nullptr;
 
 void FinishChildrenAtExit() { internal::FinishChildren(); }
 
@@ -33,6 +36,12 @@ absl::Status AdoptStartMethod(StartMethod method) {
 }
 }  // namespace
 
+bool internal::SetInitHook(InitHook hook) {
+  if (g_init_hook != nullptr) return false;
+  g_init_hook = hook;
+  return true;
+}
+
 bool Initialized() { return g_initialized.load(); }
 
 MainScope::~MainScope() {
@@ -44,6 +53,7 @@ MainScope Init(int argc, char** argv) {
   std::optional<internal::ReceivedLaunch> received =
       internal::ReceiveLaunch(argc, argv);
   if (!received.has_value()) {  // the parent: carry on with main()
+    if (g_init_hook != nullptr) g_init_hook(argc, argv);
     MainScope scope;
     scope.active_ = true;
     return scope;

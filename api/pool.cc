@@ -47,6 +47,7 @@
 #include "mp/internal/children.h"
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
+#include "mp/internal/pool_impl.h"
 #include "mp/internal/ring.h"
 
 namespace mp {
@@ -74,6 +75,13 @@ std::vector<const void*>& TaskInvokers() {
   return *invokers;
 }
 
+std::vector<const void*>& InitializerRunners() {
+  static auto* runners = new std::vector<const void*>;
+  return *runners;
+}
+
+}  // namespace
+
 void PutStatus(Encoder& e, const absl::Status& s) {
   e.PutVarint(static_cast<uint64_t>(s.code()));
   Encode(e, std::string(s.message()));
@@ -88,7 +96,14 @@ absl::Status TakeStatus(Decoder& d) {
   return absl::Status(static_cast<absl::StatusCode>(*code), message);
 }
 
-}  // namespace
+void RegisterInitializerRunner(InitializerRunnerFn runner) {
+  InitializerRunners().push_back(reinterpret_cast<const void*>(runner));
+}
+
+bool IsInitializerRunner(const void* address) {
+  const std::vector<const void*>& v = InitializerRunners();
+  return std::find(v.begin(), v.end(), address) != v.end();
+}
 
 void RegisterTaskInvoker(TaskInvokerFn invoker) {
   TaskInvokers().push_back(reinterpret_cast<const void*>(invoker));
@@ -427,6 +442,38 @@ Process DefaultWorker(WorkerLink link) {
                  std::tuple<>());
 }
 
+namespace {
+
+// The worker of MakeInitializerFactory: resolves the runner and the
+// initializer in this copy of the program, runs them, then the worker loop.
+void RawInitializerWorker(WorkerLink link, CodeRef runner_ref, CodeRef fn_ref,
+                          std::string args) {
+  absl::StatusOr<const void*> runner = os::ResolveCodeRef(runner_ref);
+  absl::StatusOr<const void*> fn =
+      runner.ok() ? os::ResolveCodeRef(fn_ref) : runner;
+  absl::Status status = fn.status();
+  if (status.ok() && !IsInitializerRunner(*runner)) {
+    status = absl::InvalidArgumentError(
+        "mp: refused an initializer whose runner is not one of this "
+        "program's initializer runners (a forged or corrupt message); "
+        "nothing was run");
+  }
+  if (status.ok()) {
+    status = reinterpret_cast<InitializerRunnerFn>(const_cast<void*>(*runner))(
+        reinterpret_cast<void (*)()>(const_cast<void*>(*fn)), args);
+  }
+  RunPoolWorker(std::move(link), std::move(status));
+}
+
+}  // namespace
+
+WorkerFactory MakeInitializerFactory(CodeRef runner, CodeRef fn,
+                                     std::string args) {
+  return [runner, fn, args](WorkerLink link) {
+    return Process(&RawInitializerWorker, std::move(link), runner, fn, args);
+  };
+}
+
 }  // namespace internal
 
 void Codec<internal::WorkerLink>::Encode(Encoder& e,
@@ -512,30 +559,19 @@ struct Worker {
   int assigned = 0;
 };
 
-}  // namespace
-
-class Pool::Impl {
+// The local pool: worker processes on this machine, each joined to the
+// dispatcher by its own WorkerLink.
+class LocalPool final : public Pool::Impl {
  public:
-  Impl(Options options, int n) : options_(std::move(options)), n_(n) {}
-  ~Impl() { Terminate(); }
+  LocalPool(Pool::Options options, int n)
+      : Impl(n, CurrentPid()), options_(std::move(options)) {}
+  ~LocalPool() override { (void)Terminate(); }
 
   absl::Status Init();
-  std::shared_ptr<TaskState> Enqueue(std::shared_ptr<TaskState> task);
-  // Queues the tasks of `batch` that are not done already.
-  void Enqueue(Batch* batch);
-  absl::Status Close();
-  absl::Status Join();
-  absl::Status Terminate();
-  std::vector<int64_t> Pids() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return pids_;
-  }
-  int size() const { return n_; }
-  int64_t owner() const { return owner_; }
 
  private:
-  void Run();
-  void WakeLocked(bool for_tasks);
+  void Run() override;
+  void WakeLocked(bool for_tasks) override;
   absl::Status StartWorker();
   bool Assign(absl::Duration now, bool* terminating, bool* drained);
   bool AnythingNew();
@@ -544,40 +580,22 @@ class Pool::Impl {
   void ReadResults(Worker* w);
   void HandleRecord(Worker* w, absl::string_view record, absl::Duration now);
   void WorkerEnded(size_t index);
-  void FailLocked(std::deque<std::shared_ptr<TaskState>>* tasks,
-                  const absl::Status& s);
   void Requeue(Worker* w, size_t from);
   bool Sleep();
   void Shutdown();
-  void SetCreated(absl::Status s);
   void UpdatePidsLocked();
   bool ShouldReplace();
 
-  const Options options_;
-  const int n_;
-  const int64_t owner_ = CurrentPid();
+  const Pool::Options options_;
   Connection wake_r_, wake_w_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::shared_ptr<TaskState>> pending_;  // guarded by mu_
-  bool closed_ = false;                             // guarded by mu_
-  bool terminating_ = false;                        // guarded by mu_
-  bool finished_ = false;                           // guarded by mu_
   // The dispatcher sleeps: Close and Terminate wake it, and Enqueue too if
   // `accepting_` (some worker could take a task).
-  bool asleep_ = false;         // guarded by mu_
-  bool accepting_ = false;      // guarded by mu_
-  bool created_ = false;        // guarded by mu_
-  absl::Status create_status_;  // guarded by mu_
-  absl::Status broken_;         // guarded by mu_
-  std::vector<int64_t> pids_;   // guarded by mu_
+  bool asleep_ = false;     // guarded by mu_
+  bool accepting_ = false;  // guarded by mu_
   // Bumped after each change to pending_ by Enqueue, and by Close and
   // Terminate: a cheap sign for the dispatcher that something came.
   std::atomic<uint64_t> events_{0};
-
-  std::mutex join_mu_;
-  std::thread thread_;
 
   // The dispatcher thread's own.
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -589,11 +607,11 @@ class Pool::Impl {
   uint64_t seen_events_ = 0;
 };
 
-absl::Status Pool::Impl::Init() {
-  absl::StatusOr<std::pair<Connection, Connection>> wake = Pipe(false);
-  if (!wake.ok()) return wake.status();
-  wake_r_ = wake->first;
-  wake_w_ = wake->second;
+}  // namespace
+
+// --- The front (mp/internal/pool_impl.h) ------------------------------------
+
+absl::Status Pool::Impl::StartDispatcher() {
   thread_ = std::thread([this] { Run(); });
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return created_; });
@@ -606,13 +624,6 @@ void Pool::Impl::SetCreated(absl::Status s) {
   created_ = true;
   create_status_ = std::move(s);
   cv_.notify_all();
-}
-
-void Pool::Impl::WakeLocked(bool for_tasks) {
-  events_.fetch_add(1, std::memory_order_release);
-  if (!asleep_ || (for_tasks && !accepting_)) return;
-  asleep_ = false;
-  (void)wake_w_.SendBytes("");
 }
 
 std::shared_ptr<TaskState> Pool::Impl::Enqueue(
@@ -662,21 +673,50 @@ absl::Status Pool::Impl::Terminate() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     terminating_ = true;
-    if (wake_w_.writable()) WakeLocked(false);
+    WakeLocked(false);
   }
   std::lock_guard<std::mutex> lock(join_mu_);
   if (thread_.joinable()) thread_.join();
   return absl::OkStatus();
 }
 
-void Pool::Impl::UpdatePidsLocked() {
+std::vector<int64_t> Pool::Impl::Pids() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pids_;
+}
+
+void Pool::Impl::FailLocked(std::deque<std::shared_ptr<TaskState>>* tasks,
+                            const absl::Status& s) {
+  for (auto& t : *tasks) t->Complete(s, "");
+  tasks->clear();
+}
+
+// --- The local pool
+// -----------------------------------------------------------
+
+absl::Status LocalPool::Init() {
+  absl::StatusOr<std::pair<Connection, Connection>> wake = Pipe(false);
+  if (!wake.ok()) return wake.status();
+  wake_r_ = wake->first;
+  wake_w_ = wake->second;
+  return StartDispatcher();
+}
+
+void LocalPool::WakeLocked(bool for_tasks) {
+  events_.fetch_add(1, std::memory_order_release);
+  if (!asleep_ || (for_tasks && !accepting_)) return;
+  asleep_ = false;
+  if (wake_w_.writable()) (void)wake_w_.SendBytes("");
+}
+
+void LocalPool::UpdatePidsLocked() {
   pids_.clear();
   for (const auto& w : workers_) {
     if (w->pid != -1 && !w->retiring) pids_.push_back(w->pid);
   }
 }
 
-absl::Status Pool::Impl::StartWorker() {
+absl::Status LocalPool::StartWorker() {
   absl::StatusOr<std::unique_ptr<internal::Ring>> task_ring =
       internal::Ring::Create(kRingBytes, 0);
   if (!task_ring.ok()) return task_ring.status();
@@ -709,15 +749,9 @@ absl::Status Pool::Impl::StartWorker() {
   return absl::OkStatus();
 }
 
-void Pool::Impl::FailLocked(std::deque<std::shared_ptr<TaskState>>* tasks,
-                            const absl::Status& s) {
-  for (auto& t : *tasks) t->Complete(s, "");
-  tasks->clear();
-}
-
 // Puts the tasks of `w` from `from` on, which it never started, back at the
 // front of the queue.
-void Pool::Impl::Requeue(Worker* w, size_t from) {
+void LocalPool::Requeue(Worker* w, size_t from) {
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = w->held.size(); i > from; --i) {
     w->held[i - 1]->Unstart();
@@ -729,7 +763,7 @@ void Pool::Impl::Requeue(Worker* w, size_t from) {
 
 // Hands queued tasks to workers: idle ones first; then, while tasks are
 // short, more to each, up to kPrefetch. Whether any was sent.
-bool Pool::Impl::Assign(absl::Duration now, bool* terminating, bool* drained) {
+bool LocalPool::Assign(absl::Duration now, bool* terminating, bool* drained) {
   std::vector<std::pair<Worker*, std::shared_ptr<TaskState>>> sends;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -782,7 +816,7 @@ bool Pool::Impl::Assign(absl::Duration now, bool* terminating, bool* drained) {
 // Puts one task in its worker's ring, or in its pipe (announced by an empty
 // record) if it is too large for a record. A worker that died meanwhile:
 // its sentinel says so later.
-void Pool::Impl::SendTask(Worker* w, const std::shared_ptr<TaskState>& t) {
+void LocalPool::SendTask(Worker* w, const std::shared_ptr<TaskState>& t) {
   const bool fits = t->message.size() <= os::kMaxRecordBytes;
   absl::Status s = w->link.task_ring->Send(
       {fits ? absl::string_view(t->message) : absl::string_view()}, true, false,
@@ -797,7 +831,7 @@ void Pool::Impl::SendTask(Worker* w, const std::shared_ptr<TaskState>& t) {
 }
 
 // Takes every record in the worker's result ring. Whether there was one.
-bool Pool::Impl::DrainRing(Worker* w) {
+bool LocalPool::DrainRing(Worker* w) {
   bool any = false;
   absl::Duration now;
   for (;;) {
@@ -815,8 +849,8 @@ bool Pool::Impl::DrainRing(Worker* w) {
   }
 }
 
-void Pool::Impl::HandleRecord(Worker* w, absl::string_view record,
-                              absl::Duration now) {
+void LocalPool::HandleRecord(Worker* w, absl::string_view record,
+                             absl::Duration now) {
   Decoder d(record);
   absl::StatusOr<uint64_t> kind = d.GetVarint();
   if (!kind.ok()) return;  // a wakeup
@@ -867,7 +901,7 @@ void Pool::Impl::HandleRecord(Worker* w, absl::string_view record,
 
 // Reads the worker's pipe: its ready or failed start, results too large
 // for a ring record, and wakeups.
-void Pool::Impl::ReadResults(Worker* w) {
+void LocalPool::ReadResults(Worker* w) {
   for (int i = 0; i < 1024 && !w->results_ended; ++i) {
     absl::StatusOr<std::string> r =
         w->link.results.RecvBytes(absl::ZeroDuration());
@@ -879,12 +913,12 @@ void Pool::Impl::ReadResults(Worker* w) {
   }
 }
 
-bool Pool::Impl::ShouldReplace() {
+bool LocalPool::ShouldReplace() {
   std::lock_guard<std::mutex> lock(mu_);
   return !terminating_ && broken_.ok() && !(closed_ && pending_.empty());
 }
 
-void Pool::Impl::WorkerEnded(size_t index) {
+void LocalPool::WorkerEnded(size_t index) {
   Worker* w = workers_[index].get();
   ReadResults(w);
   DrainRing(w);
@@ -948,7 +982,7 @@ void Pool::Impl::WorkerEnded(size_t index) {
   }
 }
 
-void Pool::Impl::Shutdown() {
+void LocalPool::Shutdown() {
   const absl::Status cancelled =
       absl::CancelledError("mp::Pool: the pool was terminated");
   {
@@ -983,7 +1017,7 @@ void Pool::Impl::Shutdown() {
 
 // Whether a record or a queued task may have come since the last look:
 // atomics only, no lock.
-bool Pool::Impl::AnythingNew() {
+bool LocalPool::AnythingNew() {
   const uint64_t events = events_.load(std::memory_order_acquire);
   if (events != seen_events_) {
     seen_events_ = events;
@@ -999,7 +1033,7 @@ bool Pool::Impl::AnythingNew() {
 // result in any ring. Marks the dispatcher asleep (for Enqueue, Close and
 // Terminate) and parks every result ring (for the workers); false, and
 // nothing marked, if something arrived meanwhile.
-bool Pool::Impl::Sleep() {
+bool LocalPool::Sleep() {
   bool room = false;
   const bool prefetch = average_ < kShortTask;
   for (auto& w : workers_) {
@@ -1025,7 +1059,7 @@ bool Pool::Impl::Sleep() {
   return false;
 }
 
-void Pool::Impl::Run() {
+void LocalPool::Run() {
   for (int i = 0; i < n_; ++i) {
     absl::Status s = StartWorker();
     if (!s.ok()) {
@@ -1202,7 +1236,7 @@ absl::StatusOr<Pool> Pool::Create(Options options) {
   }
   const int n = options.workers > 0 ? options.workers : CpuCount();
   if (!options.make_worker) options.make_worker = &internal::DefaultWorker;
-  auto impl = std::make_shared<Impl>(std::move(options), n);
+  auto impl = std::make_shared<LocalPool>(std::move(options), n);
   absl::Status s = impl->Init();
   if (!s.ok()) {
     (void)impl->Terminate();
@@ -1266,6 +1300,13 @@ void Pool::Enqueue(Batch* batch) {
   batch->clear();
 }
 
+namespace {
+uint64_t NextTaskId() {
+  static std::atomic<uint64_t> next_id{1};
+  return next_id.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
 std::shared_ptr<TaskState> Pool::SubmitTo(
     const std::shared_ptr<Impl>& impl, internal::TaskInvokerFn invoker,
     void (*target)(), Encoder& e, const HandleList& handles, size_t count,
@@ -1303,9 +1344,8 @@ std::shared_ptr<TaskState> Pool::SubmitTo(
       inv.ok() ? internal::TaskCodeRef(reinterpret_cast<const void*>(target))
                : inv;
   if (!fn.ok()) return TaskState::Failed(fn.status(), count);
-  static std::atomic<uint64_t> next_id{1};
   auto task = std::make_shared<TaskState>(count);
-  task->id = next_id.fetch_add(1, std::memory_order_relaxed);
+  task->id = NextTaskId();
   task->notifier = std::move(notifier);
   Encoder m;
   m.PutVarint(task->id);
@@ -1318,6 +1358,23 @@ std::shared_ptr<TaskState> Pool::SubmitTo(
     return task;
   }
   return impl->Enqueue(std::move(task));
+}
+
+std::shared_ptr<TaskState> internal::PoolAccess::SubmitMessage(
+    Pool& pool, absl::string_view body, size_t count,
+    std::shared_ptr<TaskNotifier> notifier) {
+  if (pool.impl_ == nullptr) {
+    return TaskState::Failed(
+        absl::FailedPreconditionError("mp::Pool: a moved-from Pool"), count);
+  }
+  auto task = std::make_shared<TaskState>(count);
+  task->id = NextTaskId();
+  task->notifier = std::move(notifier);
+  Encoder m;
+  m.PutVarint(task->id);
+  m.PutBytes(body.data(), body.size());
+  task->message = m.Release();
+  return pool.impl_->Enqueue(std::move(task));
 }
 
 // --- Streams

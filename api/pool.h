@@ -59,6 +59,9 @@
 // thread runs the task to its end; Terminate() and the destructor fail
 // pending tasks Cancelled at once but cannot stop one that is running.
 //
+// On the ranks of an MPI job (mp/mpi_pool.h, //:mp_mpi): the same Pool,
+// its workers on other hosts; what differs is said there.
+//
 // Thread-safety: Submit, Map, Imap, Close, Terminate and Futures may be
 // used from several threads at once. A ResultStream is for one thread.
 
@@ -71,6 +74,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -78,6 +82,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "mp/codec.h"
 #include "mp/internal/target.h"
@@ -89,6 +95,9 @@
 namespace mp {
 
 class Pool;
+namespace internal {
+struct PoolAccess;
+}  // namespace internal
 
 // The result of one submitted task. Copies share the task.
 template <typename R>
@@ -208,6 +217,28 @@ constexpr bool CheckTask() {
   return Check::kValid && TaskResult<R>::kValid;
 }
 
+// Calls the initializer `fn` with `values`: an error absl::Status it
+// returns, or the exception it throws, as a status. mp::Exit() goes through.
+template <typename IR, typename... IP>
+absl::Status CallInitializer(IR (*fn)(IP...),
+                             std::tuple<std::decay_t<IP>...>& values) {
+  try {
+    if constexpr (std::is_same_v<IR, absl::Status>) {
+      return std::apply([fn](auto&... v) { return fn(AsParameter<IP>(v)...); },
+                        values);
+    } else {
+      std::apply([fn](auto&... v) { (void)fn(AsParameter<IP>(v)...); }, values);
+      return absl::OkStatus();
+    }
+  } catch (const ExitRequest&) {
+    throw;
+  } catch (const std::exception& e) {
+    return ExceptionStatus(e.what());
+  } catch (...) {
+    return ExceptionStatus(nullptr);
+  }
+}
+
 // The initializer's worker: runs `init` (a CodeRef of an IR(IP...)) with
 // `init_args`, then the worker loop.
 absl::StatusOr<CodeRef> TaskCodeRef(const void* address);
@@ -223,27 +254,50 @@ void PoolWorker(WorkerLink link, std::optional<CodeRef> init,
     if (!code.ok()) {
       status = code.status();
     } else {
-      auto fn = reinterpret_cast<IR (*)(IP...)>(const_cast<void*>(*code));
-      try {
-        if constexpr (std::is_same_v<IR, absl::Status>) {
-          status =
-              std::apply([fn](auto&... v) { return fn(AsParameter<IP>(v)...); },
-                         init_args);
-        } else {
-          std::apply([fn](auto&... v) { (void)fn(AsParameter<IP>(v)...); },
-                     init_args);
-        }
-      } catch (const ExitRequest&) {
-        throw;
-      } catch (const std::exception& e) {
-        status = ExceptionStatus(e.what());
-      } catch (...) {
-        status = ExceptionStatus(nullptr);
-      }
+      status = CallInitializer(
+          reinterpret_cast<IR (*)(IP...)>(const_cast<void*>(*code)), init_args);
     }
   }
   RunPoolWorker(std::move(link), std::move(status));
 }
+
+// An initializer as bytes, for workers that a pool starts through another
+// program's copy (mp/mpi_pool.h): `runner` decodes `args` (the encoded
+// std::tuple of its decayed parameters) and calls `fn`. Every runner
+// registers itself during static initialisation, as task invokers do, and
+// a worker refuses one that is not registered.
+using InitializerRunnerFn = absl::Status (*)(void (*fn)(),
+                                             absl::string_view args);
+void RegisterInitializerRunner(InitializerRunnerFn runner);
+bool IsInitializerRunner(const void* address);
+template <InitializerRunnerFn kRunner>
+struct InitializerRunnerRegistration {
+  static const bool registered;
+};
+template <InitializerRunnerFn kRunner>
+const bool InitializerRunnerRegistration<kRunner>::registered =
+    (RegisterInitializerRunner(kRunner), true);
+
+template <typename IR, typename... IP>
+absl::Status RunInitializer(void (*fn)(), absl::string_view args) {
+  absl::StatusOr<std::tuple<std::decay_t<IP>...>> values =
+      FromBytes<std::tuple<std::decay_t<IP>...>>(args);
+  if (!values.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mp: cannot decode the initializer's arguments: ",
+                     values.status().message()));
+  }
+  return CallInitializer(reinterpret_cast<IR (*)(IP...)>(fn), *values);
+}
+
+struct InitializerSpec {
+  InitializerRunnerFn runner = nullptr;  // nullptr: no initializer
+  void (*fn)() = nullptr;
+  std::string args;
+  // Why the arguments cannot travel as bytes (they wrap an OS handle, or
+  // cannot be encoded); OK if they can.
+  absl::Status sendable;
+};
 
 using WorkerFactory = std::function<Process(WorkerLink link)>;
 
@@ -305,6 +359,7 @@ struct PoolOptions {
 
   // Set by SetInitializer (the default runs no initializer).
   internal::WorkerFactory make_worker;
+  internal::InitializerSpec initializer;
 };
 
 class Pool {
@@ -388,6 +443,7 @@ class Pool {
   auto ImapImpl(F fn, Range&& inputs, size_t chunksize, size_t window);
 
   friend class internal::StreamCore;
+  friend struct internal::PoolAccess;
   std::shared_ptr<Impl> impl_;
 };
 
@@ -446,9 +502,23 @@ struct Params<R (*)(P...)> {
 
 namespace internal {
 template <typename IR, typename... IP, typename... A>
-WorkerFactory MakeInitializerFactory(IR (*fn)(IP...), A&&... args) {
+WorkerFactory MakeInitializerFactory(IR (*fn)(IP...), InitializerSpec* spec,
+                                     A&&... args) {
   auto values = std::make_shared<std::tuple<std::decay_t<IP>...>>(
       std::forward<A>(args)...);
+  constexpr InitializerRunnerFn kRunner = &RunInitializer<IR, IP...>;
+  (void)InitializerRunnerRegistration<kRunner>::registered;
+  HandleList handles;
+  Encoder e(&handles);
+  Encode(e, *values);
+  spec->runner = kRunner;
+  spec->fn = reinterpret_cast<void (*)()>(fn);
+  spec->args = e.Release();
+  spec->sendable = e.status();
+  if (spec->sendable.ok() && !handles.handles.empty()) {
+    spec->sendable = absl::InvalidArgumentError(
+        "an argument wraps an OS handle (a Lock, Queue, Connection, ...)");
+  }
   return [fn, values](WorkerLink link) {
     absl::StatusOr<CodeRef> ref =
         TaskCodeRef(reinterpret_cast<const void*>(fn));
@@ -483,7 +553,8 @@ PoolOptions& PoolOptions::SetInitializer(F fn, A&&... args) {
   if constexpr (Check::kValid) {
     using Ptr = typename Check::Signature::Pointer;
     Ptr f = +fn;
-    make_worker = internal::MakeInitializerFactory(f, std::forward<A>(args)...);
+    make_worker = internal::MakeInitializerFactory(f, &initializer,
+                                                   std::forward<A>(args)...);
   }
   return *this;
 }

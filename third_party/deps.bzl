@@ -69,6 +69,52 @@ _source_repository = repository_rule(
     local = True,
 )
 
+def _showme(ctx, tool, what):
+    r = ctx.execute([tool, "--showme:" + what])
+    if r.return_code != 0:
+        fail("%s: `%s --showme:%s` failed: %s" % (ctx.name, tool, what, r.stderr))
+    return [w for w in r.stdout.replace("\n", " ").split(" ") if w]
+
+def _openmpi_repository_impl(ctx):
+    mpicxx = ctx.os.environ.get("MP_MPICXX", "mpicxx")
+    tool = ctx.which(mpicxx) if "/" not in mpicxx else ctx.path(mpicxx)
+    if tool == None or not tool.exists:
+        fail(("%s: Open MPI's %s was not found. The MPI pool (//:mp_mpi) " +
+              "needs Open MPI: run `sudo tools/setup.sh` (Debian's openmpi-bin " +
+              "and libopenmpi-dev), or set MP_MPICXX to its mpicxx.") % (ctx.name, mpicxx))
+
+    includes = []
+    for i, d in enumerate(_showme(ctx, tool, "incdirs")):
+        ctx.symlink(d, "include%d" % i)
+        includes.append("include%d" % i)
+    libdirs = _showme(ctx, tool, "libdirs")
+    linkopts = ["-L" + d for d in libdirs] + ["-Wl,-rpath," + d for d in libdirs] + ["-lmpi"]
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD.bazel", """# Open MPI as installed here (`{tool} --showme`).
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "mpi",
+    hdrs = glob([{globs}]),
+    # Only the C API: no deprecated C++ bindings.
+    defines = ["OMPI_SKIP_MPICXX=1"],
+    includes = {includes},
+    linkopts = {linkopts},
+)
+""".format(
+        tool = tool,
+        globs = ", ".join(['"%s/**/*.h"' % i for i in includes]),
+        includes = repr(includes),
+        linkopts = repr(linkopts),
+    ))
+
+_openmpi_repository = repository_rule(
+    implementation = _openmpi_repository_impl,
+    doc = "Open MPI's headers and libmpi, found through its mpicxx wrapper.",
+    environ = ["MP_MPICXX", "PATH"],
+    local = True,
+)
+
 def mp_dependencies(offline = None, mp_path = "."):
     """Declares every external repository mp needs. Call it once from WORKSPACE.
 
@@ -99,6 +145,10 @@ def mp_dependencies(offline = None, mp_path = "."):
             name = "bazel_skylib",
             path = "/usr/share/bazel/tools/skylib",
         )
+
+    # Only the MPI pool (//:mp_mpi) needs it: a build that does not use it
+    # never looks for Open MPI.
+    _openmpi_repository(name = "openmpi")
 
     _source_repository(
         name = "com_google_absl",

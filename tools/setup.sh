@@ -30,6 +30,8 @@ PACKAGES=(
   make                          # CMake's generator; the pkg-config consumer's Makefile
   pkg-config                    # mp.pc and the Abseil modules it names
   libabsl-dev                   # Abseil 20220623 as a CMake/pkg-config package (MP_ABSL_PROVIDER=package)
+  openmpi-bin                   # mpirun: the MPI Pool's tests and benchmarks (//:mp_mpi)
+  libopenmpi-dev                # Open MPI's headers and libmpi, for //:mp_mpi
 )
 
 say() { printf 'setup: %s\n' "$*"; }

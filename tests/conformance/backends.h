@@ -9,6 +9,9 @@
 //   posix-fork   ForkBackend    (Linux binary)
 //   posix-spawn  SpawnBackend   (Linux binary)
 //   win32        Win32Backend   (mingw-w64 .exe under Wine)
+//   threads      ThreadsBackend (Linux binary linked with //:mp_threads)
+//   mpi          MpiBackend     (the Pool suite only, linked with //:mp_mpi
+//                               and run under mpirun: mpi_test.sh)
 //
 // Test names carry the backend: Conformance/ProcessTest/fork.ExitCodeOfExit.
 
@@ -27,6 +30,7 @@ struct ForkBackend {
   static constexpr StartMethod kMethod = StartMethod::kFork;
   static constexpr const char* kName = "fork";
   static constexpr bool kThreads = false;
+  static constexpr bool kMpi = false;
   static constexpr int kStartJoinCycles = 10000;
 };
 
@@ -34,6 +38,7 @@ struct SpawnBackend {
   static constexpr StartMethod kMethod = StartMethod::kSpawn;
   static constexpr const char* kName = "spawn";
   static constexpr bool kThreads = false;
+  static constexpr bool kMpi = false;
   static constexpr int kStartJoinCycles = 10000;
 };
 
@@ -41,6 +46,7 @@ struct Win32Backend {
   static constexpr StartMethod kMethod = StartMethod::kSpawn;
   static constexpr const char* kName = "win32";
   static constexpr bool kThreads = false;
+  static constexpr bool kMpi = false;
   // Under Wine every CreateProcess costs ~30 ms of wineserver round trips:
   // 10 000 cycles would take five minutes. A per-cycle leak shows after
   // 1 000 just as well (as 1 000 handles).
@@ -52,10 +58,23 @@ struct ThreadsBackend {
   static constexpr StartMethod kMethod = StartMethod::kFork;
   static constexpr const char* kName = "threads";
   static constexpr bool kThreads = true;
+  static constexpr bool kMpi = false;
   static constexpr int kStartJoinCycles = 10000;
 };
 
-#if MP_BACKEND_THREADS
+// //:mp_mpi: the Pool's workers on the other ranks of an MPI job
+// (mp/mpi_pool.h), each rank forking its own.
+struct MpiBackend {
+  static constexpr StartMethod kMethod = StartMethod::kFork;
+  static constexpr const char* kName = "mpi";
+  static constexpr bool kThreads = false;
+  static constexpr bool kMpi = true;
+  static constexpr int kStartJoinCycles = 10000;
+};
+
+#if MP_BACKEND_MPI
+using Backends = ::testing::Types<MpiBackend>;
+#elif MP_BACKEND_THREADS
 using Backends = ::testing::Types<ThreadsBackend>;
 #elif MP_OS_WINDOWS
 using Backends = ::testing::Types<Win32Backend>;

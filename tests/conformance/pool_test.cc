@@ -6,6 +6,10 @@
 
 #include "mp/pool.h"
 
+#if MP_BACKEND_MPI
+#include "mp/mpi_pool.h"
+#endif
+
 #include <atomic>
 #include <cstdint>
 #include <iterator>
@@ -145,12 +149,22 @@ Pool::Options OptionsFor(int workers) {
   return o;
 }
 
+// A pool on backend B.
+template <typename B>
+absl::StatusOr<Pool> CreatePool(Pool::Options o) {
+#if MP_BACKEND_MPI
+  return MpiPool::Create(std::move(o));
+#else
+  return Pool::Create(std::move(o));
+#endif
+}
+
 template <typename B>
 class PoolTest : public ::testing::Test {};
 TYPED_TEST_SUITE_P(PoolTest);
 
 TYPED_TEST_P(PoolTest, ResultsComeBackInOrder) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   std::vector<int> in;
   for (int i = 0; i < 200; ++i) in.push_back(i);
@@ -177,7 +191,7 @@ TYPED_TEST_P(PoolTest, ResultsComeBackInOrder) {
 // Large tasks and results take another way than small ones (mp/pool.h):
 // mixed, each must still meet its own input.
 TYPED_TEST_P(PoolTest, LargeAndSmallTasksMeetTheirOwnResults) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   const size_t sizes[] = {10, 70 << 10, 100, (1 << 20) + 3, 20 << 10, 0};
   std::vector<std::pair<int64_t, std::string>> in;
@@ -204,7 +218,7 @@ TYPED_TEST_P(PoolTest, LargeAndSmallTasksMeetTheirOwnResults) {
 }
 
 TYPED_TEST_P(PoolTest, ReturnTypesTravel) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   EXPECT_TRUE(pool->Submit(DoNothing, 1).Get(kPatience).ok());
   absl::StatusOr<std::string> s =
@@ -227,7 +241,7 @@ TYPED_TEST_P(PoolTest, ReturnTypesTravel) {
 }
 
 TYPED_TEST_P(PoolTest, ExceptionFailsItsTaskOnly) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   const std::vector<int64_t> pids = pool->WorkerPids();
   std::vector<Future<int>> futures;
@@ -255,7 +269,7 @@ TYPED_TEST_P(PoolTest, ExceptionFailsItsTaskOnly) {
 }
 
 TYPED_TEST_P(PoolTest, WorkerExitFailsItsTaskOnly) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   std::vector<Future<int>> before;
   for (int i = 0; i < 10; ++i) before.push_back(pool->Submit(AddOne, i));
@@ -273,7 +287,7 @@ TYPED_TEST_P(PoolTest, WorkerExitFailsItsTaskOnly) {
 
 TYPED_TEST_P(PoolTest, KilledWorkerFailsItsTaskOnly) {
   MP_SKIP_ON_THREADS("a worker thread cannot be killed");
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   const std::string announce = TempPath("victim");
   const std::string release = TempPath("never");
@@ -309,7 +323,7 @@ TYPED_TEST_P(PoolTest, TaskTimeoutReplacesWorker) {
       "a new worker takes its place, but the abandoned thread runs on");
   Pool::Options o = OptionsFor<TypeParam>(1);
   o.task_timeout = absl::Milliseconds(300);
-  absl::StatusOr<Pool> pool = Pool::Create(o);
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(o);
   ASSERT_TRUE(pool.ok()) << pool.status();
   const std::vector<int64_t> pids = pool->WorkerPids();
   const absl::Time start = absl::Now();
@@ -330,7 +344,7 @@ TYPED_TEST_P(PoolTest, TaskTimeoutReplacesWorker) {
 TYPED_TEST_P(PoolTest, MaxTasksPerChildReplacesWorkers) {
   Pool::Options o = OptionsFor<TypeParam>(1);
   o.max_tasks_per_child = 2;
-  absl::StatusOr<Pool> pool = Pool::Create(o);
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(o);
   ASSERT_TRUE(pool.ok()) << pool.status();
   std::vector<Future<int64_t>> futures;
   for (int i = 0; i < 6; ++i) futures.push_back(pool->Submit(MyPid));
@@ -349,7 +363,7 @@ TYPED_TEST_P(PoolTest, MaxTasksPerChildReplacesWorkers) {
 TYPED_TEST_P(PoolTest, InitializerRunsOncePerWorker) {
   Pool::Options o = OptionsFor<TypeParam>(2);
   o.SetInitializer(Initialize, int64_t{42});
-  absl::StatusOr<Pool> pool = Pool::Create(o);
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(o);
   ASSERT_TRUE(pool.ok()) << pool.status();
   std::vector<Future<std::pair<int64_t, int64_t>>> futures;
   for (int i = 0; i < 20; ++i) futures.push_back(pool->Submit(InitState));
@@ -362,7 +376,7 @@ TYPED_TEST_P(PoolTest, InitializerRunsOncePerWorker) {
   // Its failure fails Create(), with the reason, and leaves no worker.
   Pool::Options bad = OptionsFor<TypeParam>(2);
   bad.SetInitializer(InitializeOrThrow);
-  absl::StatusOr<Pool> broken = Pool::Create(bad);
+  absl::StatusOr<Pool> broken = CreatePool<TypeParam>(bad);
   EXPECT_TRUE(absl::IsFailedPrecondition(broken.status())) << broken.status();
   EXPECT_TRUE(absl::StrContains(broken.status().message(), "no database"))
       << broken.status();
@@ -373,7 +387,16 @@ TYPED_TEST_P(PoolTest, HandlesGoThroughTheInitializer) {
   ASSERT_TRUE(q.ok()) << q.status();
   Pool::Options o = OptionsFor<TypeParam>(2);
   o.SetInitializer(KeepQueue, *q);
-  absl::StatusOr<Pool> pool = Pool::Create(o);
+  if constexpr (TypeParam::kMpi) {
+    absl::StatusOr<Pool> refused = CreatePool<TypeParam>(o);
+    EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << refused.status();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "OS handle"))
+        << refused.status();
+    MP_DOCUMENTED_DIFFERENCE(
+        "an OS handle cannot reach another host: Create fails "
+        "InvalidArgument for an initializer argument that wraps one");
+  }
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(o);
   ASSERT_TRUE(pool.ok()) << pool.status();
   absl::StatusOr<Lock> lock = Lock::Create();
   ASSERT_TRUE(lock.ok());
@@ -389,7 +412,7 @@ TYPED_TEST_P(PoolTest, HandlesGoThroughTheInitializer) {
 }
 
 TYPED_TEST_P(PoolTest, TaskCannotUseItsPool) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(1));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(1));
   ASSERT_TRUE(pool.ok()) << pool.status();
   g_pool = &*pool;
   absl::Status s = pool->Submit(UseOwnPool).Get(kPatience);
@@ -407,7 +430,7 @@ TYPED_TEST_P(PoolTest, TaskCannotUseItsPool) {
 }
 
 TYPED_TEST_P(PoolTest, ImapReadsAtMostTheWindowAhead) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   std::atomic<int> reads{0};
   constexpr int kN = 10 * 1000 * 1000;  // never materialised
@@ -434,7 +457,7 @@ TYPED_TEST_P(PoolTest, ImapReadsAtMostTheWindowAhead) {
 }
 
 TYPED_TEST_P(PoolTest, CancelBeforeStart) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(1));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(1));
   ASSERT_TRUE(pool.ok()) << pool.status();
   const std::string announce = TempPath("busy");
   const std::string release = TempPath("release");
@@ -454,7 +477,7 @@ TYPED_TEST_P(PoolTest, CancelBeforeStart) {
 
 TYPED_TEST_P(PoolTest, TerminateWhileBusyEndsWithinOneSecond) {
   MP_SKIP_ON_THREADS("a busy worker thread cannot be stopped");
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   const std::vector<int64_t> pids = pool->WorkerPids();
   std::vector<Future<void>> futures;
@@ -479,7 +502,7 @@ TYPED_TEST_P(PoolTest, DestroyedWithTasksInFlightLeavesNoProcess) {
   std::vector<Future<void>> futures;
   const absl::Time start = absl::Now();
   {
-    absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+    absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
     ASSERT_TRUE(pool.ok()) << pool.status();
     pids = pool->WorkerPids();
     for (int i = 0; i < 6; ++i) futures.push_back(pool->Submit(SleepLong));
@@ -496,7 +519,7 @@ TYPED_TEST_P(PoolTest, DestroyedWithTasksInFlightLeavesNoProcess) {
 }
 
 TYPED_TEST_P(PoolTest, CloseThenJoinFinishesQueuedTasks) {
-  absl::StatusOr<Pool> pool = Pool::Create(OptionsFor<TypeParam>(2));
+  absl::StatusOr<Pool> pool = CreatePool<TypeParam>(OptionsFor<TypeParam>(2));
   ASSERT_TRUE(pool.ok()) << pool.status();
   EXPECT_TRUE(absl::IsFailedPrecondition(pool->Join()));
   std::vector<Future<int>> futures;

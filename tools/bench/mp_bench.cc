@@ -585,6 +585,15 @@ BENCHMARK(BM_MpPoolMap)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// One task at a time: the round trip to a worker and back.
+void BM_MpPoolRoundTrip(benchmark::State& state) {
+  mp::Pool pool = MakePool(mp::StartMethod::kFork, 2);
+  for (auto _ : state) {
+    Check(pool.Submit(AddOne, 1).Get().ok(), "round trip");
+  }
+}
+BENCHMARK(BM_MpPoolRoundTrip)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
 void ExitWorker() { mp::Exit(0); }
 
 // The cost of a worker's death: a task that ends its worker (its future

@@ -10,6 +10,12 @@ The Win32 rows build //tools/bench:win32_bench with mingw-w64 and run it
 under Wine (tools/wine/run.sh): mp's Win32 backend against raw CreateProcessW
 and a raw named pipe, in the same binary.
 
+The MPI rows build //tools/bench:mpi_bench (the Pool on MPI, //:mp_mpi) and
+run it under mpirun with 3 ranks (2 worker ranks, one worker each), once
+over shared memory and once over TCP on the loopback interface; their
+mp/raw column is the MPI pool's cost over the local Pool's for the same
+workload (mp_bench, same repetition). --no-mpi skips them.
+
 Each repetition is one pass of mp_bench (its benchmarks in a new random
 order each time, mp's beside their raw twins), then Python's workloads, then
 the Win32 benchmarks, so that a drift of the machine hits mp, its raw
@@ -101,6 +107,26 @@ ROWS = [
     ("Value FetchAdd contended (2 processes)", "BM_MpValueFetchAddContended",
      "BM_RawAtomicFetchAddContended", "value_locked_add_contended", "item",
      ("mp/raw", 1.1)),
+    ("Pool round trip, one task at a time", "BM_MpPoolRoundTrip", None,
+     None, "op", None),
+    # The Pool on MPI (mpi_bench under mpirun, 2 worker ranks): mp/raw is
+    # its cost over the local Pool's (2 workers) for the same workload.
+    ("MPI Pool Submit+Get, shared memory (mp/raw: vs local Pool)",
+     "shm:BM_MpiPoolSubmitGet", "BM_MpPoolSubmitGet", "pool_apply_async",
+     "item", None),
+    ("MPI Pool Submit+Get, TCP loopback (mp/raw: vs local Pool)",
+     "tcp:BM_MpiPoolSubmitGet", "BM_MpPoolSubmitGet", "pool_apply_async",
+     "item", None),
+    ("MPI Pool Map, chunksize 1, shared memory (mp/raw: vs local Pool)",
+     "shm:BM_MpiPoolMap/1/20000", "BM_MpPoolMap/1/20000",
+     "pool_map_chunksize_1", "item", None),
+    ("MPI Pool Map, chunksize 1, TCP loopback (mp/raw: vs local Pool)",
+     "tcp:BM_MpiPoolMap/1/20000", "BM_MpPoolMap/1/20000",
+     "pool_map_chunksize_1", "item", None),
+    ("MPI Pool round trip, shared memory (mp/raw: vs local Pool)",
+     "shm:BM_MpiPoolRoundTrip", "BM_MpPoolRoundTrip", None, "op", None),
+    ("MPI Pool round trip, TCP loopback (mp/raw: vs local Pool)",
+     "tcp:BM_MpiPoolRoundTrip", "BM_MpPoolRoundTrip", None, "op", None),
     # Win32 backend, cross-built and run under Wine (no Python there).
     ("win32 (Wine): spawn start+join", "BM_Win32MpSpawnStartJoin",
      "BM_Win32RawCreateProcess", None, "op", ("mp/raw", 1.5)),
@@ -113,7 +139,7 @@ ROWS = [
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
-def run_benchmarks(command, quick):
+def run_benchmarks(command, quick, env=None):
     """Runs a Google Benchmark binary (`command`) once, its benchmarks in a
     random order, and returns its JSON."""
     out = os.path.join(ROOT, "bazel-bench.json")
@@ -121,7 +147,7 @@ def run_benchmarks(command, quick):
                       "--benchmark_enable_random_interleaving=true"]
     if quick:
         args.append("--benchmark_min_time=0.05")
-    subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr)
+    subprocess.run(args, cwd=ROOT, check=True, stdout=sys.stderr, env=env)
     with open(out) as f:
         data = json.load(f)
     os.remove(out)
@@ -143,6 +169,38 @@ def build_mp_bench():
     """Builds mp_bench optimised; returns the command that runs it."""
     return [build(["-c", "opt"], "//tools/bench:mp_bench",
                   "tools/bench/mp_bench"), "--benchmark_format=console"]
+
+
+# mpirun's options for each MPI transport, on this machine alone.
+MPI_TRANSPORTS = {
+    "shm": ["--mca", "btl", "vader,self"],
+    "tcp": ["--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", "lo"],
+}
+
+
+def build_mpi_bench():
+    """Builds mpi_bench optimised; returns {transport: command} running it
+    under mpirun with 3 ranks."""
+    flags = ["-c", "opt"]
+    subprocess.run(["bazel", "build"] + flags + ["//tools/bench:mpi_bench"],
+                   cwd=ROOT, check=True, stdout=sys.stderr)
+    bin_dir = subprocess.run(["bazel", "info"] + flags + ["bazel-bin"],
+                             cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.strip()
+    binary = os.path.join(bin_dir, "tools/bench/mpi_bench")
+    base = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "3",
+            "--mca", "pml", "ob1", "--mca", "oob_tcp_if_include", "lo"]
+    return {t: base + mca + [binary, "--benchmark_format=console"]
+            for t, mca in MPI_TRANSPORTS.items()}
+
+
+def mpi_env():
+    """The environment for mpirun: Open MPI refuses to run as root unless
+    told it may (for this run only)."""
+    env = dict(os.environ)
+    env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    return env
 
 
 def build_win32_bench():
@@ -266,11 +324,14 @@ def main():
     parser.add_argument("--out", help="also write the table here (Markdown)")
     parser.add_argument("--no-win32", action="store_true",
                         help="skip the Win32 rows (cross-build, Wine)")
+    parser.add_argument("--no-mpi", action="store_true",
+                        help="skip the MPI rows (mpirun)")
     args = parser.parse_args()
     reps = 2 if args.quick and args.reps == 5 else max(1, args.reps)
 
     mp_command = build_mp_bench()
     win32_command = None if args.no_win32 else build_win32_bench()
+    mpi_commands = {} if args.no_mpi else build_mpi_bench()
     passes = []
     context, python_version = {}, "?"
     for rep in range(reps):
@@ -282,6 +343,9 @@ def main():
         python_version = py["python"]
         if win32_command is not None:
             mp.update(parse_costs(run_benchmarks(win32_command, args.quick)))
+        for transport, command in mpi_commands.items():
+            costs = parse_costs(run_benchmarks(command, args.quick, mpi_env()))
+            mp.update({transport + ":" + k: v for k, v in costs.items()})
         passes.append((mp, py["results"]))
     lines = [
         "mp benchmarks, %s, %s, %d CPUs, Python %s, %d repetitions" % (
@@ -293,6 +357,8 @@ def main():
     ]
     for row in ROWS:
         if win32_command is None and row[0].startswith("win32"):
+            continue
+        if not mpi_commands and row[0].startswith("MPI"):
             continue
         lines.append(row_line(*row, passes))
     text = "\n".join(lines)

@@ -7,7 +7,9 @@
 
 Runs the conformance suite's test binaries (tests/conformance): the Linux
 binary for posix-fork and posix-spawn, the mingw-w64 binary under Wine for
-win32, and the binary linked with the threads backend. Each binary runs
+win32, the binary linked with the threads backend, and for mpi the Pool
+suite linked with //:mp_mpi, run under mpirun with 4 ranks over shared
+memory (tests/conformance/mpi_test.sh). Each binary runs
 once, with GoogleTest's XML; a case missing from the XML (the binary crashed
 or hung) is run again on its own, so one broken case cannot hide the others.
 While they run, stderr shows each backend's cases done of its total and its
@@ -20,7 +22,9 @@ Every cell is one of:
   diff  a documented difference: the case was skipped on that backend with
         a "documented difference" reason (MP_SKIP_ON_THREADS in backends.h);
   FAIL  it failed, crashed, timed out, or was skipped for no documented
-        reason. The first line of why follows the table.
+        reason. The first line of why follows the table;
+  n/a   the case does not apply to that backend (mpi runs the Pool cases
+        alone: the other primitives do not cross hosts).
 The exit status is 0 when no cell is FAIL.
 """
 
@@ -39,13 +43,22 @@ import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 
-BACKENDS = ["fork", "spawn", "win32", "threads"]
+BACKENDS = ["fork", "spawn", "win32", "threads", "mpi"]
 # Test binary (relative to the runfiles root) -> the backends it runs.
 BINARIES = [
     ("tests/conformance/posix", ["fork", "spawn"]),
     ("tests/conformance/win32", ["win32"]),
     ("tests/conformance/threads", ["threads"]),
+    ("tests/conformance/mpi_bin", ["mpi"]),
 ]
+# How a binary is run, if not as itself: the launcher's path (relative to
+# the runfiles root), then the binary, then these arguments, then the
+# binary's own. Its cases are listed by running the binary alone.
+LAUNCHERS = {
+    "tests/conformance/mpi_bin": ("tests/conformance/mpi_test.sh", ["shm"]),
+}
+# Backends that run some suites only: the rest are not applicable there.
+SUITES_OF = {"mpi": {"PoolTest"}}
 PRIMITIVES = ["Process", "Lock", "Pipe", "Queue", "Other sync", "Handles",
               "Signals", "Hostile peer", "Pool", "Shared memory"]
 DIFF_MARK = "documented difference"
@@ -393,6 +406,10 @@ def run_binary(root, rel, timeout, only_filter, progress):
     cmd = [path]
     if not os.path.exists(path):
         return {}, [], f"{rel} was not built"
+    run_cmd = cmd
+    if rel in LAUNCHERS:
+        launcher, launcher_args = LAUNCHERS[rel]
+        run_cmd = [os.path.join(root, launcher), path] + launcher_args
     with tempfile.TemporaryDirectory(prefix="mp-conformance-") as tmp:
         env["TEST_TMPDIR"] = tmp
         try:
@@ -406,7 +423,7 @@ def run_binary(root, rel, timeout, only_filter, progress):
             if os.path.exists(xml):
                 os.remove(xml)
             run_env = dict(env, XML_OUTPUT_FILE=xml)
-            args = cmd + ([f"--gtest_filter={filter_expr}"] if filter_expr else [])
+            args = run_cmd + ([f"--gtest_filter={filter_expr}"] if filter_expr else [])
             watcher = CaseWatcher(progress)
             try:
                 code, out = run_watched(args, run_env, limit, watcher.line)
@@ -472,7 +489,10 @@ def build_report(results, order, backends):
         seen.add((group, case))
         cells = {}
         for b in backends:
-            cells[b] = results.get((group, b, case), ("fail", "not run"))
+            if b in SUITES_OF and group not in SUITES_OF[b]:
+                cells[b] = ("n/a", "")
+            else:
+                cells[b] = results.get((group, b, case), ("fail", "not run"))
         rows.append({"primitive": primitive(group, case), "suite": group,
                      "case": case, "results": cells})
     rows.sort(key=lambda r: PRIMITIVES.index(r["primitive"]))
@@ -482,21 +502,26 @@ def build_report(results, order, backends):
         if not mine:
             continue
         summary[p] = {b: {s: sum(1 for r in mine if r["results"][b][0] == s)
-                          for s in ("pass", "diff", "fail")} for b in backends}
+                          for s in ("pass", "diff", "fail", "n/a")}
+                      for b in backends}
         summary[p]["cases"] = len(mine)
     return rows, summary
 
 
 def cell_text(status):
-    return {"pass": "pass", "diff": "diff", "fail": "FAIL"}[status]
+    return {"pass": "pass", "diff": "diff", "fail": "FAIL", "n/a": "n/a"}[status]
 
 
 def count_text(c):
+    if c["n/a"] and not (c["pass"] or c["diff"] or c["fail"]):
+        return "n/a"
     text = f"{c['pass']} pass"
     if c["diff"]:
         text += f" {c['diff']} diff"
     if c["fail"]:
         text += f" {c['fail']} FAIL"
+    if c["n/a"]:
+        text += f" {c['n/a']} n/a"
     return text
 
 
@@ -544,8 +569,10 @@ def render_text(rows, summary, backends, problems):
     n_pass = sum(total[b]["pass"] for b in backends) if total else 0
     n_diff = sum(total[b]["diff"] for b in backends) if total else 0
     n_fail = sum(total[b]["fail"] for b in backends) if total else 0
+    n_na = sum(total[b]["n/a"] for b in backends) if total else 0
     lines += ["", f"{n_pass} passed, {n_diff} documented differences, "
-              f"{n_fail} failed ({len(rows)} cases x {len(backends)} backends)"]
+              f"{n_fail} failed ({len(rows)} cases x {len(backends)} backends"
+              + (f", {n_na} not applicable)" if n_na else ")")]
     return "\n".join(lines) + "\n"
 
 
