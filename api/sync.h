@@ -25,9 +25,11 @@
 // owner, its death is detectable: when a process dies holding a Lock, RLock
 // or Condition, the next Acquire succeeds and returns OwnerDied
 // (mp/status.h) — the caller holds the lock, and what it protected may be
-// half-updated. Python deadlocks forever here. Win32 reports the same for
-// an abandoned mutex (WAIT_ABANDONED). A lock that another process may
-// release is a Semaphore(1).
+// half-updated. Python deadlocks forever here. The owner is a thread: on
+// POSIX and Win32 a thread that ends holding the lock, alone or with its
+// process, has died holding it (POSIX: robust mutexes; Win32: the waiters
+// watch the holder's thread, as WAIT_ABANDONED does for a kernel mutex). A
+// lock that another process may release is a Semaphore(1).
 //
 // Semaphore, Event and Barrier keep their state under an internal lock held
 // only for a few instructions; a process killed inside one cannot leave that
@@ -64,9 +66,12 @@
 // a section of fixed size on Win32); the sizes a process reads from it
 // when it receives an object (the memory's size, the Queue's capacity and
 // maxsize) are validated once and kept in the process; and corrupt Queue
-// contents are DataLoss, with the Queue usable afterwards. On Win32 the
-// locks are kernel mutexes, which keep no pointers in shared memory, so
-// the second point does not apply; on threads every "process" is this one.
+// contents are DataLoss, with the Queue usable afterwards. On Win32 a lock
+// is a word in the shared memory holding its holder's thread id and stamp,
+// never a pointer, so the second point does not apply; a peer that
+// rewrites the word with an id no running thread has makes the next locker
+// take the lock over with OwnerDied. On threads every "process" is this
+// one.
 //
 // Timeouts are absl::Duration; zero means "just try"; the result on expiry
 // is DeadlineExceeded. Waits are not interrupted by signals.

@@ -349,9 +349,16 @@ absl::StatusOr<const void*> ResolveCodeRef(const internal::CodeRef& ref);
 //     RECURSIVE) and a condition word that waiters sleep on with futex(2),
 //     then data. No pthread_cond_t: glibc's keeps per-waiter counts in the
 //     shared object, which a waiter killed while asleep strands for ever.
-//   Win32: one file mapping holding the data and the condition's counters;
-//     a kernel mutex (WAIT_ABANDONED is owner death) and a kernel semaphore
-//     (wakeups) with random names stored in the mapping, opened by name.
+//   Win32: one file mapping holding the data, an owner word and the
+//     condition's counters. The lock is the owner word, taken by
+//     compare-and-swap in user space: the holder's thread id and a stamp of
+//     that thread's creation time and process, which a later thread given
+//     the same id does not share. A locker that finds the word naming no
+//     running thread (no such id, or another stamp) takes it over with
+//     OwnerDied; contended lockers sleep on a kernel auto-reset event and
+//     the holder's thread handle together. Condition waiters sleep on a
+//     kernel semaphore. Both kernel objects have random names stored in the
+//     mapping and are opened by name.
 //   threads (platform/threads): an owner-tracking std::mutex and
 //     std::condition_variable with the data in ordinary memory; a holder
 //     cannot die alone, so OwnerDied never occurs.

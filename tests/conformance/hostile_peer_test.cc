@@ -5,8 +5,11 @@
 // is stated in mp/sync.h ("Trust"); these cases check the "cannot" part
 // that depends on the OS, on every backend.
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,10 +24,16 @@
 #include "tests/conformance/backends.h"
 #include "tests/conformance/helpers.h"
 
-#if !MP_OS_WINDOWS
+#if MP_OS_WINDOWS
+// clang-format off
+#include <windows.h>
+// clang-format on
+#else
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #endif
 
@@ -33,6 +42,7 @@ namespace conformance {
 namespace {
 
 constexpr int kSetupFailed = 90;
+constexpr int kWrongResult = 91;
 
 // The hostile child: shrinks the memory behind the Queue (its ring and its
 // two locks) and the Lock to nothing, which would make every other
@@ -58,6 +68,103 @@ void TruncateSharedMemory(Queue q, Lock lock) {
   }
   Exit(truncated);
 #endif
+}
+
+// --- A corrupt owner word ----------------------------------------------------
+
+// This thread's id as the OS numbers threads: what a lock's owner word holds.
+uint32_t ThisThreadId() {
+#if MP_OS_WINDOWS
+  return GetCurrentThreadId();
+#else
+  return static_cast<uint32_t>(syscall(SYS_gettid));
+#endif
+}
+
+// The first bytes of the shared memory behind `lock`, mapped here; nullptr
+// on failure. `size` is how many may be read.
+char* MapLockMemory(const Lock& lock, size_t* size) {
+  const std::vector<intptr_t> handles = HandlesOf(lock);
+  if (handles.size() != 1) return nullptr;
+#if MP_OS_WINDOWS
+  void* view = MapViewOfFile(reinterpret_cast<HANDLE>(handles[0]),
+                             FILE_MAP_ALL_ACCESS, 0, 0, 0);
+  *size = 4096;  // a view is whole pages
+  return static_cast<char*>(view);
+#else
+  struct stat st;
+  const int fd = static_cast<int>(handles[0]);
+  if (fstat(fd, &st) != 0 || st.st_size < 64) return nullptr;
+  *size = std::min<size_t>(static_cast<size_t>(st.st_size), 4096);
+  void* view = mmap(nullptr, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return view == MAP_FAILED ? nullptr : static_cast<char*>(view);
+#endif
+}
+
+constexpr uint32_t kNoSuchThread = 0x3fffffff;  // above every OS's thread ids
+
+// The hostile peer: finds the word of `lock`'s memory that names its holder
+// (the first 32-bit word that holds this thread's id while this thread
+// holds the lock, and 0 once it lets go: POSIX, the robust mutex's lock
+// word; Win32, the low half of the owner word, whose high half, the
+// holder's stamp, stays 0), then writes into it the id of a thread that
+// does not hold the lock: none (`live` false), or a thread of this process
+// that lives on until `release` is set (`live` true). Says so in `marker`.
+void CorruptOwnerWord(Lock lock, bool live, Event release, std::string marker) {
+  size_t size = 0;
+  char* memory = MapLockMemory(lock, &size);
+  if (memory == nullptr) Exit(kSetupFailed);
+  auto word_at = [&](size_t i) {
+    return reinterpret_cast<std::atomic<uint32_t>*>(memory + i);
+  };
+  const uint32_t me = ThisThreadId();
+  if (!lock.Acquire(kPatience).ok()) Exit(kSetupFailed);
+  std::vector<size_t> named;
+  for (size_t i = 0; i + 4 <= size; i += 4) {
+    if (word_at(i)->load() == me) named.push_back(i);
+  }
+  if (!lock.Release().ok()) Exit(kSetupFailed);
+  size_t at = size;
+  for (size_t i : named) {
+    if (word_at(i)->load() == 0) {
+      at = i;
+      break;
+    }
+  }
+  if (at == size) Exit(kSetupFailed);
+  std::atomic<uint32_t> other{0};
+  std::thread idle;
+  if (live) {
+    idle = std::thread([&] {
+      other.store(ThisThreadId());
+      (void)release.Wait(kPatience);
+    });
+    while (other.load() == 0) absl::SleepFor(absl::Milliseconds(1));
+  }
+  word_at(at)->store(live ? other.load() : kNoSuchThread);
+  WriteFileAtomically(marker, "corrupt");
+  (void)release.Wait(kPatience);
+  if (idle.joinable()) idle.join();
+  Exit(0);
+}
+
+// What a waiter behind the corrupt word saw (exit codes).
+constexpr int kTookOver = 0;  // OwnerDied, before its timeout
+constexpr int kTimedOut = 1;  // DeadlineExceeded, at its timeout
+constexpr absl::Duration kWaiterTimeout = absl::Milliseconds(500);
+
+void AcquireBehindCorruptWord(Lock lock) {
+  const absl::Time before = absl::Now();
+  const absl::Status s = lock.Acquire(kWaiterTimeout);
+  const absl::Duration took = absl::Now() - before;
+  if (IsOwnerDied(s) && took < kWaiterTimeout) {
+    Exit(lock.Release().ok() ? kTookOver : kWrongResult);
+  }
+  if (absl::IsDeadlineExceeded(s) && took >= kWaiterTimeout &&
+      took < kWaiterTimeout + absl::Seconds(5)) {
+    Exit(kTimedOut);
+  }
+  Exit(kWrongResult);
 }
 
 template <typename B>
@@ -168,9 +275,53 @@ TYPED_TEST_P(HostilePeerTest, UnsealedSharedMemoryIsRefusedOnReceipt) {
 #endif
 }
 
+// A peer rewrites the word that names a Lock's holder, while nobody holds
+// it, with the id of a thread that never took it: one that does not exist,
+// or a live one. A waiter never waits past its timeout, and what it gets
+// is the backend's documented difference:
+//   Win32: OwnerDied at once. The word names no running thread, or one
+//     whose stamp is not the word's, which is how a holder whose id was
+//     reused looks: the holder has ended, and the waiter takes the lock
+//     over; the lock is an ordinary one afterwards.
+//   POSIX: DeadlineExceeded at its timeout. The kernel learns that a robust
+//     mutex's holder died only from that holder's own robust list, and no
+//     thread has this mutex on its list: the lock stays held for ever, as
+//     by a peer that takes it and never lets go (mp/sync.h, "Trust").
+TYPED_TEST_P(HostilePeerTest, CorruptOwnerWordNeverHoldsAWaiterPastItsTimeout) {
+  MP_SKIP_ON_THREADS(
+      "every \"process\" is a thread using the same heap memory: there is no "
+      "shared memory behind a handle that a peer could rewrite");
+  for (const bool live : {false, true}) {
+    SCOPED_TRACE(live ? "a live thread's id" : "an id no thread has");
+    absl::StatusOr<Lock> lock = Lock::Create();
+    absl::StatusOr<Event> release = Event::Create();
+    ASSERT_TRUE(lock.ok() && release.ok());
+    const std::string marker = TempPath("corrupt");
+    Process peer =
+        MakeProcess<TypeParam>(CorruptOwnerWord, *lock, live, *release, marker);
+    ASSERT_TRUE(peer.Start().ok());
+    ASSERT_TRUE(WaitForFile(marker, kPatience).has_value())
+        << "the peer did not find the owner word: exit code " << JoinCode(peer);
+    Process waiter = MakeProcess<TypeParam>(AcquireBehindCorruptWord, *lock);
+    ASSERT_TRUE(waiter.Start().ok());
+    const int seen = JoinCode(waiter);
+#if MP_OS_WINDOWS
+    EXPECT_EQ(seen, kTookOver);
+    EXPECT_TRUE(lock->Acquire(kPatience).ok());
+    EXPECT_TRUE(lock->Release().ok());
+#else
+    EXPECT_EQ(seen, kTimedOut);
+    EXPECT_TRUE(absl::IsDeadlineExceeded(lock->TryAcquire()));
+#endif
+    ASSERT_TRUE(release->Set().ok());
+    EXPECT_EQ(JoinCode(peer), 0);
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(HostilePeerTest,
                             PeerTruncatingSharedMemoryCannotCrashOthers,
-                            UnsealedSharedMemoryIsRefusedOnReceipt);
+                            UnsealedSharedMemoryIsRefusedOnReceipt,
+                            CorruptOwnerWordNeverHoldsAWaiterPastItsTimeout);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, HostilePeerTest, Backends,
                                BackendName);

@@ -172,8 +172,7 @@ TYPED_TEST_P(QueueTest, FourProducersThreeConsumersLoseNothing) {
     producers.push_back(MakeProcess<TypeParam>(Produce, *q, i));
     ASSERT_TRUE(producers.back().Start().ok());
   }
-  // 100 000 items take seconds under Wine (every Put and Get is several
-  // wineserver round trips); the bound is for a hang, not for speed.
+  // The bound is for a hang, not for speed.
   constexpr absl::Duration kWorkload = absl::Seconds(120);
   for (Process& p : producers) EXPECT_EQ(JoinCode(p, kWorkload), 0);
   for (int i = 0; i < kConsumers; ++i) ASSERT_TRUE(q->Put(Item{-1, -1}).ok());

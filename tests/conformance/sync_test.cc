@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -132,6 +133,39 @@ void WaitAtBarrierMarked(Barrier b, std::string marker) {
   Exit(b.Wait(kPatience).ok() ? 0 : kWrongResult);
 }
 
+// Blocks in Lock::Acquire (after `marker`), holds the lock for a moment
+// so that other waiters queue behind it, and exits with kGotOwnerDied if
+// the acquire said the previous owner died, 0 if it was an ordinary one.
+constexpr int kGotOwnerDied = 1;
+void AcquireLockMarked(Lock lock, std::string marker) {
+  WriteFileAtomically(marker, "waiting");
+  const absl::Status s = lock.Acquire(kPatience);
+  if (!s.ok() && !IsOwnerDied(s)) Exit(kWrongResult);
+  absl::SleepFor(absl::Milliseconds(5));
+  if (!lock.Release().ok()) Exit(kWrongResult);
+  Exit(IsOwnerDied(s) ? kGotOwnerDied : 0);
+}
+
+// Waits on the condition (after `marker`, written under its lock) and exits
+// with kGotOwnerDied if the wait ended with the lock taken back from a
+// holder that died, 0 if it ended normally.
+void WaitOnConditionReportingOwnerDeath(Condition c, std::string marker) {
+  if (!c.Acquire().ok()) Exit(kSetupFailed);
+  WriteFileAtomically(marker, "waiting");
+  const absl::Status s = c.Wait(kPatience);
+  if (!s.ok() && !IsOwnerDied(s)) Exit(kWrongResult);
+  if (!c.Release().ok()) Exit(kWrongResult);
+  Exit(IsOwnerDied(s) ? kGotOwnerDied : 0);
+}
+
+// Takes the condition's lock, notifies every waiter, says so in `marker`,
+// and never lets go: its waiters can only take the lock back once it dies.
+void NotifyAndHoldForever(Condition c, std::string marker) {
+  if (!c.Acquire().ok() || !c.NotifyAll().ok()) Exit(kSetupFailed);
+  WriteFileAtomically(marker, "held");
+  absl::SleepFor(absl::Hours(1));
+}
+
 // Exits 0 when `notify` returned OK within kPromptly.
 void ExitPromptly(const std::function<absl::Status()>& notify) {
   const absl::Time before = absl::Now();
@@ -251,6 +285,75 @@ TYPED_TEST_P(SyncTest, LockHolderKilledNextAcquireIsOwnerDied) {
   // Recovered: the next owner sees an ordinary lock.
   EXPECT_TRUE(lock->Acquire().ok());
   EXPECT_TRUE(lock->Release().ok());
+}
+
+// The holder dies while several processes wait for the lock: exactly one
+// of them gets it with OwnerDied, the others after it as an ordinary lock.
+TYPED_TEST_P(SyncTest, LockHolderKilledWithWaitersExactlyOneIsOwnerDied) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a holder never dies alone");
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok());
+  const std::string held = TempPath("held");
+  Process holder = MakeProcess<TypeParam>(HoldForever<Lock>, *lock, held);
+  ASSERT_TRUE(holder.Start().ok());
+  ASSERT_TRUE(WaitForFile(held, kPatience).has_value());
+  std::vector<Process> waiters;
+  for (int i = 0; i < 4; ++i) {
+    const std::string marker = TempPath("waiting");
+    waiters.push_back(MakeProcess<TypeParam>(AcquireLockMarked, *lock, marker));
+    ASSERT_TRUE(waiters.back().Start().ok());
+    ASSERT_TRUE(WaitForFile(marker, kPatience).has_value());
+    ASSERT_TRUE(WaitUntilAsleep(*waiters.back().Pid(), kPatience));
+  }
+  ASSERT_TRUE(holder.Kill().ok());
+  EXPECT_EQ(JoinCode(holder), -9);
+  int owner_died = 0;
+  for (Process& w : waiters) {
+    const int code = JoinCode(w);
+    EXPECT_TRUE(code == 0 || code == kGotOwnerDied) << code;
+    if (code == kGotOwnerDied) ++owner_died;
+  }
+  EXPECT_EQ(owner_died, 1);
+  EXPECT_TRUE(lock->Acquire(kPromptly).ok());  // an ordinary lock again
+  EXPECT_TRUE(lock->Release().ok());
+}
+
+// The owner is a thread: one that ends holding the lock, its process
+// living on, has died holding it, as one killed with its process has.
+TYPED_TEST_P(SyncTest, LockHolderThreadEndedNextAcquireIsOwnerDied) {
+  MP_SKIP_ON_THREADS(
+      "the lock is a std::mutex: a thread that ends holding it leaves it "
+      "held, and no owner death is ever reported");
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok());
+  std::thread holder([&] { EXPECT_TRUE(lock->Acquire().ok()); });
+  holder.join();
+  const absl::Status s = lock->Acquire(kPatience);
+  EXPECT_TRUE(IsOwnerDied(s)) << s;
+  ASSERT_TRUE(lock->Release().ok());
+  EXPECT_TRUE(lock->Acquire(kPromptly).ok());  // an ordinary lock again
+  EXPECT_TRUE(lock->Release().ok());
+}
+
+// A process killed while it waits for the lock leaves it working: the
+// holder's release still wakes the next waiter at once.
+TYPED_TEST_P(SyncTest, LockSurvivesKilledWaiter) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
+  absl::StatusOr<Lock> lock = Lock::Create();
+  ASSERT_TRUE(lock.ok());
+  ASSERT_TRUE(lock->Acquire().ok());
+  KillWhileWaiting<TypeParam>(AcquireLockMarked, *lock);
+  ASSERT_TRUE(lock->Release().ok());
+  EXPECT_TRUE(lock->Acquire(kPromptly).ok());  // not OwnerDied: not a holder
+  const std::string marker = TempPath("waiting");
+  Process w = MakeProcess<TypeParam>(AcquireLockMarked, *lock, marker);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(WaitForFile(marker, kPatience).has_value());
+  ASSERT_TRUE(WaitUntilAsleep(*w.Pid(), kPatience));
+  const absl::Time released = absl::Now();
+  ASSERT_TRUE(lock->Release().ok());
+  EXPECT_EQ(JoinCode(w, absl::Seconds(10)), 0) << "the waiter was not woken";
+  EXPECT_LT(absl::Now() - released, absl::Seconds(5));
 }
 
 TYPED_TEST_P(SyncTest, LockAcquireTimeoutWaitsAtLeastThatLong) {
@@ -487,6 +590,28 @@ TYPED_TEST_P(SyncTest, ConditionSurvivesKilledWaiter) {
   FreshWaiterIsWoken<TypeParam>(WaitOnConditionMarked, NotifyCondition, *cond);
 }
 
+// A condition waiter that was notified takes the lock back from the
+// notifier; the notifier dies holding it: the wait ends with OwnerDied.
+TYPED_TEST_P(SyncTest, ConditionWaitRelocksWithOwnerDiedAfterKilledNotifier) {
+  MP_SKIP_ON_THREADS("a thread cannot be killed, so a holder never dies alone");
+  absl::StatusOr<Condition> cond = Condition::Create();
+  ASSERT_TRUE(cond.ok());
+  const std::string waiting = TempPath("waiting");
+  Process w = MakeProcess<TypeParam>(WaitOnConditionReportingOwnerDeath, *cond,
+                                     waiting);
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(WaitForFile(waiting, kPatience).has_value());
+  const std::string held = TempPath("held");
+  Process notifier = MakeProcess<TypeParam>(NotifyAndHoldForever, *cond, held);
+  ASSERT_TRUE(notifier.Start().ok());
+  ASSERT_TRUE(WaitForFile(held, kPatience).has_value());
+  ASSERT_TRUE(notifier.Kill().ok());
+  EXPECT_EQ(JoinCode(notifier), -9);
+  EXPECT_EQ(JoinCode(w), kGotOwnerDied);
+  EXPECT_TRUE(cond->Acquire(kPromptly).ok());  // an ordinary lock again
+  EXPECT_TRUE(cond->Release().ok());
+}
+
 TYPED_TEST_P(SyncTest, BarrierSurvivesKilledWaiter) {
   MP_SKIP_ON_THREADS("a thread cannot be killed, so a waiter never dies alone");
   absl::StatusOr<Barrier> barrier = Barrier::Create(2);
@@ -537,6 +662,8 @@ TYPED_TEST_P(SyncTest, TargetTakesReferenceParameters) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     SyncTest, LockMakesIncrementsExact, LockHolderKilledNextAcquireIsOwnerDied,
+    LockHolderKilledWithWaitersExactlyOneIsOwnerDied,
+    LockHolderThreadEndedNextAcquireIsOwnerDied, LockSurvivesKilledWaiter,
     LockAcquireTimeoutWaitsAtLeastThatLong, LockReleaseByNonOwnerFails,
     LockTwiceFromOneThreadFails, GuardHoldsForScope,
     RLockIsReentrantAndDetectsOwnerDeath, SemaphoreCountsAcrossProcesses,
@@ -545,6 +672,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     BarrierReleasesAllPartiesWithDistinctIndexes, BarrierAbortAndTimeoutBreakIt,
     EventSurvivesKilledWaiter, SemaphoreSurvivesKilledWaiter,
     SemaphoreSurvivesHundredKilledWaiters, ConditionSurvivesKilledWaiter,
+    ConditionWaitRelocksWithOwnerDiedAfterKilledNotifier,
     BarrierSurvivesKilledWaiter, BarrierSurvivesManyGenerationsAtUnevenSpeeds,
     TargetTakesReferenceParameters);
 

@@ -44,7 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 # (row, benchmark, raw benchmark(s) or None, python key or None, unit, target)
 # Several raw benchmarks: the fastest is the baseline. target: ("mp/raw",
-# max) or ("python/mp", min) or None.
+# max) or ("python/mp", min), or ("items/s", min) for a row of items whose
+# target is a rate of its own (no raw or Python figure beside it), or None.
 ROWS = [
     ("fork start+join", "BM_MpForkStartJoin", "BM_RawForkWaitpid",
      "fork_start_join", "op", ("mp/raw", 1.25)),
@@ -132,8 +133,10 @@ ROWS = [
      "BM_Win32RawCreateProcess", None, "op", ("mp/raw", 1.5)),
     ("win32 (Wine): Pipe round trip, 8 B", "BM_Win32MpPipeRtt8",
      "BM_Win32RawNamedPipeRtt8", None, "op", ("mp/raw", 1.3)),
+    ("win32 (Wine): Lock uncontended", "BM_Win32MpLockUncontended",
+     "BM_Win32RawInterlockedLock", None, "op", ("mp/raw", 3.0)),
     ("win32 (Wine): Queue 1 producer/1 consumer", "BM_Win32MpQueue", None,
-     None, "item", None),
+     None, "item", ("items/s", 1e6)),
 ]
 
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -304,12 +307,16 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
     target_text = ""
     if target is not None:
         kind, bound = target
-        values = mp_raw if kind == "mp/raw" else py_mp
+        values = {"mp/raw": mp_raw, "python/mp": py_mp,
+                  "items/s": [1.0 / c for c in costs]}[kind]
         ok = bool(values) and all(
             v <= bound if kind == "mp/raw" else v >= bound for v in values)
         met = "yes" if ok else "**no**"
-        target_text = "%s %s %.2f" % (kind, "≤" if kind == "mp/raw" else "≥",
-                                      bound)
+        if kind == "items/s":
+            target_text = "≥ %s" % figure(1.0 / bound, "item")
+        else:
+            target_text = "%s %s %.2f" % (
+                kind, "≤" if kind == "mp/raw" else "≥", bound)
     return "| %s | %s | %s | %s | %s | %s |" % (
         row, figure(median(costs), unit) + faults,
         spread_text(mp_raw) if mp_raw else "",
