@@ -11,22 +11,53 @@
 // Message mode keeps record boundaries: one WriteFile is one message, one
 // ReadFile returns one message. Simplex pairs open the pipe one way only.
 //
-// Waiting: both ends are opened for overlapped I/O. A receive starts an
+// Receiving: both ends are opened for overlapped I/O. A receive starts an
 // overlapped ReadFile and waits on its event until the deadline, then
 // cancels it (CancelIoEx); a read that completed in the meantime still
 // delivers its record, so a timeout never loses one. A message is consumed
 // only by a read that completes, so a cancelled read takes nothing. Sends
 // wait for their write to complete, as a blocking send does. Overlapped
 // handles also let one thread send while another is blocked receiving on
-// the same end, as on POSIX. WaitReady still polls PeekNamedPipe with 1 ms
-// naps (pipes and process handles have no common wait short of a thread
-// per pipe).
+// the same end, as on POSIX.
+//
+// WaitReady with a deadline already passed (a poll) only looks:
+// PeekNamedPipe says whether a message is queued (or, failing, that every
+// writer is gone), WaitForSingleObject(h, 0) whether a process has ended.
+//
+// Otherwise it waits without polling. It starts an overlapped ReadFile of
+// zero bytes on each channel end, with an OVERLAPPED and an event of its
+// own. On a message-mode pipe such a read completes when a message is at
+// the head of the queue, failing with ERROR_MORE_DATA
+// (STATUS_BUFFER_OVERFLOW) and taking nothing: a read shorter than the
+// message leaves the rest, here all of it, for the next read. It does so at
+// once if a message is queued already. Pending reads are served in the
+// order they were started, so a zero-byte read neither takes a message
+// from a receive that was waiting first nor lets one jump ahead; a broken
+// pipe completes it with ERROR_BROKEN_PIPE. That is Windows' pipe file
+// system (NPFS), and Wine 8's wineserver does the same, empty messages
+// included. Once one end is ready, the ends after it are only looked at.
+// Otherwise the events and the process handles go into one
+// WaitForMultipleObjects (WaitAny: helper threads beyond 64 handles). Then
+// every read still pending is cancelled (CancelIoEx on its own OVERLAPPED,
+// so other threads' reads on the same end go on) and waited for; a read
+// that completed first keeps its result, so every end with a message by
+// then is reported. The reads' outcomes and the process handles' states
+// are the flags. Several threads may wait on one end: each has its own
+// reads.
+//
+// An empty message (zero bytes; mp never sends one, every record carries
+// its kind) is the one thing a zero-byte read consumes. The wait then
+// remembers the end, and the next RecvRecord on it in this process returns
+// that empty record before reading, as Python's PipeConnection does, so
+// the wait takes nothing a receiver of this process could miss.
 
 // <windows.h> first: the other Win32 headers need it.
 // clang-format off
 #include <windows.h>
 // clang-format on
 
+#include <algorithm>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -42,10 +73,6 @@ namespace {
 
 constexpr DWORD kPipeBuffer = 4 * kMaxRecordBytes;
 
-DWORD NapMs(internal::Deadline deadline) {
-  return deadline.Left() > absl::Milliseconds(1) ? 1 : 0;
-}
-
 absl::Status ReadError(DWORD err) {
   if (IsGone(err))
     return EndOfFileError("mp: end of file: every writer is gone");
@@ -53,6 +80,93 @@ absl::Status ReadError(DWORD err) {
     return absl::DataLossError("mp: oversized record (not from mp?)");
   }
   return OsError("ReadFile", err);
+}
+
+// This thread's events: ThreadEvent()'s, and the manual-reset events of
+// WaitReady's zero-byte reads, grown to the most channel ends one wait of
+// this thread has read (an event made per call would cost a kernel call,
+// each a wineserver round trip under Wine; a read resets its event when it
+// starts). Made on first use, closed when the thread ends by the callback
+// of an FLS slot. Not a thread_local object: mingw-w64's thread_locals live
+// in emulated TLS, which winpthreads may free and reuse before their C++
+// destructors run, so a destructor would close whatever handle values it
+// then found there.
+struct ThreadEvents {
+  HANDLE io = nullptr;
+  std::vector<HANDLE> reads;
+};
+
+void WINAPI FreeThreadEvents(void* data) {
+  ThreadEvents* events = static_cast<ThreadEvents*>(data);
+  if (events->io != nullptr) CloseHandle(events->io);
+  for (HANDLE e : events->reads) CloseHandle(e);
+  delete events;
+}
+
+// nullptr if the thread's slot cannot be had.
+ThreadEvents* Mine() {
+  static const DWORD slot = FlsAlloc(FreeThreadEvents);
+  if (slot == FLS_OUT_OF_INDEXES) return nullptr;
+  ThreadEvents* mine = static_cast<ThreadEvents*>(FlsGetValue(slot));
+  if (mine == nullptr) {
+    mine = new ThreadEvents;
+    if (!FlsSetValue(slot, mine)) {
+      delete mine;
+      return nullptr;
+    }
+  }
+  return mine;
+}
+
+// At least `n` of this thread's read events.
+absl::StatusOr<const std::vector<HANDLE>*> ReadEvents(size_t n) {
+  ThreadEvents* mine = Mine();
+  if (mine == nullptr) {
+    return absl::ResourceExhaustedError("mp: no FLS slot for this thread");
+  }
+  while (mine->reads.size() < n) {
+    HANDLE e = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    if (e == nullptr) return OsError("CreateEventW");
+    mine->reads.push_back(e);
+  }
+  return &mine->reads;
+}
+
+// The ends whose empty message a wait of this process took, one entry per
+// message, in the order taken; RecvRecord returns them first. Guarded by
+// g_empty_lock. g_empty_count is the number of entries, so that
+// RecvRecord's check is one load while there are none, as always with mp
+// peers.
+SRWLOCK g_empty_lock = SRWLOCK_INIT;
+std::atomic<size_t> g_empty_count{0};
+std::vector<HANDLE>& EmptyTaken() {
+  static std::vector<HANDLE>* taken = new std::vector<HANDLE>;
+  return *taken;
+}
+
+void RememberEmpty(HANDLE end) {
+  AcquireSRWLockExclusive(&g_empty_lock);
+  EmptyTaken().push_back(end);
+  g_empty_count.store(EmptyTaken().size(), std::memory_order_relaxed);
+  ReleaseSRWLockExclusive(&g_empty_lock);
+}
+
+// Whether an empty message of `end` is remembered; kTake also removes the
+// first one, kForget every one (the end is being closed).
+enum class EmptyOp { kLook, kTake, kForget };
+bool EmptyMessage(HANDLE end, EmptyOp op) {
+  if (g_empty_count.load(std::memory_order_relaxed) == 0) return false;
+  AcquireSRWLockExclusive(&g_empty_lock);
+  std::vector<HANDLE>& taken = EmptyTaken();
+  auto it = std::find(taken.begin(), taken.end(), end);
+  const bool found = it != taken.end();
+  if (found && op == EmptyOp::kTake) taken.erase(it);
+  if (op == EmptyOp::kForget) {
+    taken.erase(std::remove(taken.begin(), taken.end(), end), taken.end());
+  }
+  g_empty_count.store(taken.size(), std::memory_order_relaxed);
+  ReleaseSRWLockExclusive(&g_empty_lock);
+  return found;
 }
 
 }  // namespace
@@ -63,14 +177,11 @@ bool IsGone(DWORD err) {
 }
 
 HANDLE ThreadEvent() {
-  struct Event {
-    HANDLE h = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-    ~Event() {
-      if (h != nullptr) CloseHandle(h);
-    }
-  };
-  thread_local Event event;
-  return event.h;
+  ThreadEvents* mine = Mine();
+  if (mine == nullptr) return nullptr;
+  if (mine->io == nullptr)
+    mine->io = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  return mine->io;
 }
 
 absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
@@ -160,6 +271,7 @@ absl::Status SendRecord(intptr_t end,
 absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
                                   internal::Deadline deadline) {
   HANDLE h = reinterpret_cast<HANDLE>(end);
+  if (EmptyMessage(h, EmptyOp::kTake)) return size_t{0};  // see WaitReady
   OVERLAPPED ov{};
   ov.hEvent = ThreadEvent();
   DWORD n = 0;
@@ -187,29 +299,224 @@ absl::StatusOr<size_t> RecvRecord(intptr_t end, char* buffer,
   return ReadError(err);
 }
 
-absl::StatusOr<std::vector<bool>> WaitReady(
-    const std::vector<Waitable>& waitables, internal::Deadline deadline) {
-  std::vector<bool> ready(waitables.size());
+namespace {
+
+// --- WaitReady's parts -------------------------------------------------------
+
+// Whether `w` is ready now, without waiting. A channel end is ready when a
+// record is queued or when PeekNamedPipe fails: every writer is gone (end
+// of file), or the end is broken in a way the next receive reports, as
+// poll(2) reports POLLERR and POLLNVAL as ready.
+bool ReadyNow(const Waitable& w) {
+  HANDLE h = reinterpret_cast<HANDLE>(w.handle);
+  if (w.kind == Waitable::Kind::kSentinel) {
+    return WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+  }
+  if (EmptyMessage(h, EmptyOp::kLook)) return true;
+  DWORD available = 0;
+  return !PeekNamedPipe(h, nullptr, 0, nullptr, &available, nullptr) ||
+         available > 0;
+}
+
+// Waits until one of `count` objects is signalled or `deadline` passes: OK
+// either way, or the wait's error. With no objects it sleeps until the
+// deadline (for ever without one), as poll(2) does with no descriptors.
+absl::Status WaitChunk(const HANDLE* objects, DWORD count,
+                       internal::Deadline deadline) {
   for (;;) {
-    bool any = false;
-    for (size_t i = 0; i < waitables.size(); ++i) {
-      HANDLE h = reinterpret_cast<HANDLE>(waitables[i].handle);
-      if (waitables[i].kind == Waitable::Kind::kChannel) {
-        DWORD available = 0;
-        ready[i] = !PeekNamedPipe(h, nullptr, 0, nullptr, &available, nullptr)
-                       ? IsGone(GetLastError())
-                       : available > 0;
-      } else {  // a process handle: signalled once the process has ended
-        ready[i] = WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
-      }
-      any = any || ready[i];
-    }
-    if (any || deadline.Expired()) return ready;
-    Sleep(NapMs(deadline));
+    // In slices of at most a day (the call takes a DWORD of milliseconds).
+    const DWORD ms = deadline.ToWin32Milliseconds();
+    const DWORD r = count == 0
+                        ? (Sleep(ms), WAIT_TIMEOUT)
+                        : WaitForMultipleObjects(count, objects, FALSE, ms);
+    if (r == WAIT_FAILED) return OsError("WaitForMultipleObjects");
+    if (r != WAIT_TIMEOUT || deadline.Expired()) return absl::OkStatus();
   }
 }
 
-void CloseChannel(intptr_t end) { CloseOsHandle(end); }
+// A helper thread of WaitAny: waits on its share of the objects and on the
+// stop event (last), and sets `fired` when one of its share is signalled or
+// its wait fails.
+struct Helper {
+  HANDLE objects[MAXIMUM_WAIT_OBJECTS];
+  DWORD count = 0;  // with the stop event
+  HANDLE fired = nullptr;
+  DWORD error = 0;  // of its wait, if that failed
+  HANDLE thread = nullptr;
+};
+
+DWORD WINAPI RunHelper(void* arg) {
+  Helper& h = *static_cast<Helper*>(arg);
+  const DWORD r = WaitForMultipleObjects(h.count, h.objects, FALSE, INFINITE);
+  if (r == WAIT_FAILED) h.error = GetLastError();
+  if (r != WAIT_OBJECT_0 + h.count - 1) SetEvent(h.fired);
+  return 0;
+}
+
+// WaitChunk for any number of objects. WaitForMultipleObjects takes at most
+// MAXIMUM_WAIT_OBJECTS (64). Beyond that the calling thread waits on the
+// first 63 objects and on an event `fired`; each helper thread waits on the
+// next 63 and on an event `stop`, and sets `fired` when one of its own is
+// signalled. When the caller's wait ends, for whatever reason, it sets
+// `stop` and joins every helper before it returns, so no helper outlives
+// the call or touches an object after it. The helpers cost a thread per 63
+// objects beyond the first 63, for the length of the call only; a waiting
+// wineserver call each under Wine.
+absl::Status WaitAny(const std::vector<HANDLE>& objects,
+                     internal::Deadline deadline) {
+  if (objects.size() <= MAXIMUM_WAIT_OBJECTS) {
+    return WaitChunk(objects.data(), static_cast<DWORD>(objects.size()),
+                     deadline);
+  }
+  constexpr size_t kShare = MAXIMUM_WAIT_OBJECTS - 1;
+  HANDLE stop = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  HANDLE fired = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  absl::Status status;
+  if (stop == nullptr || fired == nullptr) status = OsError("CreateEventW");
+  std::vector<Helper> helpers((objects.size() - 1) / kShare);
+  size_t started = 0;
+  for (; status.ok() && started < helpers.size(); ++started) {
+    Helper& h = helpers[started];
+    const size_t from = kShare * (started + 1);
+    const size_t n = std::min(kShare, objects.size() - from);
+    std::copy_n(objects.begin() + from, n, h.objects);
+    h.objects[n] = stop;
+    h.count = static_cast<DWORD>(n + 1);
+    h.fired = fired;
+    h.thread = CreateThread(nullptr, 64 * 1024, RunHelper, &h,
+                            STACK_SIZE_PARAM_IS_A_RESERVATION, nullptr);
+    if (h.thread == nullptr) status = OsError("CreateThread");
+  }
+  if (status.ok()) {
+    HANDLE mine[MAXIMUM_WAIT_OBJECTS];
+    std::copy_n(objects.begin(), kShare, mine);
+    mine[kShare] = fired;
+    status = WaitChunk(mine, MAXIMUM_WAIT_OBJECTS, deadline);
+  }
+  if (stop != nullptr) SetEvent(stop);
+  for (Helper& h : helpers) {
+    if (h.thread == nullptr) continue;
+    WaitForSingleObject(h.thread, INFINITE);
+    CloseHandle(h.thread);
+    if (status.ok() && h.error != 0) {
+      status = OsError("WaitForMultipleObjects", h.error);
+    }
+  }
+  if (stop != nullptr) CloseHandle(stop);
+  if (fired != nullptr) CloseHandle(fired);
+  return status;
+}
+
+// A zero-byte read on one channel end, started by WaitReady.
+struct ZeroRead {
+  OVERLAPPED ov;
+  HANDLE end;
+  size_t index;  // in WaitReady's `waitables`
+  bool pending;  // started, not yet finished
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<bool>> WaitReady(
+    const std::vector<Waitable>& waitables, internal::Deadline deadline) {
+  std::vector<bool> ready(waitables.size());
+  bool any = false;
+  if (deadline.Expired()) {  // a poll: look only
+    for (size_t i = 0; i < waitables.size(); ++i) {
+      ready[i] = ReadyNow(waitables[i]);
+    }
+    return ready;
+  }
+  for (size_t i = 0; i < waitables.size(); ++i) {
+    if (waitables[i].kind == Waitable::Kind::kChannel &&
+        EmptyMessage(reinterpret_cast<HANDLE>(waitables[i].handle),
+                     EmptyOp::kLook)) {
+      ready[i] = any = true;
+    }
+  }
+
+  size_t channels = 0;
+  std::vector<HANDLE> sentinels;
+  for (const Waitable& w : waitables) {
+    if (w.kind == Waitable::Kind::kChannel) {
+      ++channels;
+    } else {
+      sentinels.push_back(reinterpret_cast<HANDLE>(w.handle));
+    }
+  }
+  // Each process once: WaitForMultipleObjects takes no handle twice.
+  std::sort(sentinels.begin(), sentinels.end());
+  sentinels.erase(std::unique(sentinels.begin(), sentinels.end()),
+                  sentinels.end());
+  absl::StatusOr<const std::vector<HANDLE>*> events = ReadEvents(channels);
+  if (!events.ok()) return events.status();
+  absl::Status s;
+  std::vector<ZeroRead> reads(channels);
+  std::vector<HANDLE> objects;
+  for (;;) {
+    // Start a zero-byte read on every channel end (see the top of the file),
+    // each with its own OVERLAPPED and event.
+    size_t started = 0;
+    for (size_t i = 0; i < waitables.size(); ++i) {
+      if (waitables[i].kind != Waitable::Kind::kChannel) continue;
+      if (any) {  // no wait follows: a look is enough
+        ready[i] = ReadyNow(waitables[i]);
+        continue;
+      }
+      ZeroRead& r = reads[started++];
+      r = ZeroRead{};
+      r.ov.hEvent = (**events)[started - 1];
+      r.end = reinterpret_cast<HANDLE>(waitables[i].handle);
+      r.index = i;
+      char unused;
+      if (ReadFile(r.end, &unused, 0, nullptr, &r.ov)) {
+        RememberEmpty(r.end);  // it took an empty message
+        ready[i] = any = true;
+      } else if (GetLastError() == ERROR_IO_PENDING) {
+        r.pending = true;
+      } else {  // ERROR_MORE_DATA: a record; else end of file or an error
+        ready[i] = any = true;
+      }
+    }
+    if (!any) {
+      objects.clear();
+      for (size_t k = 0; k < started; ++k) {
+        if (reads[k].pending) objects.push_back(reads[k].ov.hEvent);
+      }
+      objects.insert(objects.end(), sentinels.begin(), sentinels.end());
+      s = WaitAny(objects, deadline);
+    }
+    // Cancel every read still pending and wait for it to finish: one that
+    // completed first keeps its result.
+    for (size_t k = 0; k < started; ++k) {
+      ZeroRead& r = reads[k];
+      if (!r.pending) continue;
+      if (!HasOverlappedIoCompleted(&r.ov)) CancelIoEx(r.end, &r.ov);
+      DWORD n = 0;
+      if (GetOverlappedResult(r.end, &r.ov, &n, TRUE)) {
+        RememberEmpty(r.end);
+        ready[r.index] = true;
+      } else if (GetLastError() != ERROR_OPERATION_ABORTED) {
+        ready[r.index] = true;
+      }
+    }
+    for (size_t i = 0; i < waitables.size(); ++i) {
+      if (waitables[i].kind == Waitable::Kind::kSentinel) {
+        ready[i] =
+            WaitForSingleObject(reinterpret_cast<HANDLE>(waitables[i].handle),
+                                0) == WAIT_OBJECT_0;
+      }
+      any = any || ready[i];
+    }
+    if (!s.ok()) return s;
+    if (any || deadline.Expired()) return ready;
+  }
+}
+
+void CloseChannel(intptr_t end) {
+  EmptyMessage(reinterpret_cast<HANDLE>(end), EmptyOp::kForget);
+  CloseOsHandle(end);
+}
 
 // Win32 has no fork, and every child gets an explicit handle list: a
 // received channel end needs no tracking.

@@ -87,10 +87,11 @@ absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
 // Whether a pipe error means that the other end is gone. (channel.cc)
 bool IsGone(DWORD err);
 
-// This thread's event for overlapped I/O (manual reset), made once per
-// thread: an event per call would cost a kernel call each time. ReadFile,
-// WriteFile and ConnectNamedPipe reset it themselves when they start.
-// (channel.cc)
+// This thread's event for overlapped I/O (manual reset), made on the
+// thread's first call and closed when the thread ends: an event per call
+// would cost a kernel call each time. ReadFile, WriteFile and
+// ConnectNamedPipe reset it themselves when they start. nullptr if it
+// cannot be made. (channel.cc)
 HANDLE ThreadEvent();
 
 }  // namespace os

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "mp/codec.h"
+#include "mp/pipe.h"
 #include "mp/process.h"
 #include "mp/queue.h"
 #include "mp/status.h"
@@ -34,6 +35,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #endif
 
@@ -318,10 +320,65 @@ TYPED_TEST_P(HostilePeerTest, CorruptOwnerWordNeverHoldsAWaiterPastItsTimeout) {
   }
 }
 
+// Writes an empty record straight on the OS handle of `writer`, as a peer
+// that is not mp may (every mp record carries at least its kind).
+bool WriteEmptyRecord(const Connection& writer) {
+  const std::vector<intptr_t> handles = HandlesOf(writer);
+  if (handles.size() != 1) return false;
+#if MP_OS_WINDOWS
+  HANDLE h = reinterpret_cast<HANDLE>(handles[0]);
+  OVERLAPPED ov = {};
+  ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (ov.hEvent == nullptr) return false;
+  DWORD written = 0;
+  const bool ok = WriteFile(h, "", 0, nullptr, &ov) ||
+                  (GetLastError() == ERROR_IO_PENDING &&
+                   GetOverlappedResult(h, &ov, &written, TRUE));
+  CloseHandle(ov.hEvent);
+  return ok;
+#else
+  return send(static_cast<int>(handles[0]), "", 0, MSG_NOSIGNAL) == 0;
+#endif
+}
+
+// A Wait takes nothing, not even an empty record: a receive after a Wait
+// reports what a receive without one does, and the channel goes on.
+TYPED_TEST_P(HostilePeerTest, EmptyRecordIsNotLostToWait) {
+  MP_SKIP_ON_THREADS("there is no OS handle to write a record on");
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
+  ASSERT_TRUE(pipe.ok()) << pipe.status();
+  auto& [reader, writer] = *pipe;
+  ASSERT_TRUE(WriteEmptyRecord(writer));
+  const absl::Status unwaited = reader.RecvBytes(kPatience).status();
+  EXPECT_FALSE(unwaited.ok());
+
+  ASSERT_TRUE(WriteEmptyRecord(writer));
+  absl::StatusOr<std::vector<size_t>> ready = Wait({&reader}, {}, kPatience);
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, (std::vector<size_t>{0}));
+  EXPECT_EQ(reader.RecvBytes(kPatience).status().code(), unwaited.code())
+      << unwaited;
+
+  // An empty record arriving while the wait is under way.
+  std::thread late([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_TRUE(WriteEmptyRecord(writer));
+  });
+  ready = Wait({&reader}, {}, kPatience);
+  late.join();
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, (std::vector<size_t>{0}));
+  EXPECT_EQ(reader.RecvBytes(kPatience).status().code(), unwaited.code());
+
+  ASSERT_TRUE(writer.SendBytes("after").ok());
+  EXPECT_EQ(reader.RecvBytes(kPatience).value_or(""), "after");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(HostilePeerTest,
                             PeerTruncatingSharedMemoryCannotCrashOthers,
                             UnsealedSharedMemoryIsRefusedOnReceipt,
-                            CorruptOwnerWordNeverHoldsAWaiterPastItsTimeout);
+                            CorruptOwnerWordNeverHoldsAWaiterPastItsTimeout,
+                            EmptyRecordIsNotLostToWait);
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Conformance, HostilePeerTest, Backends,
                                BackendName);

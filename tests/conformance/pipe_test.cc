@@ -284,6 +284,149 @@ TYPED_TEST_P(PipeTest, WaitReturnsTheReadySubset) {
   EXPECT_TRUE(ready->empty());
 }
 
+// More connections and processes than Win32 waits on in one call (64): a
+// Wait returns exactly the ready ones, whether they were ready before it
+// began or became ready while it waited, and times out when none is.
+TYPED_TEST_P(PipeTest, WaitOnManyConnectionsSeesTheReadyOnes) {
+  constexpr size_t kPipes = 100;
+  constexpr size_t kProcesses = 3;
+  std::vector<std::pair<Connection, Connection>> pipes;
+  std::vector<const Connection*> readers;
+  for (size_t i = 0; i < kPipes; ++i) {
+    absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+    ASSERT_TRUE(pipe.ok()) << pipe.status();
+    pipes.push_back(*std::move(pipe));
+  }
+  for (auto& pipe : pipes) readers.push_back(&pipe.first);
+  std::vector<Event> releases;
+  std::vector<Process> holders;
+  for (size_t i = 0; i < kProcesses; ++i) {
+    absl::StatusOr<Event> release = Event::Create();
+    ASSERT_TRUE(release.ok());
+    releases.push_back(*release);
+    holders.push_back(MakeProcess<TypeParam>(WaitForReleaseOnly, *release));
+    ASSERT_TRUE(holders.back().Start().ok());
+  }
+  std::vector<const Process*> processes;
+  for (const Process& p : holders) processes.push_back(&p);
+
+  // Ready before the wait: on both sides of every multiple of 63 and 64.
+  const std::vector<size_t> sent = {0, 62, 63, 64, 70, 99};
+  for (size_t i : sent) ASSERT_TRUE(pipes[i].second.SendBytes("x").ok());
+  absl::StatusOr<std::vector<size_t>> ready =
+      Wait(readers, processes, kPatience);
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, sent);
+  for (size_t i : sent) {
+    EXPECT_EQ(pipes[i].first.RecvBytes(kPatience).value_or(""), "x");
+  }
+
+  // None ready: the timeout ends the wait.
+  absl::Time before = absl::Now();
+  ready = Wait(readers, processes, absl::Milliseconds(200));
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_TRUE(ready->empty());
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(200));
+  EXPECT_LT(absl::Now() - before, kPatience);
+  // Waits leave nothing open behind them.
+  const int64_t handles = OpenHandleCount();
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(Wait(readers, processes, absl::Milliseconds(10))
+                    .value_or(std::vector<size_t>{0})
+                    .empty());
+  }
+  EXPECT_EQ(OpenHandleCount(), handles);
+
+  // Ready while the wait is under way: a connection late in the list, then
+  // a process.
+  Process late = MakeProcess<TypeParam>(SendAfterDelay, pipes[80].second,
+                                        std::string("late"));
+  ASSERT_TRUE(late.Start().ok());
+  before = absl::Now();
+  ready = Wait(readers, processes, kPatience);
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, (std::vector<size_t>{80}));
+  EXPECT_LT(absl::Now() - before, kPatience / 3);  // woken, not timed out
+  EXPECT_EQ(pipes[80].first.RecvBytes(kPatience).value_or(""), "late");
+  EXPECT_EQ(JoinCode(late), 0);
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_TRUE(releases[1].Set().ok());
+  });
+  before = absl::Now();
+  ready = Wait(readers, processes, kPatience);
+  releaser.join();
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, (std::vector<size_t>{kPipes + 1}));
+  EXPECT_LT(absl::Now() - before, kPatience / 3);
+
+  for (Event& release : releases) ASSERT_TRUE(release.Set().ok());
+  for (Process& p : holders) EXPECT_EQ(JoinCode(p), 0);
+}
+
+// A message sent while Wait is blocked wakes it: the wait returns that
+// connection long before its timeout.
+TYPED_TEST_P(PipeTest, WaitWakesWhenAMessageArrives) {
+  absl::StatusOr<std::pair<Connection, Connection>> p1 = Pipe();
+  absl::StatusOr<std::pair<Connection, Connection>> p2 = Pipe();
+  ASSERT_TRUE(p1.ok() && p2.ok());
+  std::thread sender([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    EXPECT_TRUE(p2->second.SendBytes("wake").ok());
+  });
+  const absl::Time before = absl::Now();
+  absl::StatusOr<std::vector<size_t>> ready =
+      Wait({&p1->first, &p2->first}, {}, kPatience);
+  const absl::Duration took = absl::Now() - before;
+  sender.join();
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(*ready, (std::vector<size_t>{1}));
+  EXPECT_LT(took, absl::Seconds(2));  // a generous bound: not a speed test
+  EXPECT_EQ(p2->first.RecvBytes(kPatience).value_or(""), "wake");
+}
+
+// Waits take nothing and reorder nothing: several threads waiting on one
+// end all see the same message, beside a thread blocked receiving on it,
+// and the receivers get every message once, in order.
+TYPED_TEST_P(PipeTest, WaitersOnOneEndTakeNothing) {
+  absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
+  ASSERT_TRUE(pipe.ok());
+  auto& [a, b] = *pipe;
+  constexpr int kWaiters = 3;
+  std::vector<std::thread> waiters;
+  std::vector<absl::StatusOr<std::vector<size_t>>> woke(kWaiters);
+  for (int i = 0; i < kWaiters; ++i) {
+    waiters.emplace_back([&, i] { woke[i] = Wait({&a}, {}, kPatience); });
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_TRUE(b.SendBytes("first").ok());
+  for (std::thread& t : waiters) t.join();
+  for (const auto& w : woke) {
+    ASSERT_TRUE(w.ok()) << w.status();
+    EXPECT_EQ(*w, (std::vector<size_t>{0}));
+  }
+  EXPECT_EQ(a.RecvBytes(kPatience).value_or(""), "first");
+  EXPECT_FALSE(a.Poll(absl::ZeroDuration()).value_or(true));
+
+  // A receiver blocked first, a waiter beside it: the receiver gets the
+  // first message, the second stays for the next receive.
+  absl::StatusOr<std::string> received;
+  std::thread receiver([&] { received = a.RecvBytes(kPatience); });
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::StatusOr<std::vector<size_t>> waited;
+  std::thread waiter([&] { waited = Wait({&a}, {}, kPatience); });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_TRUE(b.SendBytes("one").ok());
+  EXPECT_TRUE(b.SendBytes("two").ok());
+  receiver.join();
+  waiter.join();
+  EXPECT_EQ(received.value_or(""), "one");
+  ASSERT_TRUE(waited.ok()) << waited.status();
+  EXPECT_EQ(*waited, (std::vector<size_t>{0}));
+  EXPECT_EQ(a.RecvBytes(kPatience).value_or(""), "two");
+  EXPECT_FALSE(a.Poll(absl::ZeroDuration()).value_or(true));
+}
+
 TYPED_TEST_P(PipeTest, RecvTimeoutHoldsWhileWriterStallsMidMessage) {
   absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe(false);
   absl::StatusOr<Semaphore> stalled = Semaphore::Create(0);
@@ -344,7 +487,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     EndOfFileWhenEveryWriteEndIsClosed, SimplexMisuseIsAnError,
     PollAndRecvTimeoutsWaitAtLeastThatLong, ShortBufferKeepsTheMessage,
     MaximumMessageSizeIsEnforcedBothWays, WaitReturnsTheReadySubset,
-    GrandchildDoesNotInheritItsParentsEnds,
+    WaitOnManyConnectionsSeesTheReadyOnes, WaitWakesWhenAMessageArrives,
+    WaitersOnOneEndTakeNothing, GrandchildDoesNotInheritItsParentsEnds,
     RecvTimeoutHoldsWhileWriterStallsMidMessage,
     RecvTimeoutHoldsWhenWriterDiesMidMessage);
 

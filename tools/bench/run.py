@@ -7,8 +7,8 @@
     python3 tools/bench/run.py --no-win32 # skip the Win32 rows (Wine)
 
 The Win32 rows build //tools/bench:win32_bench with mingw-w64 and run it
-under Wine (tools/wine/run.sh): mp's Win32 backend against raw CreateProcessW
-and a raw named pipe, in the same binary.
+under Wine (tools/wine/run.sh): mp's Win32 backend against raw CreateProcessW,
+a raw named pipe and a raw event, in the same binary.
 
 The MPI rows build //tools/bench:mpi_bench (the Pool on MPI, //:mp_mpi) and
 run it under mpirun with 3 ranks (2 worker ranks, one worker each), once
@@ -137,6 +137,11 @@ ROWS = [
      "BM_Win32RawInterlockedLock", None, "op", ("mp/raw", 3.0)),
     ("win32 (Wine): Queue 1 producer/1 consumer", "BM_Win32MpQueue", None,
      None, "item", ("items/s", 1e6)),
+    # Two threads play ping-pong, an iteration is two wake-ups: mp::Wait on
+    # a pipe, then receive and answer, against WaitForSingleObject on an
+    # auto-reset event that the other thread sets.
+    ("win32 (Wine): Wait wake-up on a Pipe (ping-pong)", "BM_Win32MpWaitWake",
+     "BM_Win32RawEventWake", None, "op", None),
 ]
 
 SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}

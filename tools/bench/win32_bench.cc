@@ -4,8 +4,9 @@
 // tools/bench/run.py: mp's Win32 backend beside the raw calls in the same
 // binary — spawn start+join against CreateProcessW of this same .exe, Pipe
 // round trip against a raw named pipe, an uncontended Lock against a raw
-// interlocked compare-exchange acquire and exchange release of a word, and
-// Queue (1 producer, 1 consumer).
+// interlocked compare-exchange acquire and exchange release of a word,
+// Queue (1 producer, 1 consumer), and the wake-up of mp::Wait on a pipe
+// against WaitForSingleObject on an event.
 // Wine turns every kernel-object call into a round trip to wineserver, so
 // these figures say how mp compares to the raw calls under Wine, not how
 // fast Windows is.
@@ -17,10 +18,12 @@
 #include <windows.h>
 // clang-format on
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "benchmark/benchmark.h"
 #include "mp/init.h"
@@ -181,6 +184,60 @@ void BM_Win32MpLockUncontended(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Win32MpLockUncontended);
+// --- Wake-up of a waiting thread: mp::Wait on a pipe, WaitForSingleObject
+// on an event. Two threads of this process play ping-pong, each waking the
+// other once per iteration: an iteration is two wake-ups.
+
+void BM_Win32RawEventWake(benchmark::State& state) {
+  HANDLE ping = CreateEventW(nullptr, FALSE, FALSE, nullptr);  // auto-reset
+  HANDLE pong = CreateEventW(nullptr, FALSE, FALSE, nullptr);
+  Check(ping != nullptr && pong != nullptr, "CreateEventW");
+  std::atomic<bool> stop{false};
+  std::thread peer([&] {
+    for (;;) {
+      Check(WaitForSingleObject(ping, INFINITE) == WAIT_OBJECT_0, "wait ping");
+      if (stop) return;
+      Check(SetEvent(pong), "SetEvent pong");
+    }
+  });
+  for (auto _ : state) {
+    Check(SetEvent(ping), "SetEvent ping");
+    Check(WaitForSingleObject(pong, INFINITE) == WAIT_OBJECT_0, "wait pong");
+  }
+  stop = true;
+  SetEvent(ping);
+  peer.join();
+  CloseHandle(ping);
+  CloseHandle(pong);
+}
+BENCHMARK(BM_Win32RawEventWake)->UseRealTime();
+
+// Each side waits with mp::Wait, then receives and answers: the peer's
+// send is what wakes it.
+void BM_Win32MpWaitWake(benchmark::State& state) {
+  auto pipe = mp::Pipe();
+  Check(pipe.ok(), "Pipe");
+  mp::Connection& mine = pipe->first;
+  mp::Connection& theirs = pipe->second;
+  std::thread peer([&] {
+    for (;;) {
+      Check(mp::Wait({&theirs}, {}).ok(), "peer Wait");
+      absl::StatusOr<std::string> m = theirs.RecvBytes();
+      if (!m.ok()) return;  // end of file: the benchmark is over
+      Check(theirs.SendBytes(*m).ok(), "peer send");
+    }
+  });
+  const std::string ping(8, 'p');
+  for (auto _ : state) {
+    Check(mine.SendBytes(ping).ok(), "send");
+    absl::StatusOr<std::vector<size_t>> ready = mp::Wait({&mine}, {});
+    Check(ready.ok() && ready->size() == 1, "Wait");
+    Check(mine.RecvBytes().ok(), "recv");
+  }
+  (void)mine.Close();
+  peer.join();
+}
+BENCHMARK(BM_Win32MpWaitWake)->UseRealTime();
 
 // --- Queue, 1 producer / 1 consumer
 // -------------------------------------------
