@@ -241,8 +241,12 @@ void ReturnAtOnce() {}
 // must see end of file, as no child was given that end.
 TYPED_TEST_P(StartTest, ConcurrentStartsSeeEachShortChildEnd) {
   // 500 rounds (50 under Wine): a leak that hits one round in a hundred
-  // shows in almost every run.
+  // shows in almost every run. A slow machine (a sanitizer build, other
+  // jobs on every core) may run out of the time budget first; a fifth of
+  // the rounds still makes such a leak show in most runs, so fewer than
+  // that is a failure, and more is enough.
   constexpr int kRounds = TypeParam::kStartJoinCycles / 20;
+  constexpr int kMinRounds = kRounds / 5;
   constexpr int kMostLongLived = 8;
   constexpr absl::Duration kEnds = absl::Milliseconds(500);
   // Enough rounds to show a leak; a broken backend fails within this.
@@ -343,7 +347,8 @@ TYPED_TEST_P(StartTest, ConcurrentStartsSeeEachShortChildEnd) {
   EXPECT_TRUE(short_error.ok()) << "round " << rounds << ": " << short_error;
   EXPECT_TRUE(long_error.ok()) << long_error;
   EXPECT_GT(long_started, 0);
-  EXPECT_EQ(rounds, kRounds) << "out of time";
+  EXPECT_GE(rounds, kMinRounds)
+      << "out of time after " << rounds << " of " << kRounds << " rounds";
   EXPECT_EQ(not_seen_ended, 0)
       << "of " << rounds << " short children, these were not seen to end "
       << "within " << kEnds << " (" << long_started << " long-lived started)";
