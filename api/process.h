@@ -39,6 +39,13 @@
 // returns. See mp/internal/target.h for how a spawned child finds its
 // target.
 //
+// Before Start(), the parent may also choose the child's standard streams
+// (inherited, the null device, a file, or a pipe: mp/stdio.h), its
+// environment and its working directory, as Python's subprocess does; on
+// fork the child applies them before its target runs, so one program
+// behaves the same on every start method. The threads backend refuses
+// them (see Start()).
+//
 // Children are killed when this process dies unless SetDieWithParent(false)
 // (Python leaves orphans); at the end of main's code (mp/init.h) daemon
 // children are terminated and the others joined.
@@ -55,6 +62,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +75,7 @@
 #include "absl/time/time.h"
 #include "mp/codec.h"
 #include "mp/internal/target.h"
+#include "mp/stdio.h"
 
 namespace mp {
 
@@ -88,6 +97,7 @@ std::string StartMethodName(StartMethod method);
 
 namespace internal {
 struct ChildRecord;
+struct Communication;
 }  // namespace internal
 
 // The tag that a Process subclass passes to its base constructor, naming
@@ -136,6 +146,26 @@ class Process {
   // even by SIGKILL (default true; mp never leaves orphans unless asked).
   absl::Status SetDieWithParent(bool die_with_parent);
 
+  // Before Start(): the child's standard streams (mp/stdio.h; default
+  // Stdio::Inherit()). Files are opened and pipes made by Start().
+  absl::Status SetStdin(Stdio stdio);
+  absl::Status SetStdout(Stdio stdio);
+  absl::Status SetStderr(Stdio stdio);
+  // Before Start(): the child's environment is exactly `variables`
+  // (Python's env=). On Windows a program may need some of the system's
+  // own (SystemRoot, say) to run at all, as Python's documentation notes.
+  absl::Status SetEnvironment(std::map<std::string, std::string> variables);
+  // Before Start(): sets `variables` in the child's environment, over this
+  // process's as it is at Start() (or over SetEnvironment's, if called).
+  // Names compare as the OS compares them: case-insensitively on Windows.
+  // Both are InvalidArgument for an empty name, a name holding '=', or a
+  // NUL in a name or value.
+  absl::Status ExtendEnvironment(std::map<std::string, std::string> variables);
+  // Before Start(): the child starts in `path` (Python's cwd=), relative to
+  // this process's working directory. A path that is not a directory the
+  // child could enter makes Start() fail; the child is never started.
+  absl::Status SetWorkingDirectory(std::string path);
+
   // Starts the child. Asynchronous: returns once the child exists (under
   // spawn: once it has found its target; a spawned child that has not taken
   // its arguments and found its target within 60 s, say one stuck in a
@@ -154,6 +184,15 @@ class Process {
   // otherwise. A signal the parent ignores otherwise (a server's SIGPIPE,
   // nohup's SIGHUP) stays ignored, as it would across exec. The target may
   // install what it needs. Windows has no signals.
+  //
+  // Streams, environment and working directory (SetStdin ...
+  // SetWorkingDirectory) are set up before the child exists: a file that
+  // cannot be opened or a working directory that cannot be entered is
+  // Start()'s error (the OS's: NotFound, PermissionDenied,
+  // FailedPrecondition for a path that is not a directory), and no child
+  // is started. On the threads backend, where a child is a thread sharing
+  // its process's streams, environment and working directory, any of them
+  // other than the default is Unimplemented (a documented difference).
   absl::Status Start();
 
   // Blocks until the child has ended (and reaps it). Safe to call again.
@@ -171,6 +210,30 @@ class Process {
   absl::Status Terminate();
   // Ends the child without a chance to clean up (SIGKILL).
   absl::Status Kill();
+
+  // After Start(): this process's end of the child's stdin, stdout or
+  // stderr pipe (Stdio::Pipe()); a copy that shares the end with this
+  // Process. Read the child's output while it runs: see mp/stdio.h.
+  // FailedPrecondition before Start(), after Close(), or if that stream is
+  // not a pipe.
+  absl::StatusOr<ByteStream> StdinPipe() const;
+  absl::StatusOr<ByteStream> StdoutPipe() const;
+  absl::StatusOr<ByteStream> StderrPipe() const;
+  // After Start(), as Python's Popen.communicate(): writes `input` to the
+  // stdin pipe and closes it, reads the stdout and stderr pipes to end of
+  // file, all at once (so that no pipe fills up while another is waited
+  // on), then waits for the child to end. Streams that are not pipes are
+  // left alone (their output reads as empty); `input` on a stdin that is
+  // not a pipe is FailedPrecondition. A child that stops reading its stdin
+  // early (closes it, or ends) is not an error: the rest of `input` is
+  // dropped. DeadlineExceeded after `timeout` loses nothing: call again to
+  // go on where it stopped (the first call's input is used; a later
+  // call's `input` is ignored). After a call that succeeded, this Process
+  // holds none of the pipe ends (StdinPipe() ... return closed streams),
+  // and a later call returns empty output.
+  absl::StatusOr<CapturedOutput> Communicate(
+      absl::string_view input = {},
+      absl::Duration timeout = absl::InfiniteDuration());
 
   // Empty until the child has ended and been seen to end (Join, IsAlive).
   // kExitCodeUnknown if something else in this program reaped the child
@@ -196,9 +259,10 @@ class Process {
     after_start_.push_back([object]() mutable { (void)object.Close(); });
   }
 
-  // Releases the OS resources of an ended child. FailedPrecondition while
-  // the child is running; idempotent. After it, everything but Name(),
-  // ExitCode() and Close() is FailedPrecondition.
+  // Releases the OS resources of an ended child, and this Process's copies
+  // of its pipe ends (copies taken with StdoutPipe() ... stay open).
+  // FailedPrecondition while the child is running; idempotent. After it,
+  // everything but Name(), ExitCode() and Close() is FailedPrecondition.
   absl::Status Close();
 
  protected:
@@ -228,6 +292,8 @@ class Process {
   template <typename R, typename... P, typename... A>
   void Bind(R (*fn)(P...), A&&... args);
   absl::Status CheckStarted() const;
+  absl::Status CheckNotStarted(absl::string_view what) const;
+  absl::StatusOr<ByteStream> PipeOf(int stream) const;
 
   std::string name_;
   bool daemon_ = false;
@@ -241,6 +307,16 @@ class Process {
   absl::Status bind_status_;  // an argument that could not be encoded
   std::vector<std::function<void()>> after_start_;
   std::shared_ptr<internal::ChildRecord> record_;
+  // What the child's stdin, stdout and stderr are, and after Start() this
+  // process's ends of those that are pipes.
+  Stdio stdio_[3];
+  ByteStream pipes_[3];
+  enum class Environment { kInherit, kExtend, kReplace };
+  Environment environment_mode_ = Environment::kInherit;
+  std::map<std::string, std::string> environment_;
+  std::optional<std::string> working_directory_;
+  // Communicate()'s progress, kept across a call that ran out of time.
+  std::shared_ptr<internal::Communication> communication_;
 };
 
 // The pids of the children this process started that are still running;

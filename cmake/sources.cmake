@@ -21,6 +21,7 @@ set(MP_HDRS
   api/internal/pool_impl.h
   api/internal/ring.h
   api/internal/spawn.h
+  api/internal/stream.h
   api/internal/sync_state.h
   api/internal/target.h
   api/internal/task.h
@@ -30,6 +31,7 @@ set(MP_HDRS
   api/queue.h
   api/shared_memory.h
   api/status.h
+  api/stdio.h
   api/sync.h
 )
 
@@ -51,6 +53,7 @@ set(MP_COMMON_SRCS
   api/queue.cc
   api/shared_memory.cc
   api/status.cc
+  api/stdio.cc
   api/sync.cc
 )
 
@@ -67,6 +70,7 @@ set(MP_POSIX_SRCS
   posix/memory.cc
   posix/module.cc
   posix/process.cc
+  posix/stdio.cc
   posix/sync.cc
   posix/util.cc
   posix/util.h
@@ -88,6 +92,7 @@ set(MP_WIN32_SRCS
   win32/memory.cc
   win32/module.cc
   win32/process.cc
+  win32/stdio.cc
   win32/sync.cc
   win32/util.cc
   win32/util.h
@@ -101,6 +106,7 @@ set(MP_THREADS_SRCS
   platform/threads/objects.cc
   platform/threads/objects.h
   platform/threads/process.cc
+  platform/threads/stdio.cc
   platform/threads/sync.cc
 )
 
@@ -138,6 +144,7 @@ set(MP_CONFORMANCE_SRCS
   tests/conformance/shared_memory_test.cc
   tests/conformance/signal_storm_test.cc
   tests/conformance/start_test.cc
+  tests/conformance/stdio_test.cc
   tests/conformance/stray_test.cc
   tests/conformance/sync_test.cc
 )

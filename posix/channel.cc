@@ -16,6 +16,7 @@
 #include "posix/channel.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -218,6 +219,61 @@ void CloseDescriptor(int fd) {
   // it is closed, so close() is never retried.
   ::close(fd);
   pthread_mutex_unlock(&g_fork_lock);
+}
+
+namespace {
+
+// Under g_fork_lock: `fd` itself if it is 3 or above, else a close-on-exec
+// duplicate that is (`fd` closed either way on failure), recorded.
+int RecordAboveStdio(int fd) {
+  if (fd < 3) {
+    const int above = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    const int err = errno;
+    ::close(fd);
+    if (above < 0) {
+      errno = err;
+      return -1;
+    }
+    fd = above;
+  }
+  Track(fd, true);
+  return fd;
+}
+
+}  // namespace
+
+int RecordStreamDescriptor(int fd) {
+  pthread_mutex_lock(&g_fork_lock);
+  fd = RecordAboveStdio(fd);
+  const int err = errno;
+  pthread_mutex_unlock(&g_fork_lock);
+  errno = err;
+  return fd;
+}
+
+int RecordedPipe(int (&ends)[2]) {
+  pthread_mutex_lock(&g_fork_lock);
+  int made[2];
+  int result = pipe2(made, O_CLOEXEC);
+  int err = errno;
+  if (result == 0) {
+    ends[0] = RecordAboveStdio(made[0]);
+    err = errno;
+    ends[1] = ends[0] < 0 ? -1 : RecordAboveStdio(made[1]);
+    if (ends[1] < 0) {
+      err = errno;
+      if (ends[0] >= 0) {
+        Track(ends[0], false);
+        ::close(ends[0]);
+      } else {
+        ::close(made[1]);
+      }
+      result = -1;
+    }
+  }
+  pthread_mutex_unlock(&g_fork_lock);
+  errno = err;
+  return result;
 }
 
 void AdoptChannel(intptr_t end) {

@@ -27,6 +27,19 @@ void CloseChannelsExcept(const std::vector<intptr_t>& keep);
 // number for one that another thread has reused meanwhile.
 void CloseDescriptor(int fd);
 
+// Records `fd`, a close-on-exec descriptor just made for a child's standard
+// streams or working directory (stdio.cc), with the channel ends, so that
+// every fork child that is not given it closes it (mp/internal/os.h,
+// "Standard streams"). Returns the descriptor to use: `fd`, or a duplicate
+// 3 or above if `fd` is below 3 (`fd` is closed then); -1 with errno if
+// that duplicate could not be made (`fd` is closed too).
+int RecordStreamDescriptor(int fd);
+// pipe2(O_CLOEXEC), both ends 3 or above and recorded as
+// RecordStreamDescriptor records, all under the lock every fork() takes:
+// no fork child ever holds an end unrecorded. 0, or -1 with errno (nothing
+// is left open).
+int RecordedPipe(int (&ends)[2]);
+
 }  // namespace os
 }  // namespace mp
 

@@ -113,6 +113,15 @@ absl::StatusOr<std::string> RunningBinaryPath();
 // CLOSE_RANGE_CLOEXEC (Linux 5.11); otherwise fcntl on each descriptor below
 // `limit` (taken before fork). Async-signal-safe.
 void MarkCloseOnExecFrom(int first, int limit);
+// A close-on-exec descriptor for the directory `path`, which a child can
+// fchdir() to even without read permission on it (O_PATH | O_DIRECTORY);
+// -1 with errno (ENOTDIR for a path that is not a directory).
+int OpenDirectoryToEnter(const char* path);
+// In a fork child whose stdin was just replaced (dup2 onto 0): drops what
+// the C library's `stdin` had buffered from the parent's stdin
+// (__fpurge), so that its target reads the new stdin from its start. Takes
+// no lock.
+void DropBufferedStdin();
 // Whether this process runs with privileges its caller may lack (setuid,
 // setgid, file capabilities): getauxval(AT_SECURE).
 bool RunsWithPrivileges();

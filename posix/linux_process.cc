@@ -6,13 +6,17 @@
 // (macOS: _NSGetExecutablePath; FreeBSD: sysctl KERN_PROC_PATHNAME, or
 // fexecve of a descriptor opened at start), close_range (closefrom),
 // AT_SECURE (issetugid()), sched_getaffinity (cpuset_getaffinity; macOS:
-// sysconf), eventfd (a pipe whose write end is closed) and SO_PEERCRED
-// (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID).
+// sysconf), eventfd (a pipe whose write end is closed), SO_PEERCRED
+// (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID), O_PATH (O_SEARCH
+// where the system has it; else O_RDONLY, which needs read permission) and
+// glibc's __fpurge (fpurge on the BSDs and macOS).
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdio_ext.h>
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -66,6 +70,16 @@ void MarkCloseOnExecFrom(int first, int limit) {
     }
   }
 }
+
+int OpenDirectoryToEnter(const char* path) {
+  int fd;
+  do {
+    fd = ::open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+void DropBufferedStdin() { __fpurge(stdin); }
 
 bool RunsWithPrivileges() { return ::getauxval(AT_SECURE) != 0; }
 

@@ -236,6 +236,89 @@ int ExitCodeOf(const siginfo_t& info) {
   return 255;
 }
 
+// A child's environment (ChildIo), built before fork(): `pointers` is
+// what `environ` becomes in a fork child and what execve() is given.
+// `inherit`: the child keeps this process's environment as it is.
+struct EnvironmentPlan {
+  bool inherit = true;
+  std::vector<std::string> entries;
+  std::vector<char*> pointers;
+};
+
+// Fills `plan` in place: the pointers point into its own strings. Reads
+// `environ` as it is now, as Python's os.environ copy would.
+void PlanEnvironment(const ChildIo& io, EnvironmentPlan& plan) {
+  if (io.environment_mode == ChildIo::Environment::kInherit) return;
+  plan.inherit = false;
+  if (io.environment_mode == ChildIo::Environment::kExtend) {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      const absl::string_view entry(*e);
+      const absl::string_view name = entry.substr(0, entry.find('='));
+      bool replaced = false;
+      for (const auto& [set, value] : io.environment) {
+        if (set == name) replaced = true;
+      }
+      if (!replaced) plan.entries.emplace_back(entry);
+    }
+  }
+  for (const auto& [name, value] : io.environment) {
+    plan.entries.push_back(absl::StrCat(name, "=", value));
+  }
+  for (std::string& entry : plan.entries) plan.pointers.push_back(&entry[0]);
+  plan.pointers.push_back(nullptr);
+}
+
+// In a fresh child, after fork: places `io`'s streams on 0, 1 and 2 and
+// enters its working directory. True, or false with the step that failed
+// and errno. The streams' descriptors are 3 or above, so no dup2() here
+// replaces another's source. Async-signal-safe: dup2 and fchdir.
+bool ApplyStreamsAndDirectory(const ChildIo& io, CopyStep* failed) {
+  for (int stream = 0; stream < 3; ++stream) {
+    const int from = static_cast<int>(io.streams[stream]);
+    if (from < 0) continue;
+    int r;
+    while ((r = ::dup2(from, stream)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) {
+      *failed = CopyStep::kStandardStreams;
+      return false;
+    }
+  }
+  if (io.working_directory >= 0 &&
+      ::fchdir(static_cast<int>(io.working_directory)) != 0) {
+    *failed = CopyStep::kWorkingDirectory;
+    return false;
+  }
+  return true;
+}
+
+// In a fork child whose ApplyStreamsAndDirectory failed with `error`: says
+// so on its stderr (whatever that is by now) and ends with 127.
+// Async-signal-safe: write and _exit.
+[[noreturn]] void ForkChildSetupFailed(CopyStep step, int error) {
+  const char* what = step == CopyStep::kWorkingDirectory
+                         ? "mp: fork child: fchdir to its working directory "
+                           "failed, errno "
+                         : "mp: fork child: dup2 of its standard streams "
+                           "failed, errno ";
+  char digits[12];
+  int n = 0;
+  unsigned e = static_cast<unsigned>(error);
+  do {
+    digits[n++] = static_cast<char>('0' + e % 10);
+    e /= 10;
+  } while (e != 0 && n < 11);
+  char line[160];
+  size_t at = 0;
+  for (const char* p = what; *p != '\0' && at < sizeof line - 14; ++p) {
+    line[at++] = *p;
+  }
+  while (n > 0) line[at++] = digits[--n];
+  line[at++] = '\n';
+  (void)!::write(2, line, at);
+  ::_exit(127);
+}
+
 // Everything StartCopy's child needs between fork and exec, built before
 // fork(): after it only async-signal-safe calls are allowed (no malloc, no
 // locks — another thread may have held the allocator's lock at fork time).
@@ -243,7 +326,8 @@ struct ExecPlan {
   std::string exe;  // argv[0]: the path /proc/self/exe names
   std::vector<std::string> arguments;
   std::vector<char*> argv;
-  char exec_failure[kExecFailureFrameSize];
+  EnvironmentPlan environment;
+  char failure[kCopyFailureFrameSize];
   int descriptor_limit = 0;
 };
 
@@ -256,8 +340,18 @@ absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
   plan.argv.push_back(&plan.exe[0]);
   for (std::string& a : plan.arguments) plan.argv.push_back(&a[0]);
   plan.argv.push_back(nullptr);
+  PlanEnvironment(spec.io, plan.environment);
   plan.descriptor_limit = DescriptorLimit();
   return absl::OkStatus();
+}
+
+// In StartCopy's child, after a step failed with errno `error`: tells the
+// parent which, and ends. Async-signal-safe.
+[[noreturn]] void CopyFailed(ExecPlan& plan, int channel, CopyStep step,
+                             int error) {
+  FillCopyFailureFrame(plan.failure, step, error);
+  (void)!::write(channel, plan.failure, sizeof plan.failure);
+  ::_exit(127);
 }
 
 // In StartCopy's child, after fork: becomes the copy, or tells the parent
@@ -265,10 +359,12 @@ absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
 // the handlers but keep the mask and an ignored SIGTERM, so the signal
 // state is reset here (ResetSignals). Every descriptor from 3 up is marked
 // close-on-exec (also those this process opened without it), then the
-// channel and the handles lose the mark. The death signal survives exec.
-// exec /proc/self/exe, not the path it names: if the binary was replaced or
-// deleted since this process started, the link still reaches the very same
-// file, and a copy must be the same binary (CodeRefs are offsets into it).
+// channel and the handles lose the mark; the streams are placed on 0, 1
+// and 2 (their sources, 3 or above, close at exec). The death signal
+// survives exec. exec /proc/self/exe, not the path it names: if the binary
+// was replaced or deleted since this process started, the link still
+// reaches the very same file, and a copy must be the same binary (CodeRefs
+// are offsets into it).
 [[noreturn]] void BecomeCopy(ExecPlan& plan, const CopySpec& spec,
                              pid_t parent) {
   ResetSignals();
@@ -277,10 +373,14 @@ absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
   const int channel = static_cast<int>(spec.channel.get());
   ::fcntl(channel, F_SETFD, 0);
   for (intptr_t fd : spec.handles) ::fcntl(static_cast<int>(fd), F_SETFD, 0);
-  ::execv(kRunningBinary, plan.argv.data());
-  FillExecFailureFrame(plan.exec_failure, errno);
-  (void)!::write(channel, plan.exec_failure, sizeof plan.exec_failure);
-  ::_exit(127);
+  CopyStep failed;
+  if (!ApplyStreamsAndDirectory(spec.io, &failed)) {
+    CopyFailed(plan, channel, failed, errno);
+  }
+  ::execve(
+      kRunningBinary, plan.argv.data(),
+      plan.environment.inherit ? environ : plan.environment.pointers.data());
+  CopyFailed(plan, channel, CopyStep::kExec, errno);
 }
 
 void FlushStdio() {
@@ -298,6 +398,14 @@ bool ChildrenShareAddressSpace() { return false; }
 absl::StatusOr<Child> StartFork(const Target& target) {
   absl::StatusOr<OwnedHandle> spare = PrepareToHold();
   if (!spare.ok()) return spare.status();
+  EnvironmentPlan environment;
+  PlanEnvironment(target.io, environment);
+  // The channel ends the child keeps: its arguments' and, should the
+  // parent's own 0, 1 or 2 be a recorded end, the streams placed there.
+  std::vector<intptr_t> keep = target.handles;
+  for (int stream = 0; stream < 3; ++stream) {
+    if (target.io.streams[stream] >= 0) keep.push_back(stream);
+  }
   // Unflushed stdio buffers would be written twice, once by each process.
   FlushStdio();
   const pid_t parent = ::getpid();
@@ -315,9 +423,17 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     // Python's fork method, but what mp does before it takes no lock.
     ResetSignals();
     if (target.options.die_with_parent) DieWithParent(parent);
-    // Hold exactly the channel ends a spawned child would hold.
-    CloseChannelsExcept(target.handles);
+    CopyStep failed;
+    if (!ApplyStreamsAndDirectory(target.io, &failed)) {
+      ForkChildSetupFailed(failed, errno);
+    }
+    if (!environment.inherit) environ = environment.pointers.data();
+    // Hold exactly the channel ends a spawned child would hold: that also
+    // closes the sources of the streams just placed, and every parent's end
+    // of a stream pipe.
+    CloseChannelsExcept(keep);
     ::close(static_cast<int>(spare->release()));
+    if (target.io.streams[0] >= 0) DropBufferedStdin();
     ExitNow(RunTarget(target));
   }
   return HoldChild(pid, *std::move(spare));

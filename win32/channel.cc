@@ -184,8 +184,15 @@ HANDLE ThreadEvent() {
   return mine->io;
 }
 
-absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
-                                             bool messages, DWORD buffer) {
+namespace {
+
+// CreateConnectedPipe and CreateStreamPipeEnds: the server end has
+// `server_access` (PIPE_ACCESS_*), the client the matching access, opened
+// overlapped if `client_overlapped`.
+absl::StatusOr<PipeEnds> CreatePipeInstance(const wchar_t* prefix,
+                                            DWORD server_access, bool messages,
+                                            DWORD buffer,
+                                            bool client_overlapped) {
   absl::StatusOr<PSECURITY_DESCRIPTOR> sd = CurrentUserOnly();
   if (!sd.ok()) return sd.status();
   SECURITY_ATTRIBUTES sa = {sizeof sa, *sd, /*bInheritHandle=*/FALSE};
@@ -194,19 +201,22 @@ absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
                               : PIPE_TYPE_BYTE | PIPE_READMODE_BYTE;
   HANDLE server = CreateNamedPipeW(
       name.c_str(),
-      (duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND) |
-          FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
+      server_access | FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
       mode | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, buffer, buffer, 0, &sa);
   if (server == INVALID_HANDLE_VALUE) {
     absl::Status s = OsError("CreateNamedPipeW");
     LocalFree(*sd);
     return s;
   }
-  HANDLE client =
-      CreateFileW(name.c_str(),
-                  duplex ? GENERIC_READ | GENERIC_WRITE
-                         : GENERIC_WRITE | FILE_READ_ATTRIBUTES,
-                  0, &sa, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, nullptr);
+  const DWORD client_access = server_access == PIPE_ACCESS_DUPLEX
+                                  ? GENERIC_READ | GENERIC_WRITE
+                              : server_access == PIPE_ACCESS_INBOUND
+                                  ? GENERIC_WRITE | FILE_READ_ATTRIBUTES
+                                  : GENERIC_READ | FILE_WRITE_ATTRIBUTES;
+  HANDLE client = CreateFileW(
+      name.c_str(), client_access, 0, &sa, OPEN_EXISTING,
+      client_overlapped ? FILE_FLAG_OVERLAPPED : FILE_ATTRIBUTE_NORMAL,
+      nullptr);
   LocalFree(*sd);
   if (client == INVALID_HANDLE_VALUE) {
     absl::Status s = OsError("CreateFileW (pipe client)");
@@ -214,7 +224,7 @@ absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
     return s;
   }
   DWORD read_mode = PIPE_READMODE_MESSAGE;
-  if (duplex && messages &&
+  if (server_access == PIPE_ACCESS_DUPLEX && messages &&
       !SetNamedPipeHandleState(client, &read_mode, nullptr, nullptr)) {
     absl::Status s = OsError("SetNamedPipeHandleState");
     CloseHandle(client);
@@ -233,6 +243,65 @@ absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
     return s;
   }
   return PipeEnds{server, client};
+}
+
+}  // namespace
+
+absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
+                                             bool messages, DWORD buffer) {
+  return CreatePipeInstance(prefix,
+                            duplex ? PIPE_ACCESS_DUPLEX : PIPE_ACCESS_INBOUND,
+                            messages, buffer, /*client_overlapped=*/true);
+}
+
+absl::StatusOr<PipeEnds> CreateStreamPipeEnds(const wchar_t* prefix,
+                                              bool server_writes,
+                                              DWORD buffer) {
+  return CreatePipeInstance(
+      prefix, server_writes ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_INBOUND,
+      /*messages=*/false, buffer, /*client_overlapped=*/false);
+}
+
+absl::StatusOr<DWORD> TransferBefore(HANDLE h, bool write, char* data,
+                                     size_t size, internal::Deadline deadline,
+                                     absl::string_view what) {
+  const std::string call =
+      absl::StrCat(write ? "WriteFile on " : "ReadFile on ", what);
+  const DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1 << 20));
+  OVERLAPPED ov = {};
+  ov.hEvent = ThreadEvent();
+  const BOOL done = write ? WriteFile(h, data, chunk, nullptr, &ov)
+                          : ReadFile(h, data, chunk, nullptr, &ov);
+  if (!done) {
+    const DWORD err = GetLastError();
+    if (IsGone(err)) {
+      return absl::OutOfRangeError(absl::StrCat("mp: ", what, " closed"));
+    }
+    if (err != ERROR_IO_PENDING) return OsError(call, err);
+    for (;;) {
+      const DWORD r =
+          WaitForSingleObject(ov.hEvent, deadline.ToWin32Milliseconds());
+      if (r == WAIT_OBJECT_0) break;
+      if (r == WAIT_FAILED || deadline.Expired()) {
+        CancelIoEx(h, &ov);
+        break;
+      }
+    }
+  }
+  // After a cancel, this waits for the transfer to end either way; bytes
+  // that moved in the meantime count.
+  DWORD n = 0;
+  if (GetOverlappedResult(h, &ov, &n, TRUE)) return n;
+  const DWORD err = GetLastError();
+  if (IsGone(err)) {
+    return absl::OutOfRangeError(absl::StrCat("mp: ", what, " closed"));
+  }
+  if (err == ERROR_OPERATION_ABORTED) {
+    if (n > 0) return n;
+    return absl::DeadlineExceededError(
+        absl::StrCat("mp: ", what, " timed out"));
+  }
+  return OsError(call, err);
 }
 
 absl::StatusOr<ChannelPair> CreateChannelPair(bool duplex) {

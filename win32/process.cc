@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <cwchar>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -50,45 +51,6 @@ constexpr CrashCode kCrashCodes[] = {
 void CloseHandleOnce(HANDLE& h) {
   if (h != nullptr && h != INVALID_HANDLE_VALUE) CloseHandle(h);
   h = nullptr;
-}
-
-// One overlapped ReadFile (`write` false) or WriteFile of up to `size`
-// bytes on `h`, waited for until `deadline` and cancelled then: the number
-// of bytes moved; OutOfRange once the other end is closed;
-// DeadlineExceeded.
-absl::StatusOr<DWORD> TransferBefore(HANDLE h, bool write, char* data,
-                                     size_t size, internal::Deadline deadline) {
-  const char* const call =
-      write ? "WriteFile on spawn channel" : "ReadFile on spawn channel";
-  const DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1 << 20));
-  OVERLAPPED ov = {};
-  ov.hEvent = ThreadEvent();
-  const BOOL done = write ? WriteFile(h, data, chunk, nullptr, &ov)
-                          : ReadFile(h, data, chunk, nullptr, &ov);
-  if (!done) {
-    const DWORD err = GetLastError();
-    if (IsGone(err)) return absl::OutOfRangeError("mp: spawn channel closed");
-    if (err != ERROR_IO_PENDING) return OsError(call, err);
-    for (;;) {
-      const DWORD r =
-          WaitForSingleObject(ov.hEvent, deadline.ToWin32Milliseconds());
-      if (r == WAIT_OBJECT_0) break;
-      if (r == WAIT_FAILED || deadline.Expired()) {
-        CancelIoEx(h, &ov);
-        break;
-      }
-    }
-  }
-  // After a cancel, this waits for the transfer to end either way; bytes
-  // that moved in the meantime count.
-  DWORD n = 0;
-  if (GetOverlappedResult(h, &ov, &n, TRUE)) return n;
-  const DWORD err = GetLastError();
-  if (IsGone(err)) return absl::OutOfRangeError("mp: spawn channel closed");
-  if (err == ERROR_OPERATION_ABORTED) {
-    return absl::DeadlineExceededError("mp: spawn channel timed out");
-  }
-  return OsError(call, err);
 }
 
 int ExitCodeOf(DWORD code) {
@@ -258,6 +220,57 @@ class InheritedHandles {
   LPPROC_THREAD_ATTRIBUTE_LIST attributes_ = nullptr;
 };
 
+// The name of an environment entry "NAME=value" (one of the per-drive
+// entries "=C:=C:\dir" starts with '=': its name is "=C:").
+std::wstring EntryName(const std::wstring& entry) {
+  return entry.substr(0, entry.find(L'=', 1));
+}
+
+// Whether two environment variable names are the same to Windows
+// (case-insensitive, without regard to locale).
+int CompareNames(const std::wstring& a, const std::wstring& b) {
+  return CompareStringOrdinal(a.c_str(), static_cast<int>(a.size()), b.c_str(),
+                              static_cast<int>(b.size()), TRUE);
+}
+
+// The child's environment block (ChildIo): "NAME=value" entries, each
+// ended by a NUL, sorted by name as CreateProcessW requires
+// (case-insensitively, in Unicode order), and a final NUL.
+std::wstring EnvironmentBlock(const ChildIo& io) {
+  std::vector<std::wstring> entries;
+  if (io.environment_mode == ChildIo::Environment::kExtend) {
+    wchar_t* strings = GetEnvironmentStringsW();
+    for (const wchar_t* p = strings; p != nullptr && *p != L'\0';
+         p += wcslen(p) + 1) {
+      entries.emplace_back(p);
+    }
+    if (strings != nullptr) FreeEnvironmentStringsW(strings);
+  }
+  for (const auto& [name, value] : io.environment) {
+    const std::wstring wide_name = Widen(name);
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const std::wstring& e) {
+                                   return CompareNames(EntryName(e),
+                                                       wide_name) == CSTR_EQUAL;
+                                 }),
+                  entries.end());
+    entries.push_back(wide_name + L"=" + Widen(value));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const std::wstring& a, const std::wstring& b) {
+                     return CompareNames(EntryName(a), EntryName(b)) ==
+                            CSTR_LESS_THAN;
+                   });
+  std::wstring block;
+  for (const std::wstring& e : entries) {
+    block += e;
+    block += L'\0';
+  }
+  if (entries.empty()) block += L'\0';
+  block += L'\0';
+  return block;
+}
+
 // CreateProcessW of `exe` with `cmd`, suspended. Wine (8.0) now and then
 // fails it with ERROR_INTERNAL_ERROR when processes start and die in quick
 // succession (about once in 3 000 starts in the thousand-kill queue case);
@@ -265,20 +278,22 @@ class InheritedHandles {
 // child that asked to break away from this process's job stays in it if
 // the job does not allow that.
 absl::Status CreateSuspended(const std::wstring& exe, std::wstring& cmd,
-                             DWORD flags, STARTUPINFOEXW& si,
+                             DWORD flags, void* environment,
+                             const wchar_t* directory, STARTUPINFOEXW& si,
                              PROCESS_INFORMATION& pi) {
   BOOL created = FALSE;
   for (int attempt = 0; attempt < 3; ++attempt) {
     created = CreateProcessW(exe.c_str(), &cmd[0], nullptr, nullptr,
-                             /*bInheritHandles=*/TRUE, flags, nullptr, nullptr,
-                             &si.StartupInfo, &pi);
+                             /*bInheritHandles=*/TRUE, flags, environment,
+                             directory, &si.StartupInfo, &pi);
     if (created || GetLastError() != ERROR_INTERNAL_ERROR) break;
   }
   if (!created && GetLastError() == ERROR_ACCESS_DENIED &&
       (flags & CREATE_BREAKAWAY_FROM_JOB) != 0) {
     flags &= ~static_cast<DWORD>(CREATE_BREAKAWAY_FROM_JOB);
-    created = CreateProcessW(exe.c_str(), &cmd[0], nullptr, nullptr, TRUE,
-                             flags, nullptr, nullptr, &si.StartupInfo, &pi);
+    created =
+        CreateProcessW(exe.c_str(), &cmd[0], nullptr, nullptr, TRUE, flags,
+                       environment, directory, &si.StartupInfo, &pi);
   }
   if (!created) return OsError(absl::StrCat("CreateProcessW ", Narrow(exe)));
   return absl::OkStatus();
@@ -311,7 +326,7 @@ absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
   while (!bytes.empty()) {
     absl::StatusOr<DWORD> n =
         TransferBefore(h, /*write=*/true, const_cast<char*>(bytes.data()),
-                       bytes.size(), deadline);
+                       bytes.size(), deadline, "spawn channel");
     if (!n.ok()) return n.status();
     bytes.remove_prefix(*n);
   }
@@ -322,8 +337,8 @@ absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
                               internal::Deadline deadline) {
   HANDLE h = reinterpret_cast<HANDLE>(end);
   while (size > 0) {
-    absl::StatusOr<DWORD> n =
-        TransferBefore(h, /*write=*/false, out, size, deadline);
+    absl::StatusOr<DWORD> n = TransferBefore(h, /*write=*/false, out, size,
+                                             deadline, "spawn channel");
     if (!n.ok()) return n.status();
     out += *n;
     size -= *n;
@@ -360,23 +375,44 @@ absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
       if (!dup.ok()) return dup.status();
       started.handles.push_back(reinterpret_cast<intptr_t>(*dup));
     }
+    // Each standard handle: this process's own, or the one `io` names.
+    HANDLE standard[3];
+    constexpr DWORD kWhich[3] = {STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
+                                 STD_ERROR_HANDLE};
+    for (int stream = 0; stream < 3; ++stream) {
+      if (spec.io.streams[stream] == -1) {
+        standard[stream] = inherited.Standard(kWhich[stream]);
+        continue;
+      }
+      absl::StatusOr<HANDLE> dup = inherited.Duplicate(
+          reinterpret_cast<HANDLE>(spec.io.streams[stream]));
+      if (!dup.ok()) return dup.status();
+      standard[stream] = *dup;
+    }
     STARTUPINFOEXW si = {};
     si.StartupInfo.cb = sizeof si;
     si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-    si.StartupInfo.hStdInput = inherited.Standard(STD_INPUT_HANDLE);
-    si.StartupInfo.hStdOutput = inherited.Standard(STD_OUTPUT_HANDLE);
-    si.StartupInfo.hStdError = inherited.Standard(STD_ERROR_HANDLE);
+    si.StartupInfo.hStdInput = standard[0];
+    si.StartupInfo.hStdOutput = standard[1];
+    si.StartupInfo.hStdError = standard[2];
     absl::StatusOr<LPPROC_THREAD_ATTRIBUTE_LIST> attributes =
         inherited.Attributes();
     if (!attributes.ok()) return attributes.status();
     si.lpAttributeList = *attributes;
     std::wstring cmd = CommandLine(*exe, spec.arguments);
+    std::wstring environment;
+    if (spec.io.environment_mode != ChildIo::Environment::kInherit) {
+      environment = EnvironmentBlock(spec.io);
+    }
+    const std::wstring directory = Widen(spec.io.working_directory_path);
     // Suspended until it is in the job, so it cannot start a grandchild
     // that escapes the job first.
     DWORD flags = EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT |
                   CREATE_SUSPENDED;
     if (!spec.options.die_with_parent) flags |= CREATE_BREAKAWAY_FROM_JOB;
-    absl::Status created = CreateSuspended(*exe, cmd, flags, si, pi);
+    absl::Status created = CreateSuspended(
+        *exe, cmd, flags, environment.empty() ? nullptr : &environment[0],
+        directory.empty() ? nullptr : directory.c_str(), si, pi);
     spec.channel.reset();
     if (!created.ok()) return created;
   }  // the inheritable copies are closed here

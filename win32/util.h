@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "mp/internal/deadline.h"
 
 namespace mp {
 namespace os {
@@ -83,6 +84,21 @@ struct PipeEnds {
 };
 absl::StatusOr<PipeEnds> CreateConnectedPipe(const wchar_t* prefix, bool duplex,
                                              bool messages, DWORD buffer);
+// The same, one way and in byte mode, for a child's standard stream: the
+// server end is overlapped and writes if `server_writes` (the client reads:
+// a child's stdin), else reads; the client end is opened for synchronous
+// I/O, as a program expects of its standard streams. (channel.cc)
+absl::StatusOr<PipeEnds> CreateStreamPipeEnds(const wchar_t* prefix,
+                                              bool server_writes, DWORD buffer);
+
+// One overlapped ReadFile (`write` false) or WriteFile of up to `size`
+// bytes (at most 1 MiB) on `h`, waited for until `deadline` and cancelled
+// then: the number of bytes moved (bytes that moved before a cancel
+// count); OutOfRange once the other end is closed; DeadlineExceeded.
+// `what` names `h` in errors. (channel.cc)
+absl::StatusOr<DWORD> TransferBefore(HANDLE h, bool write, char* data,
+                                     size_t size, internal::Deadline deadline,
+                                     absl::string_view what);
 
 // Whether a pipe error means that the other end is gone. (channel.cc)
 bool IsGone(DWORD err);

@@ -29,6 +29,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -128,6 +129,48 @@ struct ChildOptions {
   bool die_with_parent = true;
 };
 
+// A child's standard streams, environment and working directory, as
+// mp/process.h's SetStdin, SetStdout, SetStderr, SetEnvironment,
+// ExtendEnvironment and SetWorkingDirectory ask for them. The handles are
+// the caller's, made with the functions of "Standard streams" below; it
+// keeps them open until StartFork or StartCopy has returned and closes them
+// then, on every path. The default is a child that has this process's own
+// (inherits them).
+struct ChildIo {
+  // The child's stdin, stdout and stderr, in that order: -1 gives it this
+  // process's own; otherwise a handle from OpenStreamFile, OpenNullDevice
+  // or the child's end of CreateStreamPipe, which becomes that stream.
+  //   POSIX: dup2'ed onto descriptor 0, 1 or 2 in the child, after fork and
+  //     before its target or exec. The handles are 3 or more (the
+  //     functions below make them so), so that placing one never replaces
+  //     another.
+  //   Win32: STARTUPINFO's hStdInput, hStdOutput, hStdError, as
+  //     inheritable duplicates in the child's handle list.
+  intptr_t streams[3] = {-1, -1, -1};
+  enum class Environment {
+    kInherit,  // this process's environment
+    kExtend,   // this process's, with `environment` set over it
+    kReplace,  // exactly `environment`
+  };
+  Environment environment_mode = Environment::kInherit;
+  // Names and values, each name once (Win32: names compare
+  // case-insensitively, as Windows compares them). Checked by the caller:
+  // no name is empty or holds '=' or NUL, no value holds NUL.
+  std::vector<std::pair<std::string, std::string>> environment;
+  // Where the child starts: from OpenWorkingDirectory, or both empty (-1,
+  // "") for this process's working directory.
+  //   POSIX: the child fchdir()s to the handle before its target or exec.
+  //   Win32: CreateProcessW's lpCurrentDirectory is the path.
+  intptr_t working_directory = -1;
+  std::string working_directory_path;
+
+  bool IsDefault() const {
+    return streams[0] == -1 && streams[1] == -1 && streams[2] == -1 &&
+           environment_mode == Environment::kInherit &&
+           working_directory == -1 && working_directory_path.empty();
+  }
+};
+
 // What a child runs, in this process's memory (fork children use it as is).
 struct Target {
   internal::InvokerFn invoker = nullptr;
@@ -137,6 +180,8 @@ struct Target {
   // under the same values; a spawned child is given exactly these.
   std::vector<intptr_t> handles;
   ChildOptions options;
+  // Not sent to a spawned child: StartCopy applies it (CopySpec::io).
+  ChildIo io;
 };
 
 // Everything a spawned child needs to run its target: the Target with its
@@ -168,12 +213,19 @@ struct Launch {
 // the end of main() does (see mp/init.h). Backends call it, then ExitNow().
 int RunTarget(const Target& target);
 
-// The answer a spawned copy that could not exec itself writes on its spawn
-// channel (POSIX, between fork and exec): a whole frame of the spawn
-// protocol saying "exec failed with OS error `error`". Async-signal-safe:
-// it only copies bytes into `out`.
-inline constexpr size_t kExecFailureFrameSize = 8 + 1 + 4;
-void FillExecFailureFrame(char (&out)[kExecFailureFrameSize], int32_t error);
+// The answer a spawned copy that could not become the program writes on
+// its spawn channel (POSIX, between fork and exec): a whole frame of the
+// spawn protocol saying "`step` failed with OS error `error`", which
+// Start() returns as that OS error. Async-signal-safe: it only copies bytes
+// into `out`.
+enum class CopyStep {
+  kStandardStreams,   // placing ChildIo::streams on 0, 1 and 2
+  kWorkingDirectory,  // entering ChildIo::working_directory
+  kExec,              // exec of the running binary
+};
+inline constexpr size_t kCopyFailureFrameSize = 8 + 1 + 4;
+void FillCopyFailureFrame(char (&out)[kCopyFailureFrameSize], CopyStep step,
+                          int32_t error);
 
 // --- Provided by each backend ----------------------------------------------
 
@@ -187,7 +239,10 @@ bool HasFork();
 // than per address space, runs a spawn Launch by resolving it here and
 // starting it as StartFork does (there is no second copy of the program),
 // and leaves running, at the end of main's code, a daemon that cannot be
-// terminated instead of joining it.
+// terminated instead of joining it. It also refuses a ChildIo other than
+// the default (Unimplemented), before opening anything for it: a child
+// that is a thread shares its process's descriptors, environment and
+// working directory.
 bool ChildrenShareAddressSpace();
 
 // Fork (POSIX only; Win32: InvalidArgument): fork(); the child calls
@@ -202,7 +257,17 @@ bool ChildrenShareAddressSpace();
 // (Process::Start): it is reset in the child after fork — handlers and an
 // ignored SIGTERM to SIG_DFL, then an empty mask — with async-signal-safe
 // calls, and every signal is blocked across fork() so that no handler of
-// the parent's runs in the child first. threads: a thread runs the target.
+// the parent's runs in the child first. Then it applies `target.io`
+// (streams, environment, working directory), and only then closes the
+// channel ends it was not given, which include the handles `target.io`
+// named (see "Standard streams" below): it holds its streams on 0, 1 and 2
+// and no other copy of them, nor this process's end of any stream pipe.
+// The environment is built in this process before fork() and the child
+// only points `environ` at it (no setenv(), which may allocate). A step
+// that fails in the child (dup2(), or fchdir() refused because the
+// directory's permissions changed since OpenWorkingDirectory checked them)
+// is written to its stderr, and it exits with 127. threads: a thread runs
+// the target.
 absl::StatusOr<Child> StartFork(const Target& target);
 
 // --- Spawn: the OS's part (the protocol itself is mp/internal/spawn.h) ------
@@ -239,6 +304,8 @@ struct CopySpec {
   // Handles the copy also inherits (a Launch's handles).
   std::vector<intptr_t> handles;
   ChildOptions options;
+  // Its standard streams, environment and working directory.
+  ChildIo io;
 };
 struct StartedCopy {
   Child child;
@@ -253,15 +320,20 @@ struct StartedCopy {
 //     marks every descriptor from 3 up close-on-exec (close_range(2) with
 //     CLOSE_RANGE_CLOEXEC, else one by one up to RLIMIT_NOFILE) and then
 //     clears the mark on the channel and the handles, which keep their
-//     values. If exec fails, it writes FillExecFailureFrame's frame on the
-//     channel and exits with 127.
+//     values; it places `io`'s streams on 0, 1 and 2, enters its working
+//     directory and execs with its environment (built before fork). If a
+//     step fails, it writes FillCopyFailureFrame's frame for that step on
+//     the channel and exits with 127.
 //   Win32: CreateProcessW on GetModuleFileNameW, suspended until it is in
 //     this process's job (die_with_parent); the channel is made inheritable
 //     in place and the handles are inheritable duplicates, and
 //     PROC_THREAD_ATTRIBUTE_HANDLE_LIST names exactly those and the
-//     standard handles. Every inheritable copy is closed in this process
-//     as soon as CreateProcessW returns, so that no process started
-//     meanwhile by another thread (system()) inherits them.
+//     standard handles (this process's, or inheritable duplicates of
+//     `io`'s). Every inheritable copy is closed in this process as soon as
+//     CreateProcessW returns, so that no process started meanwhile by
+//     another thread (system()) inherits them. `io`'s environment is a
+//     Unicode block sorted by name as Windows requires, and its working
+//     directory is lpCurrentDirectory.
 //   threads: Unimplemented.
 // Either way the copy holds the standard streams, the channel and the
 // handles, nothing else, whatever else this process left inheritable.
@@ -512,6 +584,71 @@ void AdoptChannel(intptr_t end);
 //     parent's ends).
 // Cheap enough to check before every send and receive.
 uint64_t ChannelGeneration();
+
+// --- Standard streams: what a ChildIo names ---------------------------------
+//
+// Everything here is made in the parent, before any child exists, so that
+// a path that cannot be opened is Start()'s error (the OS's: NotFound,
+// PermissionDenied, ...) and never a child that dies. Every handle is
+// private to this process (close-on-exec, non-inheritable) until StartFork
+// or StartCopy hands it to the one child it is for.
+//   POSIX: every descriptor is 3 or more, and is recorded with the channel
+//     ends (see AdoptChannel), so that a fork child started by another
+//     thread meanwhile closes it too: no other child holds, say, the write
+//     end of a stdin pipe, which would keep its reader from ever seeing
+//     end of file.
+//   threads: Unimplemented (the common layer refuses a ChildIo first).
+
+enum class StreamFile {
+  kRead,           // an existing file, for a child's stdin
+  kWriteTruncate,  // created if missing, emptied
+  kWriteAppend,    // created if missing; every write goes to its end
+};
+absl::StatusOr<OwnedHandle> OpenStreamFile(const std::string& path,
+                                           StreamFile how);
+// The null device, for reading and writing (POSIX: /dev/null; Win32: NUL).
+absl::StatusOr<OwnedHandle> OpenNullDevice();
+
+// A pipe from this process to a child's stdin (`child_reads`), or from a
+// child's stdout or stderr: `child` becomes the stream, `parent` is this
+// process's end, read or written with ReadStream / WriteStream.
+//   POSIX: pipe2(); the parent's end is non-blocking.
+//   Win32: one instance of a byte-mode named pipe, one way, under a random
+//     name, for the current user only; the parent's end (the server) is
+//     overlapped, so that its reads and writes can time out; the child's
+//     (the client) is not, as a program expects of its standard streams.
+struct StreamPipe {
+  OwnedHandle parent;
+  OwnedHandle child;
+};
+absl::StatusOr<StreamPipe> CreateStreamPipe(bool child_reads);
+// Reads what has arrived on a stream pipe's parent end, at most `size`
+// bytes, waiting until `deadline` for at least one: the number read; 0 at
+// end of file (every copy of the child's end is closed and everything was
+// read); DeadlineExceeded.
+absl::StatusOr<size_t> ReadStream(intptr_t end, char* out, size_t size,
+                                  internal::Deadline deadline);
+// Writes a prefix of `bytes` (not empty) on a stream pipe's parent end,
+// waiting until `deadline` for room: the number written, at least one;
+// DeadlineExceeded if none could be; EndOfFile (mp/status.h) if every copy
+// of the child's end is closed. POSIX: never raises SIGPIPE.
+absl::StatusOr<size_t> WriteStream(intptr_t end, absl::string_view bytes,
+                                   internal::Deadline deadline);
+
+// A directory a child can start in: NotFound, NotADirectory (as
+// FailedPrecondition), PermissionDenied (no search permission) here rather
+// than in the child.
+//   POSIX: `handle` is the directory opened O_PATH (the child fchdir()s to
+//     it: a directory renamed or removed meanwhile cannot make the child
+//     start elsewhere); `path` is empty.
+//   Win32: `handle` is the directory, opened to hold it (it cannot be
+//     removed while open); `path` is its full path, which CreateProcessW
+//     takes.
+struct WorkingDirectory {
+  OwnedHandle handle;
+  std::string path;
+};
+absl::StatusOr<WorkingDirectory> OpenWorkingDirectory(const std::string& path);
 
 // Ends the calling process now with `code` after flushing stdio; runs no
 // destructors or atexit handlers (a child must not run its parent's).

@@ -24,6 +24,9 @@ namespace {
 std::atomic<int64_t> g_spawn_timeout_ns{int64_t{60} * 1000 * 1000 * 1000};
 
 constexpr char kVerdict = 'V';
+// FillCopyFailureFrame's kinds, one per os::CopyStep.
+constexpr char kStreamsFailed = 'S';
+constexpr char kDirectoryFailed = 'W';
 constexpr char kExecFailed = 'E';
 
 void PutLength(char* out, uint64_t n) {
@@ -89,14 +92,19 @@ absl::Status DecodeAnswer(absl::string_view bytes) {
   if (bytes.empty()) return malformed;
   const char kind = bytes[0];
   bytes.remove_prefix(1);
-  if (kind == kExecFailed) {
+  if (kind == kExecFailed || kind == kDirectoryFailed ||
+      kind == kStreamsFailed) {
     if (bytes.size() != 4) return malformed;
     uint32_t error = 0;
     for (int i = 0; i < 4; ++i) {
       error |= uint32_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
     }
-    return os::OsErrorStatus("exec of this program (spawn start method)",
-                             static_cast<int32_t>(error));
+    const char* step =
+        kind == kExecFailed ? "exec of this program (spawn start method)"
+        : kind == kDirectoryFailed
+            ? "entering the working directory (spawn start method)"
+            : "placing the standard streams (spawn start method)";
+    return os::OsErrorStatus(step, static_cast<int32_t>(error));
   }
   if (kind != kVerdict) return malformed;
   Decoder d(bytes);
@@ -139,10 +147,12 @@ absl::StatusOr<std::string> ReadFrame(
   return bytes;
 }
 
-absl::StatusOr<os::Child> Spawn(const os::Launch& launch) {
+absl::StatusOr<os::Child> Spawn(const os::Launch& launch,
+                                const os::ChildIo& io) {
   if (os::ChildrenShareAddressSpace()) {
     absl::StatusOr<os::Target> target = ResolveLaunch(launch);
     if (!target.ok()) return target.status();
+    target->io = io;
     return os::StartFork(*target);
   }
   absl::StatusOr<os::SpawnChannel> channel = os::CreateSpawnChannel();
@@ -152,6 +162,7 @@ absl::StatusOr<os::Child> Spawn(const os::Launch& launch) {
   spec.channel = std::move(channel->child);
   spec.handles = launch.handles;
   spec.options = launch.options;
+  spec.io = io;
   absl::StatusOr<os::StartedCopy> started = os::StartCopy(std::move(spec));
   if (!started.ok()) return started.status();
   os::Child& child = started->child;
@@ -232,9 +243,12 @@ void AnswerLaunch(ReceivedLaunch& received, const absl::Status& status) {
 
 namespace os {
 
-void FillExecFailureFrame(char (&out)[kExecFailureFrameSize], int32_t error) {
+void FillCopyFailureFrame(char (&out)[kCopyFailureFrameSize], CopyStep step,
+                          int32_t error) {
   internal::PutLength(out, 1 + 4);
-  out[8] = internal::kExecFailed;
+  out[8] = step == CopyStep::kExec               ? internal::kExecFailed
+           : step == CopyStep::kWorkingDirectory ? internal::kDirectoryFailed
+                                                 : internal::kStreamsFailed;
   const uint32_t e = static_cast<uint32_t>(error);
   for (int i = 0; i < 4; ++i) out[9 + i] = static_cast<char>(e >> (8 * i));
 }

@@ -19,9 +19,11 @@
 //
 // Every frame is an 8-byte little-endian length, then that many bytes. An
 // answer is one kind byte, then either the child's verdict ('V', then the
-// codec's int32 status code and string message) or an exec failure ('E',
-// then the OS error as a 4-byte little-endian int32, written by a POSIX
-// child whose exec failed: FillExecFailureFrame).
+// codec's int32 status code and string message) or a failure to become
+// the program, written by a POSIX child between fork and exec
+// (FillCopyFailureFrame): the step that failed ('S' placing the standard
+// streams, 'W' entering the working directory, 'E' exec), then the OS
+// error as a 4-byte little-endian int32.
 //
 // One deadline covers the parent's whole handshake, SpawnTimeout() from the
 // start of sending: the child must take all of its launch and answer by
@@ -58,9 +60,12 @@ inline constexpr char kSpawnChildFlag[] = "--mp-spawn-child";
 // own verdict (InvalidArgument for a launch it refused); DeadlineExceeded
 // (the child was killed); Internal if the child ended before answering
 // (a main() that does not call mp::Init() first). No child is left running
-// on any error path. On the threads backend, the launch is resolved here
-// and run by os::StartFork.
-absl::StatusOr<os::Child> Spawn(const os::Launch& launch);
+// on any error path. `io` is the child's streams, environment and working
+// directory (os::CopySpec::io); a step of setting them up that failed in
+// the child is the OS's error, as an exec failure is. On the threads
+// backend, the launch is resolved here and run by os::StartFork.
+absl::StatusOr<os::Child> Spawn(const os::Launch& launch,
+                                const os::ChildIo& io = {});
 
 // --- Child -------------------------------------------------------------------
 

@@ -22,7 +22,9 @@
 //   * exit on its own: exit(), a crash or an uncaught signal ends the whole
 //     program;
 //   * own memory: children share globals with their parent, so a Lock held
-//     by a thread cannot be orphaned and "owner died" never happens.
+//     by a thread cannot be orphaned and "owner died" never happens;
+//   * have standard streams, an environment or a working directory of its
+//     own: StartFork refuses a ChildIo other than the default.
 
 #include <atomic>
 #include <cstdio>
@@ -108,6 +110,11 @@ bool HasFork() { return true; }
 bool ChildrenShareAddressSpace() { return true; }
 
 absl::StatusOr<Child> StartFork(const Target& target) {
+  if (!target.io.IsDefault()) {
+    return absl::UnimplementedError(
+        "mp: a child of the threads backend is a thread: it shares its "
+        "process's standard streams, environment and working directory");
+  }
   return StartThread(target);
 }
 

@@ -69,7 +69,7 @@ PLAIN_EVERY = 10  # seconds between progress lines when stderr is no terminal
 
 
 def primitive(suite, case):
-    if suite in ("ProcessTest", "StartTest"):
+    if suite in ("ProcessTest", "StartTest", "StdioTest"):
         return "Process"
     if suite == "PipeTest":
         return "Pipe"
