@@ -110,8 +110,10 @@ constexpr uint32_t kNoSuchThread = 0x3fffffff;  // above every OS's thread ids
 // holds the lock, and 0 once it lets go: POSIX, the robust mutex's lock
 // word; Win32, the low half of the owner word, whose high half, the
 // holder's stamp, stays 0), then writes into it the id of a thread that
-// does not hold the lock: none (`live` false), or a thread of this process
-// that lives on until `release` is set (`live` true). Says so in `marker`.
+// does not hold the lock: none (`live` false), or this thread, which has
+// let go and lives on until `release` is set (`live` true). Says so in
+// `marker`. It starts no thread: ThreadSanitizer refuses a thread started
+// in a fork child of a multi-threaded parent.
 void CorruptOwnerWord(Lock lock, bool live, Event release, std::string marker) {
   size_t size = 0;
   char* memory = MapLockMemory(lock, &size);
@@ -134,19 +136,9 @@ void CorruptOwnerWord(Lock lock, bool live, Event release, std::string marker) {
     }
   }
   if (at == size) Exit(kSetupFailed);
-  std::atomic<uint32_t> other{0};
-  std::thread idle;
-  if (live) {
-    idle = std::thread([&] {
-      other.store(ThisThreadId());
-      (void)release.Wait(kPatience);
-    });
-    while (other.load() == 0) absl::SleepFor(absl::Milliseconds(1));
-  }
-  word_at(at)->store(live ? other.load() : kNoSuchThread);
+  word_at(at)->store(live ? me : kNoSuchThread);
   WriteFileAtomically(marker, "corrupt");
   (void)release.Wait(kPatience);
-  if (idle.joinable()) idle.join();
   Exit(0);
 }
 
