@@ -18,26 +18,27 @@
 namespace mp {
 namespace {
 
-std::atomic<StartMethod> g_default_method{StartMethod::kDefault};
 std::atomic<int> g_process_counter{0};
 
 StartMethod Resolve(StartMethod m) {
   if (m != StartMethod::kDefault) return m;
-  m = g_default_method.load();
+  m = internal::ProcessWideStartMethod();
   if (m != StartMethod::kDefault) return m;
   return os::HasFork() ? StartMethod::kFork : StartMethod::kSpawn;
 }
 
-absl::Status NoFork() {
-  return absl::InvalidArgumentError("mp: this OS has no fork start method");
+absl::Status NeedsInit(const std::string& name, StartMethod method) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "mp: ", name, ": the ", StartMethodName(method),
+      " start method needs mp::Init(argc, argv) as the first statement of "
+      "main() (the `if __name__ == '__main__'` guard); without it the "
+      "child would re-run main()"));
 }
 
 }  // namespace
 
 absl::Status SetStartMethod(StartMethod method) {
-  if (method == StartMethod::kFork && !os::HasFork()) return NoFork();
-  g_default_method.store(method);
-  return absl::OkStatus();
+  return internal::SetProcessWideStartMethod(method);
 }
 
 StartMethod GetStartMethod() { return Resolve(StartMethod::kDefault); }
@@ -48,10 +49,23 @@ std::string StartMethodName(StartMethod method) {
       return "fork";
     case StartMethod::kSpawn:
       return "spawn";
+    case StartMethod::kForkserver:
+      return "forkserver";
     case StartMethod::kDefault:
       break;
   }
   return "default";
+}
+
+absl::Status StartForkserver() {
+  if (absl::Status s = internal::CheckStartMethod(StartMethod::kForkserver);
+      !s.ok()) {
+    return s;
+  }
+  if (!Initialized()) {
+    return NeedsInit("StartForkserver()", StartMethod::kForkserver);
+  }
+  return os::EnsureForkserver();
 }
 
 void Process::InitCommon() {
@@ -79,7 +93,7 @@ absl::Status Process::SetStartMethod(StartMethod method) {
     return absl::FailedPreconditionError(
         absl::StrCat("mp: ", name_, ": start method set after Start()"));
   }
-  if (method == StartMethod::kFork && !os::HasFork()) return NoFork();
+  if (absl::Status s = internal::CheckStartMethod(method); !s.ok()) return s;
   method_ = method;
   return absl::OkStatus();
 }
@@ -149,15 +163,20 @@ absl::Status Process::Start() {
     child = os::StartFork(
         os::Target{invoker_, target_, args_, handles_.handles, options});
   } else if (!Initialized()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "mp: ", name_,
-        ": the spawn start method needs mp::Init(argc, argv) as the first "
-        "statement of main() (the `if __name__ == '__main__'` guard); "
-        "without it the child would re-run main()"));
+    return NeedsInit(name_, method);
   } else {
-    child = internal::Spawn(os::Launch{*std::move(invoker), *std::move(target),
-                                       args_, handles_.handles, options,
-                                       GetStartMethod()});
+    const os::Launch launch{*std::move(invoker),
+                            *std::move(target),
+                            args_,
+                            handles_.handles,
+                            options,
+                            GetStartMethod()};
+    // On the threads backend a forkserver child is a thread, as a spawned
+    // one is (Spawn starts it).
+    child =
+        method == StartMethod::kForkserver && !os::ChildrenShareAddressSpace()
+            ? os::StartForkserverChild(launch)
+            : internal::Spawn(launch);
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),
@@ -237,6 +256,7 @@ absl::Status Process::Close() {
           "mp: ", name_, " is still running; Join() or Kill() it first"));
     }
     record_->child.sentinel.reset();
+    record_->child.process.reset();
   }
   closed_ = true;
   return absl::OkStatus();

@@ -19,6 +19,7 @@ set(MP_HDRS
   api/internal/os.h
   api/internal/ring.h
   api/internal/spawn.h
+  api/internal/start_method.h
   api/internal/sync_state.h
   api/internal/target.h
   api/internal/task.h
@@ -43,6 +44,7 @@ set(MP_COMMON_SRCS
   api/internal/ring.cc
   api/internal/run_target.cc
   api/internal/spawn.cc
+  api/internal/start_method.cc
   api/pipe.cc
   api/pool.cc
   api/process.cc
@@ -62,6 +64,8 @@ set(MP_ONE_BACKEND_SRCS
 set(MP_POSIX_SRCS
   posix/channel.cc
   posix/channel.h
+  posix/forkserver.cc
+  posix/forkserver.h
   posix/memory.cc
   posix/module.cc
   posix/process.cc

@@ -6,8 +6,9 @@
 // (macOS: _NSGetExecutablePath; FreeBSD: sysctl KERN_PROC_PATHNAME, or
 // fexecve of a descriptor opened at start), close_range (closefrom),
 // AT_SECURE (issetugid()), sched_getaffinity (cpuset_getaffinity; macOS:
-// sysconf), eventfd (a pipe whose write end is closed) and SO_PEERCRED
-// (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID).
+// sysconf), eventfd (a pipe whose write end is closed), SO_PEERCRED
+// (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID) and O_PATH
+// (O_SEARCH, or O_RDONLY | O_DIRECTORY where the directory is readable).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,6 +79,10 @@ absl::StatusOr<pid_t> SocketPeerPid(int fd) {
     return OsError("getsockopt(SO_PEERCRED)");
   }
   return peer.pid;
+}
+
+int OpenWorkingDirectory() {
+  return ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 int AllowedCpuCount() {

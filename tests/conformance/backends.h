@@ -6,9 +6,11 @@
 // instantiated for `Backends`, the list for the OS this binary targets
 // (MP_OS_* comes from //platform:os, the one place that tells OSes apart):
 //
-//   posix-fork   ForkBackend    (Linux binary)
-//   posix-spawn  SpawnBackend   (Linux binary)
-//   win32        Win32Backend   (mingw-w64 .exe under Wine)
+//   posix-fork        ForkBackend        (Linux binary)
+//   posix-spawn       SpawnBackend       (Linux binary)
+//   posix-forkserver  ForkserverBackend  (Linux binary)
+//   win32             Win32Backend       (mingw-w64 .exe under Wine)
+//   threads           ThreadsBackend     (Linux binary, //:mp_threads)
 //
 // Test names carry the backend: Conformance/ProcessTest/fork.ExitCodeOfExit.
 
@@ -37,6 +39,16 @@ struct SpawnBackend {
   static constexpr int kStartJoinCycles = 10000;
 };
 
+// Children forked by this process's forkserver (a spawned, single-threaded
+// copy of the test binary, started by the first case that needs it and
+// kept until the end of main's code).
+struct ForkserverBackend {
+  static constexpr StartMethod kMethod = StartMethod::kForkserver;
+  static constexpr const char* kName = "forkserver";
+  static constexpr bool kThreads = false;
+  static constexpr int kStartJoinCycles = 10000;
+};
+
 struct Win32Backend {
   static constexpr StartMethod kMethod = StartMethod::kSpawn;
   static constexpr const char* kName = "win32";
@@ -60,7 +72,7 @@ using Backends = ::testing::Types<ThreadsBackend>;
 #elif MP_OS_WINDOWS
 using Backends = ::testing::Types<Win32Backend>;
 #else
-using Backends = ::testing::Types<ForkBackend, SpawnBackend>;
+using Backends = ::testing::Types<ForkBackend, SpawnBackend, ForkserverBackend>;
 #endif
 
 struct BackendName {
