@@ -23,16 +23,12 @@ void FinishChildrenAtExit() { internal::FinishChildren(); }
 
 // In a spawned child: makes the parent's process-wide start method this
 // process's own. InvalidArgument for a value that is not a start method,
-// or fork where this OS has none.
+// or one this OS does not have.
 absl::Status AdoptStartMethod(StartMethod method) {
-  switch (method) {
-    case StartMethod::kDefault:
-    case StartMethod::kFork:
-    case StartMethod::kSpawn:
-      return SetStartMethod(method);
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "mp: malformed launch message: start method ", static_cast<int>(method)));
+  absl::Status s = internal::SetProcessWideStartMethod(method);
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(
+      absl::StrCat("mp: malformed launch message: ", s.message()));
 }
 }  // namespace
 

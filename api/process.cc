@@ -38,18 +38,21 @@ namespace {
 
 constexpr const char* kStreamNames[3] = {"stdin", "stdout", "stderr"};
 
-std::atomic<StartMethod> g_default_method{StartMethod::kDefault};
 std::atomic<int> g_process_counter{0};
 
 StartMethod Resolve(StartMethod m) {
   if (m != StartMethod::kDefault) return m;
-  m = g_default_method.load();
+  m = internal::ProcessWideStartMethod();
   if (m != StartMethod::kDefault) return m;
   return os::HasFork() ? StartMethod::kFork : StartMethod::kSpawn;
 }
 
-absl::Status NoFork() {
-  return absl::InvalidArgumentError("mp: this OS has no fork start method");
+absl::Status NeedsInit(const std::string& name, StartMethod method) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "mp: ", name, ": the ", StartMethodName(method),
+      " start method needs mp::Init(argc, argv) as the first statement of "
+      "main() (the `if __name__ == '__main__'` guard); without it the "
+      "child would re-run main()"));
 }
 
 absl::Status CheckVariables(const std::map<std::string, std::string>& vars) {
@@ -142,9 +145,7 @@ absl::Status RunTogether(std::vector<std::function<absl::Status()>> tasks) {
 }  // namespace
 
 absl::Status SetStartMethod(StartMethod method) {
-  if (method == StartMethod::kFork && !os::HasFork()) return NoFork();
-  g_default_method.store(method);
-  return absl::OkStatus();
+  return internal::SetProcessWideStartMethod(method);
 }
 
 StartMethod GetStartMethod() { return Resolve(StartMethod::kDefault); }
@@ -155,10 +156,23 @@ std::string StartMethodName(StartMethod method) {
       return "fork";
     case StartMethod::kSpawn:
       return "spawn";
+    case StartMethod::kForkserver:
+      return "forkserver";
     case StartMethod::kDefault:
       break;
   }
   return "default";
+}
+
+absl::Status StartForkserver() {
+  if (absl::Status s = internal::CheckStartMethod(StartMethod::kForkserver);
+      !s.ok()) {
+    return s;
+  }
+  if (!Initialized()) {
+    return NeedsInit("StartForkserver()", StartMethod::kForkserver);
+  }
+  return os::EnsureForkserver();
 }
 
 void Process::InitCommon() {
@@ -186,7 +200,7 @@ absl::Status Process::SetStartMethod(StartMethod method) {
     return absl::FailedPreconditionError(
         absl::StrCat("mp: ", name_, ": start method set after Start()"));
   }
-  if (method == StartMethod::kFork && !os::HasFork()) return NoFork();
+  if (absl::Status s = internal::CheckStartMethod(method); !s.ok()) return s;
   method_ = method;
   return absl::OkStatus();
 }
@@ -320,11 +334,7 @@ absl::Status Process::Start() {
   }
   const os::ChildOptions options{daemon_, die_with_parent_};
   if (method != StartMethod::kFork && !Initialized()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "mp: ", name_,
-        ": the spawn start method needs mp::Init(argc, argv) as the first "
-        "statement of main() (the `if __name__ == '__main__'` guard); "
-        "without it the child would re-run main()"));
+    return NeedsInit(name_, method);
   }
 
   // The child's streams, environment and working directory, set up here
@@ -372,10 +382,18 @@ absl::Status Process::Start() {
     child = os::StartFork(os::Target{invoker_, target_, args_, handles_.handles,
                                      options, setup.io});
   } else {
-    child = internal::Spawn(
-        os::Launch{*std::move(invoker), *std::move(target), args_,
-                   handles_.handles, options, GetStartMethod()},
-        setup.io);
+    const os::Launch launch{*std::move(invoker),
+                            *std::move(target),
+                            args_,
+                            handles_.handles,
+                            options,
+                            GetStartMethod()};
+    // On the threads backend a forkserver child is a thread, as a spawned
+    // one is (Spawn starts it).
+    child =
+        method == StartMethod::kForkserver && !os::ChildrenShareAddressSpace()
+            ? os::StartForkserverChild(launch, setup.io)
+            : internal::Spawn(launch, setup.io);
   }
   if (!child.ok()) {
     return absl::Status(child.status().code(),
@@ -539,6 +557,7 @@ absl::Status Process::Close() {
           "mp: ", name_, " is still running; Join() or Kill() it first"));
     }
     record_->child.sentinel.reset();
+    record_->child.process.reset();
   }
   for (ByteStream& pipe : pipes_) pipe = ByteStream();
   closed_ = true;

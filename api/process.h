@@ -28,6 +28,28 @@
 //     before Start() are *not* seen. It holds the standard streams and the
 //     descriptors or handles of its arguments, nothing else: not even one
 //     this program left inheritable. Windows only has spawn.
+//   * kForkserver (POSIX; Python's default there since 3.14): the child is
+//     forked from this process's forkserver, a single-threaded server that
+//     is a spawned copy of this program, started at the first forkserver
+//     Start() (or by StartForkserver()) and ended with the main code (see
+//     mp/init.h); it runs nothing but static initialisers and the fork
+//     loop, and never appears among ActiveChildren(). So the child sees
+//     globals as module initialisation left them, as under spawn, and holds
+//     the standard streams (this process's at Start(), unless SetStdin...
+//     chose others) and its arguments' descriptors, nothing else; a lock that
+//     another thread of this process holds at Start() is free in it (a fork
+//     child, which has only the starting thread, finds it held for ever). It
+//     costs a fork, not an exec. Although the OS sees it as the server's child,
+//     it behaves as this process's: ParentPid() in it is this process, and
+//     Join, IsAlive, Sentinel, Terminate, Kill, exit codes, the daemon flag,
+//     die-with-parent (the server ends when this process does, and takes
+//     such children with it) and the end of main's code work as for the
+//     other methods. It starts with this process's environment and
+//     working directory at Start() (unless ExtendEnvironment... chose
+//     others) and with the signals it ignores then; its resource limits
+//     and umask are the server's, i.e. this process's when the server
+//     started. Windows has no forkserver; the threads backend
+//     runs it as a thread, as it does every method.
 //
 // Targets are plain functions or captureless, non-generic lambdas (function
 // style), or a subclass's Run() (class style, see the protected
@@ -42,8 +64,8 @@
 // Before Start(), the parent may also choose the child's standard streams
 // (inherited, the null device, a file, or a pipe: mp/stdio.h), its
 // environment and its working directory, as Python's subprocess does; on
-// fork the child applies them before its target runs, so one program
-// behaves the same on every start method. The threads backend refuses
+// fork and forkserver the child applies them before its target runs, so one
+// program behaves the same on every start method. The threads backend refuses
 // them (see Start()).
 //
 // Children are killed when this process dies unless SetDieWithParent(false)
@@ -74,26 +96,31 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "mp/codec.h"
+#include "mp/internal/start_method.h"
 #include "mp/internal/target.h"
 #include "mp/stdio.h"
 
 namespace mp {
 
-enum class StartMethod {
-  kDefault,  // whatever SetStartMethod chose; kFork on POSIX, kSpawn on Windows
-  kFork,
-  kSpawn,
-};
-
 // The process-wide default start method, as Python's set_start_method.
-// kFork is refused with InvalidArgumentError where the OS has no fork.
+// kFork and kForkserver are refused with InvalidArgumentError where the OS
+// has no fork.
 // Children start with it as their parent had it at Start(), on every start
 // method: a spawned child is told, so a program that chose spawn gets
 // spawned grandchildren too.
 absl::Status SetStartMethod(StartMethod method);
 StartMethod GetStartMethod();
-// "fork" or "spawn", as Python names them; "default" for kDefault.
+// "fork", "spawn" or "forkserver", as Python names them; "default" for
+// kDefault.
 std::string StartMethodName(StartMethod method);
+
+// Starts this process's forkserver now, if it is not running, rather than
+// at the first forkserver Start() (Python's forkserver.ensure_running()):
+// that Start() then costs a fork, not also a spawn. FailedPrecondition in a
+// program that never called mp::Init() (the server is a spawned copy);
+// InvalidArgument where the OS has no fork; a spawn's errors otherwise. OK
+// and nothing to do on the threads backend.
+absl::Status StartForkserver();
 
 namespace internal {
 struct ChildRecord;
@@ -169,15 +196,18 @@ class Process {
   // Starts the child. Asynchronous: returns once the child exists (under
   // spawn: once it has found its target; a spawned child that has not taken
   // its arguments and found its target within 60 s, say one stuck in a
-  // static initialiser, is killed and Start() is DeadlineExceededError).
+  // static initialiser, is killed and Start() is DeadlineExceededError;
+  // under forkserver: once the server has forked it, starting the server
+  // first if it is not running; a server that does not answer within 60 s
+  // is killed, and Start() is DeadlineExceededError).
   // FailedPreconditionError if already started or closed, if this process
-  // is a daemon, or for spawn in a program that never called mp::Init();
-  // InvalidArgumentError if the target is not in a module loaded at program
-  // start (the same for every start method); the OS's error if the child
-  // cannot be created.
+  // is a daemon, or for spawn or forkserver in a program that never called
+  // mp::Init(); InvalidArgumentError if the target is not in a module loaded
+  // at program start (the same for every start method); the OS's error if
+  // the child cannot be created.
   //
   // The child starts with an empty signal mask and default signal
-  // dispositions, on fork and spawn alike, whatever the starting thread
+  // dispositions, on every start method, whatever the starting thread
   // blocked (say, for a sigwait() thread) or the parent installed: every
   // handler is reset to the default action, and so is an ignored SIGTERM,
   // so that Terminate() always ends a child that did not itself choose

@@ -21,6 +21,7 @@ set(MP_HDRS
   api/internal/pool_impl.h
   api/internal/ring.h
   api/internal/spawn.h
+  api/internal/start_method.h
   api/internal/stream.h
   api/internal/sync_state.h
   api/internal/target.h
@@ -47,6 +48,7 @@ set(MP_COMMON_SRCS
   api/internal/ring.cc
   api/internal/run_target.cc
   api/internal/spawn.cc
+  api/internal/start_method.cc
   api/pipe.cc
   api/pool.cc
   api/process.cc
@@ -67,6 +69,8 @@ set(MP_ONE_BACKEND_SRCS
 set(MP_POSIX_SRCS
   posix/channel.cc
   posix/channel.h
+  posix/forkserver.cc
+  posix/forkserver.h
   posix/memory.cc
   posix/module.cc
   posix/process.cc

@@ -134,6 +134,11 @@ int AlwaysReadable();
 // The pid of the process that made the other end of the AF_UNIX socket
 // `fd` (SO_PEERCRED: for a socketpair, the process that called it).
 absl::StatusOr<pid_t> SocketPeerPid(int fd);
+// A new close-on-exec descriptor for the working directory, which fchdir()
+// in another process that receives it accepts, whatever access this process
+// has to the directory and even if it was removed or renamed (O_PATH), or
+// -1 with errno.
+int OpenWorkingDirectory();
 
 }  // namespace os
 }  // namespace mp

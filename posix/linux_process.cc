@@ -94,6 +94,10 @@ absl::StatusOr<pid_t> SocketPeerPid(int fd) {
   return peer.pid;
 }
 
+int OpenWorkingDirectory() {
+  return ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 int AllowedCpuCount() {
   cpu_set_t set;
   if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;

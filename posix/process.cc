@@ -30,75 +30,13 @@
 #include "mp/internal/deadline.h"
 #include "mp/internal/os.h"
 #include "posix/channel.h"
+#include "posix/forkserver.h"
 #include "posix/linux.h"
 #include "posix/util.h"
 
 namespace mp {
 namespace os {
 namespace {
-
-// Waits until `fd` is readable (or hung up) or `deadline` passes; retries
-// EINTR with the time left. Returns true when readable.
-absl::StatusOr<bool> WaitReadable(int fd, internal::Deadline deadline) {
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    const int n = ::poll(&p, 1, deadline.ToPollMilliseconds());
-    if (n > 0) return true;
-    if (n == 0) {
-      if (deadline.Expired()) return false;
-      continue;  // woke early (rounding): wait for the rest
-    }
-    if (errno != EINTR) return OsError("poll");
-  }
-}
-
-// Sends all of `bytes` before `deadline` (Deadline::Never(): no
-// limit): each send is non-blocking, and a full channel is waited on with
-// poll() for the time left, so a peer that never reads cannot hold the
-// sender past the deadline. DeadlineExceeded then.
-absl::Status SendAll(int fd, absl::string_view bytes,
-                     internal::Deadline deadline) {
-  while (!bytes.empty()) {
-    // MSG_NOSIGNAL: a child that died must be an error, not SIGPIPE.
-    const ssize_t n =
-        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) {
-      bytes.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      return OsError("send on spawn channel");
-    }
-    struct pollfd p = {fd, POLLOUT, 0};
-    const int r = ::poll(&p, 1, deadline.ToPollMilliseconds());
-    if (r < 0 && errno != EINTR) return OsError("poll");
-    if (r == 0 && deadline.Expired()) {
-      return absl::DeadlineExceededError("mp: spawn channel timed out");
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Reads exactly `size` bytes; a short read at EOF is OutOfRange.
-absl::Status ReadExactly(int fd, char* out, size_t size,
-                         internal::Deadline deadline) {
-  while (size > 0) {
-    absl::StatusOr<bool> ready = WaitReadable(fd, deadline);
-    if (!ready.ok()) return ready.status();
-    if (!*ready)
-      return absl::DeadlineExceededError("mp: spawn channel timed out");
-    const ssize_t n = ::read(fd, out, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return OsError("read spawn channel");
-    }
-    if (n == 0) return absl::OutOfRangeError("mp: spawn channel closed");
-    out += n;
-    size -= static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
 
 // fork(), with every signal blocked in the calling thread across it: the
 // child then runs none of the parent's handlers before ResetSignals() (a
@@ -226,99 +164,6 @@ absl::StatusOr<OwnedHandle> PrepareToHold() {
   return OwnedHandle(spare);
 }
 
-// The exit code of a child that waitid() found ended: N for exit(N), -N
-// for death by signal N.
-int ExitCodeOf(const siginfo_t& info) {
-  if (info.si_code == CLD_EXITED) return info.si_status;
-  if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
-    return -info.si_status;
-  }
-  return 255;
-}
-
-// A child's environment (ChildIo), built before fork(): `pointers` is
-// what `environ` becomes in a fork child and what execve() is given.
-// `inherit`: the child keeps this process's environment as it is.
-struct EnvironmentPlan {
-  bool inherit = true;
-  std::vector<std::string> entries;
-  std::vector<char*> pointers;
-};
-
-// Fills `plan` in place: the pointers point into its own strings. Reads
-// `environ` as it is now, as Python's os.environ copy would.
-void PlanEnvironment(const ChildIo& io, EnvironmentPlan& plan) {
-  if (io.environment_mode == ChildIo::Environment::kInherit) return;
-  plan.inherit = false;
-  if (io.environment_mode == ChildIo::Environment::kExtend) {
-    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-      const absl::string_view entry(*e);
-      const absl::string_view name = entry.substr(0, entry.find('='));
-      bool replaced = false;
-      for (const auto& [set, value] : io.environment) {
-        if (set == name) replaced = true;
-      }
-      if (!replaced) plan.entries.emplace_back(entry);
-    }
-  }
-  for (const auto& [name, value] : io.environment) {
-    plan.entries.push_back(absl::StrCat(name, "=", value));
-  }
-  for (std::string& entry : plan.entries) plan.pointers.push_back(&entry[0]);
-  plan.pointers.push_back(nullptr);
-}
-
-// In a fresh child, after fork: places `io`'s streams on 0, 1 and 2 and
-// enters its working directory. True, or false with the step that failed
-// and errno. The streams' descriptors are 3 or above, so no dup2() here
-// replaces another's source. Async-signal-safe: dup2 and fchdir.
-bool ApplyStreamsAndDirectory(const ChildIo& io, CopyStep* failed) {
-  for (int stream = 0; stream < 3; ++stream) {
-    const int from = static_cast<int>(io.streams[stream]);
-    if (from < 0) continue;
-    int r;
-    while ((r = ::dup2(from, stream)) < 0 && errno == EINTR) {
-    }
-    if (r < 0) {
-      *failed = CopyStep::kStandardStreams;
-      return false;
-    }
-  }
-  if (io.working_directory >= 0 &&
-      ::fchdir(static_cast<int>(io.working_directory)) != 0) {
-    *failed = CopyStep::kWorkingDirectory;
-    return false;
-  }
-  return true;
-}
-
-// In a fork child whose ApplyStreamsAndDirectory failed with `error`: says
-// so on its stderr (whatever that is by now) and ends with 127.
-// Async-signal-safe: write and _exit.
-[[noreturn]] void ForkChildSetupFailed(CopyStep step, int error) {
-  const char* what = step == CopyStep::kWorkingDirectory
-                         ? "mp: fork child: fchdir to its working directory "
-                           "failed, errno "
-                         : "mp: fork child: dup2 of its standard streams "
-                           "failed, errno ";
-  char digits[12];
-  int n = 0;
-  unsigned e = static_cast<unsigned>(error);
-  do {
-    digits[n++] = static_cast<char>('0' + e % 10);
-    e /= 10;
-  } while (e != 0 && n < 11);
-  char line[160];
-  size_t at = 0;
-  for (const char* p = what; *p != '\0' && at < sizeof line - 14; ++p) {
-    line[at++] = *p;
-  }
-  while (n > 0) line[at++] = digits[--n];
-  line[at++] = '\n';
-  (void)!::write(2, line, at);
-  ::_exit(127);
-}
-
 // Everything StartCopy's child needs between fork and exec, built before
 // fork(): after it only async-signal-safe calls are allowed (no malloc, no
 // locks — another thread may have held the allocator's lock at fork time).
@@ -391,6 +236,142 @@ void FlushStdio() {
 
 }  // namespace
 
+void PlanEnvironment(const ChildIo& io, EnvironmentPlan& plan) {
+  if (io.environment_mode == ChildIo::Environment::kInherit) return;
+  plan.inherit = false;
+  if (io.environment_mode == ChildIo::Environment::kExtend) {
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+      const absl::string_view entry(*e);
+      const absl::string_view name = entry.substr(0, entry.find('='));
+      bool replaced = false;
+      for (const auto& [set, value] : io.environment) {
+        if (set == name) replaced = true;
+      }
+      if (!replaced) plan.entries.emplace_back(entry);
+    }
+  }
+  for (const auto& [name, value] : io.environment) {
+    plan.entries.push_back(absl::StrCat(name, "=", value));
+  }
+  for (std::string& entry : plan.entries) plan.pointers.push_back(&entry[0]);
+  plan.pointers.push_back(nullptr);
+}
+
+bool ApplyStreamsAndDirectory(const ChildIo& io, CopyStep* failed) {
+  for (int stream = 0; stream < 3; ++stream) {
+    const int from = static_cast<int>(io.streams[stream]);
+    if (from < 0) continue;
+    int r;
+    while ((r = ::dup2(from, stream)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) {
+      *failed = CopyStep::kStandardStreams;
+      return false;
+    }
+  }
+  if (io.working_directory >= 0 &&
+      ::fchdir(static_cast<int>(io.working_directory)) != 0) {
+    *failed = CopyStep::kWorkingDirectory;
+    return false;
+  }
+  return true;
+}
+
+[[noreturn]] void ForkChildSetupFailed(CopyStep step, int error) {
+  const char* what = step == CopyStep::kWorkingDirectory
+                         ? "mp: fork child: fchdir to its working directory "
+                           "failed, errno "
+                         : "mp: fork child: dup2 of its standard streams "
+                           "failed, errno ";
+  char digits[12];
+  int n = 0;
+  unsigned e = static_cast<unsigned>(error);
+  do {
+    digits[n++] = static_cast<char>('0' + e % 10);
+    e /= 10;
+  } while (e != 0 && n < 11);
+  char line[160];
+  size_t at = 0;
+  for (const char* p = what; *p != '\0' && at < sizeof line - 14; ++p) {
+    line[at++] = *p;
+  }
+  while (n > 0) line[at++] = digits[--n];
+  line[at++] = '\n';
+  (void)!::write(2, line, at);
+  ::_exit(127);
+}
+
+absl::StatusOr<bool> WaitReadable(int fd, internal::Deadline deadline) {
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, deadline.ToPollMilliseconds());
+    if (n > 0) return true;
+    if (n == 0) {
+      if (deadline.Expired()) return false;
+      continue;  // woke early (rounding): wait for the rest
+    }
+    if (errno != EINTR) return OsError("poll");
+  }
+}
+
+// Each send is non-blocking, and a full socket is waited on with poll() for
+// the time left, so a peer that never reads cannot hold the sender past the
+// deadline.
+absl::Status SendAll(int fd, absl::string_view bytes,
+                     internal::Deadline deadline, absl::string_view what) {
+  while (!bytes.empty()) {
+    // MSG_NOSIGNAL: a peer that died must be an error, not SIGPIPE.
+    const ssize_t n =
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return OsError(absl::StrCat("send on ", what));
+    }
+    struct pollfd p = {fd, POLLOUT, 0};
+    const int r = ::poll(&p, 1, deadline.ToPollMilliseconds());
+    if (r < 0 && errno != EINTR) return OsError("poll");
+    if (r == 0 && deadline.Expired()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("mp: ", what, " timed out"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadExactly(int fd, char* out, size_t size,
+                         internal::Deadline deadline, absl::string_view what) {
+  while (size > 0) {
+    absl::StatusOr<bool> ready = WaitReadable(fd, deadline);
+    if (!ready.ok()) return ready.status();
+    if (!*ready) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("mp: ", what, " timed out"));
+    }
+    const ssize_t n = ::read(fd, out, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return OsError(absl::StrCat("read ", what));
+    }
+    if (n == 0)
+      return absl::OutOfRangeError(absl::StrCat("mp: ", what, " closed"));
+    out += n;
+    size -= static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+int ExitCodeOf(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return info.si_status;
+  if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+    return -info.si_status;
+  }
+  return 255;
+}
+
 bool HasFork() { return true; }
 
 bool ChildrenShareAddressSpace() { return false; }
@@ -449,12 +430,13 @@ absl::StatusOr<SpawnChannel> CreateSpawnChannel() {
 
 absl::Status WriteSpawnChannel(intptr_t end, absl::string_view bytes,
                                internal::Deadline deadline) {
-  return SendAll(static_cast<int>(end), bytes, deadline);
+  return SendAll(static_cast<int>(end), bytes, deadline, "spawn channel");
 }
 
 absl::Status ReadSpawnChannel(intptr_t end, char* out, size_t size,
                               internal::Deadline deadline) {
-  return ReadExactly(static_cast<int>(end), out, size, deadline);
+  return ReadExactly(static_cast<int>(end), out, size, deadline,
+                     "spawn channel");
 }
 
 absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
@@ -509,6 +491,13 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
   if (child.reaped || !child.sentinel.valid()) {
     return absl::FailedPreconditionError("mp: child already reaped");
   }
+  if (child.process.valid()) {
+    absl::StatusOr<std::optional<int>> code =
+        WaitForkserverChild(child, deadline);
+    // Still held by its server, or an error: done. Otherwise its server
+    // ended first, and the sentinel is its pidfd now: wait for it below.
+    if (!code.ok() || code->has_value() || child.process.valid()) return code;
+  }
   const int sentinel = static_cast<int>(child.sentinel.get());
   absl::StatusOr<bool> ended = WaitReadable(sentinel, deadline);
   if (!ended.ok()) return ended.status();
@@ -543,8 +532,9 @@ absl::Status SignalChild(const Child& child, Signal signal) {
   const int sig = signal == Signal::kKill ? SIGKILL : SIGTERM;
   // Through the pidfd: a child that has ended and been reaped (ESRCH) is
   // left alone, and a process that reused its pid is never reached.
-  if (PidfdSendSignal(static_cast<int>(child.sentinel.get()), sig) != 0 &&
-      errno != ESRCH) {
+  const intptr_t pidfd =
+      child.process.valid() ? child.process.get() : child.sentinel.get();
+  if (PidfdSendSignal(static_cast<int>(pidfd), sig) != 0 && errno != ESRCH) {
     return OsError("pidfd_send_signal");
   }
   return absl::OkStatus();
@@ -589,7 +579,7 @@ int64_t CurrentPid() {
   }
   return pid;
 }
-int64_t ParentPid() { return ::getppid(); }
+int64_t ParentPid() { return ForkserverParentPid(::getppid()); }
 
 int CpuCount() {
   if (const int n = AllowedCpuCount(); n > 0) return n;

@@ -309,6 +309,18 @@ absl::StatusOr<Child> StartFork(const Target&) {
   return absl::InvalidArgumentError("mp: Windows has no fork start method");
 }
 
+absl::StatusOr<Child> StartForkserverChild(const Launch&, const ChildIo&) {
+  return absl::InvalidArgumentError(
+      "mp: Windows has no forkserver start method (it has no fork)");
+}
+
+absl::Status EnsureForkserver() {
+  return absl::InvalidArgumentError(
+      "mp: Windows has no forkserver start method (it has no fork)");
+}
+
+void StopForkserver() {}
+
 absl::StatusOr<SpawnChannel> CreateSpawnChannel() {
   absl::StatusOr<PipeEnds> pipe =
       CreateConnectedPipe(L"\\\\.\\pipe\\mp-spawn-", /*duplex=*/true,

@@ -135,6 +135,8 @@ void FinishChildren() {
     (void)PollChild(*c, Deadline::Never());
   }
   DropReaped();
+  // Its children are joined: the forkserver, if any, is no longer needed.
+  os::StopForkserver();
 }
 
 void ResetInChild(bool daemon) {

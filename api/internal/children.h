@@ -55,7 +55,8 @@ void RegisterChild(std::shared_ptr<ChildRecord> record);
 std::vector<int64_t> ActiveChildPids();
 
 // The end of the main code (Python's _exit_function): terminates daemon
-// children, then joins every child. Safe to call more than once.
+// children, then joins every child, then ends this process's forkserver
+// (os::StopForkserver). Safe to call more than once.
 void FinishChildren();
 
 // In a fresh child: forgets the parent's registry (a fork child has a copy

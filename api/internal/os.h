@@ -37,12 +37,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "mp/internal/deadline.h"
+#include "mp/internal/start_method.h"
 #include "mp/internal/target.h"
 
 namespace mp {
-
-enum class StartMethod;  // mp/process.h
-
 namespace os {
 
 // --- Handles -----------------------------------------------------------------
@@ -106,11 +104,24 @@ class OwnedHandle {
 //   Win32: the process HANDLE (signalled at exit).
 //   threads: the id of an object that the child thread marks when done.
 // `reaped` is set by WaitChild once the exit code was collected.
+//
+// A POSIX forkserver child (StartForkserverChild) is the server's child to
+// the OS, which only lets the server reap it. Its `sentinel` is the read
+// end of a pipe on which the server writes the exit status once it has
+// reaped it (readable then, or at end of file if the server ended first),
+// and `process` is a pidfd for it, which signals reach it through (as
+// pidfd_send_signal, it reaches the child or, once the server reaped it,
+// nothing). If the server ends before the child, WaitChild makes the
+// sentinel that pidfd under the same value (dup3), which turns readable
+// when the child ends, and the child then reads as ended with
+// kExitCodeUnknown, as one reaped by other code does. `process` is -1 for
+// every other child, and on Win32 and threads.
 struct Child {
   int64_t pid = -1;
   OwnedHandle sentinel;
   bool reaped = false;
-  bool lost = false;  // POSIX only; see above
+  bool lost = false;    // POSIX only; see above
+  OwnedHandle process;  // POSIX forkserver children only; see above
 };
 
 // How a child is started, beyond what it runs.
@@ -270,6 +281,51 @@ bool ChildrenShareAddressSpace();
 // the target.
 absl::StatusOr<Child> StartFork(const Target& target);
 
+// --- Forkserver (POSIX)
+// -------------------------------------------------------
+//
+// Each process that starts forkserver children has one forkserver: a
+// single-threaded copy of the program, started by the spawn protocol
+// (mp/internal/spawn.h) with an internal target, that forks a child for
+// each request and reaps it. It holds no user code but the static
+// initialisers it ran, so its children are forked from a process in which
+// no other thread can hold a lock. The starter's Start() sends the Launch,
+// the handles it names, and the child's standard streams, environment and
+// working directory (ChildIo's, or where it leaves one to the default, the
+// starter's own as they are at Start()); the server forks, and the child
+// resets its signal state to the starter's (handlers to the default, the
+// signals the starter ignores at Start() ignored, except SIGTERM; an empty
+// mask), takes those streams, that environment, that directory and
+// exactly those handles, and runs RunTarget. The child's
+// ParentPid() is the starter's pid. The server ends when its starter ends
+// (it watches a pidfd of it), so a child that dies with its parent
+// (ChildOptions::die_with_parent: the death signal, on the server) dies
+// with the starter. It never appears in the starter's registry of
+// children. POSIX: posix/forkserver.cc (the protocol is described there).
+// Win32: InvalidArgument (no fork). threads: never called, as the common
+// layer starts a forkserver Launch as a spawn one (a thread).
+
+// Starts a child from this process's forkserver, starting the server first
+// if it is not running (or ended). Returns once the server has forked the
+// child; the Child is as described above. Errors: the server's start
+// (a spawn's errors); the launch refused by the server (InvalidArgument,
+// as a spawned child refuses one); the OS's, on either side
+// (ResourceExhausted with no descriptor left); DeadlineExceeded if the
+// server does not answer within SpawnTimeout() (it is killed, with the
+// children that die with it); Unavailable if it ended meanwhile. No child
+// is left running on any error path. Callable from several threads at once
+// (requests are serialised). `io`'s handles stay this process's: the server
+// gets copies.
+absl::StatusOr<Child> StartForkserverChild(const Launch& launch,
+                                           const ChildIo& io = {});
+// Starts the server now if it is not running; the same errors as
+// StartForkserverChild's for starting it. threads: OK (nothing to do).
+absl::Status EnsureForkserver();
+// Ends this process's forkserver, if any, and reaps it: called at the end
+// of main's code (internal::FinishChildren), once its children are joined.
+// A later forkserver start starts a new one. Win32 and threads: nothing.
+void StopForkserver();
+
 // --- Spawn: the OS's part (the protocol itself is mp/internal/spawn.h) ------
 //
 // The spawn channel: a connected pair of byte-stream ends, both private to
@@ -369,7 +425,9 @@ absl::Status OsErrorStatus(absl::string_view call, int64_t code);
 // on the sentinel, never by pid; a child that ended and was reaped by other
 // code of this program (SIGCHLD set to SIG_IGN, or its own SIGCHLD handler;
 // waitid fails with ECHILD), or is `lost`, reads as ended with
-// kExitCodeUnknown. Process::kExitCodeUnknown: outside exit codes (0..255) and
+// kExitCodeUnknown. A forkserver child's code is the one its server
+// reported on the sentinel (the server reaps it, whatever this process does
+// with SIGCHLD). Process::kExitCodeUnknown: outside exit codes (0..255) and
 // signals.
 inline constexpr int kExitCodeUnknown = -256;
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
@@ -379,7 +437,8 @@ enum class Signal { kTerminate, kKill };
 // POSIX: SIGTERM / SIGKILL. Win32: TerminateProcess with the exit code
 // that WaitChild reports as -15 / -9. A child that already ended, or was
 // reaped, is OK and untouched: POSIX signals with pidfd_send_signal on the
-// sentinel, which reaches the child or, once it is reaped, nothing.
+// sentinel (a forkserver child: on `process`), which reaches the child or,
+// once it is reaped, nothing.
 absl::Status SignalChild(const Child& child, Signal signal);
 
 // A code address as a module-relative reference, and back. Making one

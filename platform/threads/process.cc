@@ -6,10 +6,10 @@
 //
 // A child is a detached std::thread that runs RunTarget() and records its
 // exit code in its sentinel, a ThreadChild object that WaitChild and
-// WaitReady wait on. Both start methods do the same thing: there is no
-// second copy of the program, so the common layer resolves a spawn Launch
-// here (its CodeRefs resolve to the very addresses they were made from,
-// module.cc) and starts it with StartFork.
+// WaitReady wait on. Every start method does the same thing: there is no
+// second copy of the program, so the common layer resolves a spawn (or
+// forkserver) Launch here (its CodeRefs resolve to the very addresses they
+// were made from, module.cc) and starts it with StartFork.
 //
 // Pids are numbers of this emulation, not the OS's: the main program is 1
 // and children are 2, 3, ... in start order; a thread that a target starts
@@ -117,6 +117,18 @@ absl::StatusOr<Child> StartFork(const Target& target) {
   }
   return StartThread(target);
 }
+
+// The common layer starts a forkserver Launch as a spawn one, a thread: there
+// is no server, and nothing to start or stop.
+absl::StatusOr<Child> StartForkserverChild(const Launch&, const ChildIo&) {
+  return absl::UnimplementedError(
+      "mp: the threads backend has no forkserver (a forkserver child is a "
+      "thread, started as a spawned one)");
+}
+
+absl::Status EnsureForkserver() { return absl::OkStatus(); }
+
+void StopForkserver() {}
 
 absl::StatusOr<std::optional<int>> WaitChild(Child& child,
                                              internal::Deadline deadline) {

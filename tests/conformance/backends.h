@@ -6,12 +6,15 @@
 // instantiated for `Backends`, the list for the OS this binary targets
 // (MP_OS_* comes from //platform:os, the one place that tells OSes apart):
 //
-//   posix-fork   ForkBackend    (Linux binary)
-//   posix-spawn  SpawnBackend   (Linux binary)
-//   win32        Win32Backend   (mingw-w64 .exe under Wine)
-//   threads      ThreadsBackend (Linux binary linked with //:mp_threads)
-//   mpi          MpiBackend     (the Pool suite only, linked with //:mp_mpi
-//                               and run under mpirun: mpi_test.sh)
+//   posix-fork        ForkBackend        (Linux binary)
+//   posix-spawn       SpawnBackend       (Linux binary)
+//   posix-forkserver  ForkserverBackend  (Linux binary)
+//   win32             Win32Backend       (mingw-w64 .exe under Wine)
+//   threads           ThreadsBackend     (Linux binary linked with
+//   //:mp_threads) mpi               MpiBackend         (the Pool suite only,
+//   linked with
+//                                         //:mp_mpi and run under mpirun:
+//                                         mpi_test.sh)
 //
 // Test names carry the backend: Conformance/ProcessTest/fork.ExitCodeOfExit.
 
@@ -37,6 +40,17 @@ struct ForkBackend {
 struct SpawnBackend {
   static constexpr StartMethod kMethod = StartMethod::kSpawn;
   static constexpr const char* kName = "spawn";
+  static constexpr bool kThreads = false;
+  static constexpr bool kMpi = false;
+  static constexpr int kStartJoinCycles = 10000;
+};
+
+// Children forked by this process's forkserver (a spawned, single-threaded
+// copy of the test binary, started by the first case that needs it and
+// kept until the end of main's code).
+struct ForkserverBackend {
+  static constexpr StartMethod kMethod = StartMethod::kForkserver;
+  static constexpr const char* kName = "forkserver";
   static constexpr bool kThreads = false;
   static constexpr bool kMpi = false;
   static constexpr int kStartJoinCycles = 10000;
@@ -79,7 +93,7 @@ using Backends = ::testing::Types<ThreadsBackend>;
 #elif MP_OS_WINDOWS
 using Backends = ::testing::Types<Win32Backend>;
 #else
-using Backends = ::testing::Types<ForkBackend, SpawnBackend>;
+using Backends = ::testing::Types<ForkBackend, SpawnBackend, ForkserverBackend>;
 #endif
 
 struct BackendName {

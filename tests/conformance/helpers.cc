@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -87,14 +89,15 @@ int64_t OpenHandleCount() {
 #endif
 }
 
-int CountZombieChildren() {
-#if MP_OS_WINDOWS
-  return 0;  // no zombies: an ended process lives on only in open handles
-#else
+#if !MP_OS_WINDOWS
+namespace {
+
+// Each child of this process as /proc shows it: its pid and state letter.
+std::vector<std::pair<int64_t, std::string>> ChildrenInProc() {
+  std::vector<std::pair<int64_t, std::string>> children;
   const std::string me = std::to_string(getpid());
   DIR* proc = opendir("/proc");
-  if (proc == nullptr) return -1;
-  int zombies = 0;
+  if (proc == nullptr) return children;
   while (dirent* entry = readdir(proc)) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
     std::ifstream stat(absl::StrCat("/proc/", entry->d_name, "/stat"));
@@ -106,11 +109,33 @@ int CountZombieChildren() {
     std::istringstream rest(line.substr(paren + 1));
     std::string state, ppid;
     rest >> state >> ppid;
-    if (state == "Z" && ppid == me) ++zombies;
+    if (ppid == me) children.emplace_back(std::atoll(entry->d_name), state);
   }
   closedir(proc);
+  return children;
+}
+
+}  // namespace
+#endif
+
+int CountZombieChildren() {
+#if MP_OS_WINDOWS
+  return 0;  // no zombies: an ended process lives on only in open handles
+#else
+  int zombies = 0;
+  for (const auto& [pid, state] : ChildrenInProc()) {
+    if (state == "Z") ++zombies;
+  }
   return zombies;
 #endif
+}
+
+std::vector<int64_t> ChildPids() {
+  std::vector<int64_t> pids;
+#if !MP_OS_WINDOWS
+  for (const auto& [pid, state] : ChildrenInProc()) pids.push_back(pid);
+#endif
+  return pids;
 }
 
 std::unique_ptr<DescriptorsExhausted> DescriptorsExhausted::Create(int spare) {

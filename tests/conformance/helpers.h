@@ -53,6 +53,9 @@ int64_t OpenHandleCount();
 // Children of this process that ended and were never reaped (Linux: from
 // /proc; Win32 has no zombies: 0).
 int CountZombieChildren();
+// The pids of this process's children as the OS sees them, mp's or not
+// (Linux: from /proc; Win32: empty).
+std::vector<int64_t> ChildPids();
 
 // Uses up the descriptors this process may open, all but `spare`: lowers
 // RLIMIT_NOFILE to a little above those open and opens /dev/null until

@@ -4,8 +4,10 @@
 // not a descriptor this process opened without close-on-exec (a plain
 // pipe()), and not a copy that Start() made for it and that another thread's
 // process could inherit. And Start() gives a spawned child one deadline for
-// the whole handshake, sending the launch included.
+// the whole handshake, sending the launch included, as it gives a
+// forkserver one for taking the request and answering.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +17,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
@@ -34,6 +37,7 @@
 #else
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -267,6 +271,12 @@ TYPED_TEST_P(StrayTest, ProcessStartedDuringStartInheritsNothing) {
         "a fork child has no handshake: Start() returns when fork() does, "
         "and nothing is made inheritable for it");
   }
+  if (TypeParam::kMethod == StartMethod::kForkserver) {
+    MP_DOCUMENTED_DIFFERENCE(
+        "a forkserver child runs no static initialiser to hang in (its "
+        "server ran them once), and nothing is made inheritable for it: its "
+        "descriptors reach the server by SCM_RIGHTS");
+  }
   absl::StatusOr<std::pair<Connection, Connection>> pipe = Pipe();
   ASSERT_TRUE(pipe.ok()) << pipe.status();
   auto& [mine, theirs] = *pipe;
@@ -318,6 +328,72 @@ class SpawnTimeoutForCase {
   absl::Duration saved_;
 };
 
+// The pid of this process's forkserver, started now if need be: its one
+// child that is not among ActiveChildren(); -1 if there is none.
+int64_t ForkserverPid() {
+  if (!StartForkserver().ok()) return -1;
+  const std::vector<int64_t> active = ActiveChildren();
+  int64_t server = -1;
+  for (int64_t pid : ChildPids()) {
+    if (std::find(active.begin(), active.end(), pid) != active.end()) continue;
+    if (server != -1) return -1;  // more than one: the case cannot tell
+    server = pid;
+  }
+  return server;
+}
+
+// LaunchSendHonoursTheDeadline under forkserver: the server, not the
+// child, is what stops reading. Stopped (SIGSTOP) while 4 MiB of arguments
+// are sent to it, it must be given up at the one deadline, killed, and
+// replaced by a new one at the next Start().
+template <typename B>
+void ExpectStoppedForkserverMissesTheDeadline() {
+#if MP_OS_WINDOWS
+  FAIL() << "no forkserver on Windows";
+#else
+  constexpr absl::Duration kTimeout = absl::Seconds(2);
+  SpawnTimeoutForCase timeout(kTimeout);
+  const int64_t server = ForkserverPid();
+  ASSERT_GT(server, 0) << "no forkserver found among this process's children";
+  ASSERT_EQ(::kill(static_cast<pid_t>(server), SIGSTOP), 0);
+  Process child = MakeProcess<B>(ReturnAtOnce, std::string(4 << 20, 'x'));
+  // If Start() blocks past kPatience, kill the server, so that the send
+  // fails and the case reports instead of hanging.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::atomic<bool> watchdog_fired{false};
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (cv.wait_for(lock, absl::ToChronoSeconds(kPatience),
+                    [&] { return done; })) {
+      return;
+    }
+    watchdog_fired = true;
+    KillPid(server);
+  });
+  const absl::Time before = absl::Now();
+  absl::Status started = child.Start();
+  const absl::Duration took = absl::Now() - before;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  EXPECT_FALSE(watchdog_fired) << "Start() blocked for " << took;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(started)) << started;
+  EXPECT_GE(took, kTimeout);
+  EXPECT_LT(took, kTimeout + absl::Seconds(10));
+  EXPECT_TRUE(WaitPidGone(server, kPatience)) << "the server was not killed";
+  // The next Start() is served by a new server.
+  Process next = MakeProcess<B>(ReturnAtOnce, std::string("x"));
+  ASSERT_TRUE(next.Start().ok());
+  EXPECT_EQ(JoinCode(next), 0);
+  EXPECT_NE(ForkserverPid(), server);
+#endif
+}
+
 // A spawned child hung in a static initialiser never reads its launch; 4 MiB
 // of arguments do not fit in the channel's buffer. Start() must still give
 // up at its one deadline, kill the child and say so.
@@ -326,6 +402,10 @@ TYPED_TEST_P(StrayTest, LaunchSendHonoursTheDeadline) {
   if (TypeParam::kMethod == StartMethod::kFork) {
     MP_DOCUMENTED_DIFFERENCE(
         "a fork child has no handshake: its arguments are in its memory");
+  }
+  if (TypeParam::kMethod == StartMethod::kForkserver) {
+    ExpectStoppedForkserverMissesTheDeadline<TypeParam>();
+    return;
   }
   constexpr absl::Duration kTimeout = absl::Seconds(2);
   SpawnTimeoutForCase timeout(kTimeout);

@@ -2,7 +2,9 @@
 # Proves that projects outside mp can build against it (README.md, "Using mp
 # from your build", shows the same commands): builds mp with CMake, runs its
 # conformance suite under ctest (labels $MP_CTEST_LABELS, default
-# "spawn|threads": Bazel's `bazel test //...` runs every backend already),
+# "spawn|forkserver|threads", the backends that re-execute the binary or
+# link another backend: Bazel's `bazel test //...` runs every backend
+# already),
 # installs it into a prefix, then builds and runs each consumer project:
 #
 #   cmake_conformance   CMake build of mp, cmake --install, ctest
@@ -30,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 jobs=${MP_CMAKE_JOBS:-2}
-labels=${MP_CTEST_LABELS:-spawn|threads}
+labels=${MP_CTEST_LABELS:-spawn|forkserver|threads}
 prefix=$work/prefix
 
 # Installs before it tests, so that the items that use the install prefix

@@ -23,6 +23,19 @@ TEST(NoInitTest, SpawnWithoutInitFailsClearly) {
   EXPECT_FALSE(p.Pid().has_value());
 }
 
+TEST(NoInitTest, ForkserverWithoutInitFailsClearly) {
+  ASSERT_FALSE(Initialized());
+  Process p(Nothing);
+  ASSERT_TRUE(p.SetStartMethod(StartMethod::kForkserver).ok());
+  absl::Status s = p.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("mp::Init"), absl::string_view::npos) << s;
+  EXPECT_FALSE(p.Pid().has_value());
+  s = StartForkserver();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("mp::Init"), absl::string_view::npos) << s;
+}
+
 TEST(NoInitTest, ForkWithoutInitWorks) {
   Process p(Nothing);
   ASSERT_TRUE(p.SetStartMethod(StartMethod::kFork).ok());

@@ -160,6 +160,19 @@ void BM_MpSpawnStartJoin(benchmark::State& state) {
 }
 BENCHMARK(BM_MpSpawnStartJoin)->UseRealTime();
 
+// The server is started before timing (the first forkserver Start() would
+// otherwise pay for its spawn once); each start is then a request to it.
+void BM_MpForkserverStartJoin(benchmark::State& state) {
+  Check(mp::StartForkserver().ok(), "forkserver start");
+  for (auto _ : state) {
+    mp::Process p(Noop);
+    Check(p.SetStartMethod(mp::StartMethod::kForkserver).ok() &&
+              p.Start().ok() && p.Join().ok(),
+          "forkserver start/join");
+  }
+}
+BENCHMARK(BM_MpForkserverStartJoin)->UseRealTime();
+
 void BM_ThreadCreateJoin(benchmark::State& state) {
   for (auto _ : state) std::thread([] {}).join();
 }

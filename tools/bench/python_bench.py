@@ -226,9 +226,12 @@ def value_locked_add_contended(ctx):
 
 def main():
     fork, spawn = mp.get_context("fork"), mp.get_context("spawn")
+    forkserver = mp.get_context("forkserver")
+    start_join(forkserver)  # starts the server, as mp's benchmark does
     results = {
         "fork_start_join": per_op(lambda: start_join(fork)),
         "spawn_start_join": per_op(lambda: start_join(spawn), min_ops=5),
+        "forkserver_start_join": per_op(lambda: start_join(forkserver)),
         "thread_create_join": per_op(thread_create_join),
         "pipe_rtt_8": pipe_rtt(fork),
         "pipe_oneway_65536": pipe_oneway(fork, 64 << 10),

@@ -51,6 +51,10 @@ ROWS = [
      "fork_start_join", "op", ("mp/raw", 1.25)),
     ("spawn start+join", "BM_MpSpawnStartJoin", "BM_RawPosixSpawnSelf",
      "spawn_start_join", "op", ("mp/raw", 1.5)),
+    # Against mp's own fork start+join (not a raw call): forkserver's cost
+    # over fork's, the target Python's forkserver sets itself.
+    ("forkserver start+join (mp/raw: vs mp fork)", "BM_MpForkserverStartJoin",
+     "BM_MpForkStartJoin", "forkserver_start_join", "op", ("mp/raw", 2.0)),
     ("thread create+join", "BM_ThreadCreateJoin", None,
      "thread_create_join", "op", None),
     ("Pipe round trip, 8 B", "BM_MpPipeRtt8", "BM_RawSocketpairRtt8",

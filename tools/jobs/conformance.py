@@ -6,10 +6,10 @@
     bazel run //tools:conformance -- --backends fork,threads
 
 Runs the conformance suite's test binaries (tests/conformance): the Linux
-binary for posix-fork and posix-spawn, the mingw-w64 binary under Wine for
-win32, the binary linked with the threads backend, and for mpi the Pool
-suite linked with //:mp_mpi, run under mpirun with 4 ranks over shared
-memory (tests/conformance/mpi_test.sh). Each binary runs
+binary for posix-fork, posix-spawn and posix-forkserver, the mingw-w64
+binary under Wine for win32, the binary linked with the threads backend,
+and for mpi the Pool suite linked with //:mp_mpi, run under mpirun with 4
+ranks over shared memory (tests/conformance/mpi_test.sh). Each binary runs
 once, with GoogleTest's XML; a case missing from the XML (the binary crashed
 or hung) is run again on its own, so one broken case cannot hide the others.
 While they run, stderr shows each backend's cases done of its total and its
@@ -43,10 +43,10 @@ import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 
-BACKENDS = ["fork", "spawn", "win32", "threads", "mpi"]
+BACKENDS = ["fork", "spawn", "forkserver", "win32", "threads", "mpi"]
 # Test binary (relative to the runfiles root) -> the backends it runs.
 BINARIES = [
-    ("tests/conformance/posix", ["fork", "spawn"]),
+    ("tests/conformance/posix", ["fork", "spawn", "forkserver"]),
     ("tests/conformance/win32", ["win32"]),
     ("tests/conformance/threads", ["threads"]),
     ("tests/conformance/mpi_bin", ["mpi"]),
@@ -537,7 +537,10 @@ def notes(rows, backends, status):
 
 def render_text(rows, summary, backends, problems):
     width = max([len(r["case"]) for r in rows] + [20]) + 4
-    col = max(max(len(count_text(summary["Total"][b])) for b in backends), 8) + 2
+    col = max([len(count_text(summary["Total"][b])) for b in backends] +
+              [len(b) for b in backends] + [8]) + 2
+    # The backend column of the notes below the table.
+    bw = max([len(b) for b in backends] + [8])
     head = "case".ljust(width) + "".join(b.ljust(col) for b in backends)
     lines = ["mp conformance: every case on every backend", "", head,
              "-" * len(head)]
@@ -558,11 +561,11 @@ def render_text(rows, summary, backends, problems):
     diffs = notes(rows, backends, "diff")
     if diffs:
         lines += ["", "documented differences:"]
-        lines += [f"  {b:8} {case}: {why}" for b, case, why in diffs]
+        lines += [f"  {b:{bw}} {case}: {why}" for b, case, why in diffs]
     fails = notes(rows, backends, "fail")
     if fails:
         lines += ["", "FAILURES (first line of why):"]
-        lines += [f"  {b:8} {case}: {why}" for b, case, why in fails]
+        lines += [f"  {b:{bw}} {case}: {why}" for b, case, why in fails]
     for p in problems:
         lines.append(f"problem: {p}")
     total = summary.get("Total")
