@@ -163,9 +163,7 @@ class Backoff {
   bool Next() {
     if (n_ >= kPauses + kYields) return false;
     if (n_++ < kPauses) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
+      CpuRelax();
     } else {
       std::this_thread::yield();
     }
@@ -1220,7 +1218,9 @@ void LocalPool::Run() {
 // --- Pool
 // ---------------------------------------------------------------------
 
-absl::StatusOr<Pool> Pool::Create(Options options) {
+namespace internal {
+
+absl::Status CheckPoolOptions(const Pool::Options& options) {
   if (options.workers < 0) {
     return absl::InvalidArgumentError("mp::Pool: a negative number of workers");
   }
@@ -1229,11 +1229,18 @@ absl::StatusOr<Pool> Pool::Create(Options options) {
   }
   // Refused before anything starts: a daemon's pool could start no worker,
   // and its dispatcher thread would be a thread started in a fork child.
-  if (internal::CurrentIsDaemon()) {
+  if (CurrentIsDaemon()) {
     return absl::FailedPreconditionError(
         "mp::Pool: a daemon process (a Pool worker, too) may not start "
         "children, so it cannot create a Pool (as in Python)");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+
+absl::StatusOr<Pool> Pool::Create(Options options) {
+  if (absl::Status s = internal::CheckPoolOptions(options); !s.ok()) return s;
   const int n = options.workers > 0 ? options.workers : CpuCount();
   if (!options.make_worker) options.make_worker = &internal::DefaultWorker;
   auto impl = std::make_shared<LocalPool>(std::move(options), n);

@@ -516,21 +516,14 @@ absl::StatusOr<Pool> MpiPool::Create(Pool::Options options) {
                              ? std::string("not rank 0 of an MPI job")
                              : job.why_not));
   }
-  if (options.workers < 0) {
-    return absl::InvalidArgumentError("mp::Pool: a negative number of workers");
-  }
-  if (options.task_timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("mp::Pool: a task timeout must be > 0");
-  }
-  if (internal::CurrentIsDaemon()) {
-    return absl::FailedPreconditionError(
-        "mp::Pool: a daemon process (a Pool worker, too) may not start "
-        "children, so it cannot create a Pool (as in Python)");
-  }
+  if (absl::Status s = internal::CheckPoolOptions(options); !s.ok()) return s;
+  // Checked here for a value that names no method; whether the worker
+  // ranks' OS has it is their local pool's check.
   switch (options.start_method) {
     case StartMethod::kDefault:
     case StartMethod::kFork:
     case StartMethod::kSpawn:
+    case StartMethod::kForkserver:
       break;
     default:
       return absl::InvalidArgumentError("mp::MpiPool: not a start method");

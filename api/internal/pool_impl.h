@@ -103,6 +103,12 @@ struct PoolAccess {
       std::shared_ptr<TaskNotifier> notifier);
 };
 
+// What Pool::Create and MpiPool::Create both refuse: InvalidArgument for a
+// negative number of workers or a task timeout that is not > 0;
+// FailedPrecondition in a daemon process (a Pool worker, too), which may
+// start no children.
+absl::Status CheckPoolOptions(const Pool::Options& options);
+
 // A worker factory for an initializer given as code references and bytes
 // (InitializerSpec, resolved in the worker).
 WorkerFactory MakeInitializerFactory(CodeRef runner, CodeRef fn,

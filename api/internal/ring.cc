@@ -36,13 +36,13 @@ uint64_t Pack(uint32_t items, uint32_t position) {
   return (uint64_t{items} << 32) | position;
 }
 
-inline void CpuRelax() {
+}  // namespace
+
+void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
 }
-
-}  // namespace
 
 // In shared memory, at the start of the region; the records follow at
 // kDataOffset. Each side's words sit on a cache line of their own. A peer

@@ -137,6 +137,10 @@ class Ring {
   const int64_t maxsize_;
 };
 
+// One pause of a spin-wait, to use between checks of a word another
+// process writes: x86's PAUSE instruction; nothing elsewhere.
+void CpuRelax();
+
 }  // namespace internal
 }  // namespace mp
 
