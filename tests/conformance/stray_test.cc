@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -92,6 +93,44 @@ int64_t HungPid(const std::string& path) {
   std::optional<std::string> text = WaitForFile(path + ".pid", kPatience);
   if (!text.has_value() || !absl::SimpleAtoi(*text, &pid)) return -1;
   return pid;
+}
+
+// How a Start() that must give up by itself went.
+struct WatchedStart {
+  absl::Status status;
+  absl::Duration took;
+  bool watchdog_fired = false;
+};
+
+// Runs `child.Start()`. Should it block past kPatience, runs `unblock`,
+// which must make it fail, so that the case reports instead of hanging.
+WatchedStart StartWatched(Process& child,
+                          const std::function<void()>& unblock) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::atomic<bool> fired{false};
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (cv.wait_for(lock, absl::ToChronoSeconds(kPatience),
+                    [&] { return done; })) {
+      return;
+    }
+    fired = true;
+    unblock();
+  });
+  WatchedStart start;
+  const absl::Time before = absl::Now();
+  start.status = child.Start();
+  start.took = absl::Now() - before;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  start.watchdog_fired = fired;
+  return start;
 }
 
 // A pipe made the way a user makes one, without mp: POSIX pipe() (no
@@ -357,34 +396,12 @@ void ExpectStoppedForkserverMissesTheDeadline() {
   ASSERT_GT(server, 0) << "no forkserver found among this process's children";
   ASSERT_EQ(::kill(static_cast<pid_t>(server), SIGSTOP), 0);
   Process child = MakeProcess<B>(ReturnAtOnce, std::string(4 << 20, 'x'));
-  // If Start() blocks past kPatience, kill the server, so that the send
-  // fails and the case reports instead of hanging.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::atomic<bool> watchdog_fired{false};
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    if (cv.wait_for(lock, absl::ToChronoSeconds(kPatience),
-                    [&] { return done; })) {
-      return;
-    }
-    watchdog_fired = true;
-    KillPid(server);
-  });
-  const absl::Time before = absl::Now();
-  absl::Status started = child.Start();
-  const absl::Duration took = absl::Now() - before;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
-  EXPECT_FALSE(watchdog_fired) << "Start() blocked for " << took;
-  EXPECT_TRUE(absl::IsDeadlineExceeded(started)) << started;
-  EXPECT_GE(took, kTimeout);
-  EXPECT_LT(took, kTimeout + absl::Seconds(10));
+  // Should Start() block, killing the server makes the send fail.
+  const WatchedStart start = StartWatched(child, [&] { KillPid(server); });
+  EXPECT_FALSE(start.watchdog_fired) << "Start() blocked for " << start.took;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(start.status)) << start.status;
+  EXPECT_GE(start.took, kTimeout);
+  EXPECT_LT(start.took, kTimeout + absl::Seconds(10));
   EXPECT_TRUE(WaitPidGone(server, kPatience)) << "the server was not killed";
   // The next Start() is served by a new server.
   Process next = MakeProcess<B>(ReturnAtOnce, std::string("x"));
@@ -412,37 +429,17 @@ TYPED_TEST_P(StrayTest, LaunchSendHonoursTheDeadline) {
   const std::string release = TempPath("hung-init");
   Process child =
       MakeProcess<TypeParam>(ReturnAtOnce, std::string(4 << 20, 'x'));
-  // If Start() blocks past kPatience, end the child, so that the send
-  // fails and the case reports instead of hanging.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::atomic<bool> watchdog_fired{false};
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    if (cv.wait_for(lock, absl::ToChronoSeconds(kPatience),
-                    [&] { return done; })) {
-      return;
-    }
-    watchdog_fired = true;
+  // Should Start() block, ending the child makes the send fail.
+  SetHangVariable(release);
+  const WatchedStart start = StartWatched(child, [&] {
     const int64_t pid = HungPid(release);
     if (pid > 0) KillPid(pid);
   });
-  SetHangVariable(release);
-  const absl::Time before = absl::Now();
-  absl::Status started = child.Start();
-  const absl::Duration took = absl::Now() - before;
   ClearHangVariable();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
-  EXPECT_FALSE(watchdog_fired) << "Start() blocked for " << took;
-  EXPECT_TRUE(absl::IsDeadlineExceeded(started)) << started;
-  EXPECT_GE(took, kTimeout);
-  EXPECT_LT(took, kTimeout + absl::Seconds(10));
+  EXPECT_FALSE(start.watchdog_fired) << "Start() blocked for " << start.took;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(start.status)) << start.status;
+  EXPECT_GE(start.took, kTimeout);
+  EXPECT_LT(start.took, kTimeout + absl::Seconds(10));
   const int64_t pid = HungPid(release);
   EXPECT_GT(pid, 0);
   if (pid > 0) {
