@@ -69,13 +69,27 @@ void ResetInChild() {
 
 constexpr int kTrackedFds = 1 << 16;
 std::atomic<uint64_t> g_channel_fds[kTrackedFds / 64];
+// One past the highest word of g_channel_fds that ever held a bit: what
+// CloseChannelsExcept reads. Most of the bitmap's pages were never written
+// then, and a fork child reading one would fault the zero page in.
+std::atomic<int> g_words_used{0};
 
+// Records `fd` as a channel end (`on`) or forgets it. Under g_fork_lock,
+// or in a fork child before it runs anything else.
 void Track(intptr_t fd, bool on) {
   if (fd < 0 || fd >= kTrackedFds) return;
   const uint64_t bit = uint64_t{1} << (fd % 64);
   if (on) {
+    const int words = static_cast<int>(fd / 64) + 1;
+    // Only raised, under g_fork_lock (every Track(fd, true) holds it).
+    if (g_words_used.load(std::memory_order_relaxed) < words) {
+      g_words_used.store(words);
+    }
     g_channel_fds[fd / 64].fetch_or(bit);
-  } else {
+  } else if ((g_channel_fds[fd / 64].load() & bit) != 0) {
+    // Only a recorded end is written: closing any other descriptor (a
+    // start's spare, say) leaves the bitmap's page alone, which after a
+    // fork would cost a copy-on-write fault.
     g_channel_fds[fd / 64].fetch_and(~bit);
   }
 }
@@ -288,7 +302,8 @@ uint64_t ChannelGeneration() {
 
 void CloseChannelsExcept(const std::vector<intptr_t>& keep) {
   g_generation.fetch_add(1, std::memory_order_relaxed);
-  for (int word = 0; word < kTrackedFds / 64; ++word) {
+  const int words = g_words_used.load();
+  for (int word = 0; word < words; ++word) {
     uint64_t bits = g_channel_fds[word].load();
     while (bits != 0) {
       const int fd = word * 64 + __builtin_ctzll(bits);

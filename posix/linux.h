@@ -122,6 +122,18 @@ int OpenDirectoryToEnter(const char* path);
 // (__fpurge), so that its target reads the new stdin from its start. Takes
 // no lock.
 void DropBufferedStdin();
+// Writes out what the C library's streams hold unwritten: every FILE of
+// the process whose buffer holds output (__fpending), and std::cout and
+// std::cerr when their put areas hold some (they have none while
+// synchronised with stdio, the default). A stream with nothing to write is
+// only read: no lock of its own is taken and nothing is written to it, so
+// a fork child that printed nothing writes to none of the pages its
+// parent's streams live on (each would cost it a copy-on-write fault).
+// glibc: the list of streams is walked under its own lock (_IO_list_lock,
+// as fflush(NULL) does; glibc's fork makes it fresh in the child), so
+// other threads may open and close streams meanwhile. Elsewhere:
+// fflush(NULL).
+void FlushStdioHoldingData();
 // Whether this process runs with privileges its caller may lack (setuid,
 // setgid, file capabilities): getauxval(AT_SECURE).
 bool RunsWithPrivileges();

@@ -8,8 +8,9 @@
 // AT_SECURE (issetugid()), sched_getaffinity (cpuset_getaffinity; macOS:
 // sysconf), eventfd (a pipe whose write end is closed), SO_PEERCRED
 // (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID), O_PATH (O_SEARCH
-// where the system has it; else O_RDONLY, which needs read permission) and
-// glibc's __fpurge (fpurge on the BSDs and macOS).
+// where the system has it; else O_RDONLY, which needs read permission),
+// glibc's __fpurge (fpurge on the BSDs and macOS) and glibc's list of
+// streams (elsewhere: fflush(NULL), the fallback here).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,9 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
+#include <iostream>
+#include <streambuf>
 #include <string>
 
 #include "posix/linux.h"
@@ -80,6 +84,59 @@ int OpenDirectoryToEnter(const char* path) {
 }
 
 void DropBufferedStdin() { __fpurge(stdin); }
+
+namespace {
+
+// Exposes std::streambuf's put area to a plain pointer-to-member, which
+// may then be applied to any streambuf.
+struct PutArea : std::streambuf {
+  using std::streambuf::pbase;
+  using std::streambuf::pptr;
+};
+
+void FlushIfHoldingData(std::ostream& stream) {
+  std::streambuf* const buffer = stream.rdbuf();
+  if (buffer == nullptr) return;
+  char* (std::streambuf::*const pbase)() const = &PutArea::pbase;
+  char* (std::streambuf::*const pptr)() const = &PutArea::pptr;
+  if ((buffer->*pptr)() != (buffer->*pbase)()) stream.flush();
+}
+
+}  // namespace
+
+#ifdef __GLIBC__
+// glibc's list of every FILE, exported (GLIBC_2.2.5) but declared in no
+// public header since 2.28: what fflush(NULL) walks.
+extern "C" {
+void _IO_list_lock(void);
+void _IO_list_unlock(void);
+FILE* _IO_iter_begin(void);
+FILE* _IO_iter_end(void);
+FILE* _IO_iter_next(FILE* iter);
+FILE* _IO_iter_file(FILE* iter);
+}
+
+void FlushStdioHoldingData() {
+  FlushIfHoldingData(std::cout);
+  FlushIfHoldingData(std::cerr);
+  _IO_list_lock();
+  for (FILE* it = _IO_iter_begin(); it != _IO_iter_end();
+       it = _IO_iter_next(it)) {
+    FILE* const file = _IO_iter_file(it);
+    // __fpending reads the buffer's pointers without the stream's lock: a
+    // stream another thread writes to meanwhile may be missed, as it may be
+    // by fflush(NULL) a moment later.
+    if (__fpending(file) != 0) std::fflush(file);
+  }
+  _IO_list_unlock();
+}
+#else
+void FlushStdioHoldingData() {
+  FlushIfHoldingData(std::cout);
+  FlushIfHoldingData(std::cerr);
+  std::fflush(nullptr);
+}
+#endif
 
 bool RunsWithPrivileges() { return ::getauxval(AT_SECURE) != 0; }
 

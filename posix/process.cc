@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -228,12 +227,6 @@ absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
   CopyFailed(plan, channel, CopyStep::kExec, errno);
 }
 
-void FlushStdio() {
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
-}
-
 }  // namespace
 
 void PlanEnvironment(const ChildIo& io, EnvironmentPlan& plan) {
@@ -388,7 +381,7 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     if (target.io.streams[stream] >= 0) keep.push_back(stream);
   }
   // Unflushed stdio buffers would be written twice, once by each process.
-  FlushStdio();
+  FlushStdioHoldingData();
   const pid_t parent = ::getpid();
   // Channel ends that other threads make or close meanwhile wait for
   // fork() (channel.cc's atfork handlers), so that the child's record of
@@ -444,7 +437,7 @@ absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
   if (!spare.ok()) return spare.status();
   ExecPlan plan;
   if (absl::Status s = PlanExec(spec, plan); !s.ok()) return s;
-  FlushStdio();
+  FlushStdioHoldingData();
   const pid_t parent = ::getpid();
   const pid_t pid = ForkWithSignalsBlocked();
   if (pid < 0) return OsError("fork");
@@ -499,15 +492,21 @@ absl::StatusOr<std::optional<int>> WaitChild(Child& child,
     if (!code.ok() || code->has_value() || child.process.valid()) return code;
   }
   const int sentinel = static_cast<int>(child.sentinel.get());
-  absl::StatusOr<bool> ended = WaitReadable(sentinel, deadline);
-  if (!ended.ok()) return ended.status();
-  if (!*ended) return std::optional<int>();
   if (child.lost) {
+    // Its sentinel is always readable.
     child.reaped = true;
     return std::optional<int>(kExitCodeUnknown);
   }
-  // The pidfd is readable: the child has exited. Reap exactly it, through
-  // the pidfd (never by pid, which may name another process by now).
+  // Without a deadline, waitid() itself waits (one system call, not poll()
+  // and then waitid()); with one, it is called once the pidfd is readable,
+  // i.e. the child has exited. Either way it reaps exactly that child,
+  // through the pidfd (never by pid, which may name another process by
+  // now).
+  if (!deadline.IsNever()) {
+    absl::StatusOr<bool> ended = WaitReadable(sentinel, deadline);
+    if (!ended.ok()) return ended.status();
+    if (!*ended) return std::optional<int>();
+  }
   for (;;) {
     siginfo_t info = {};
     if (PidfdWait(sentinel, &info, WEXITED) == 0) {
@@ -551,7 +550,7 @@ void CloseOsHandle(intptr_t handle) {
 }
 
 void ExitNow(int code) {
-  FlushStdio();
+  FlushStdioHoldingData();
   ::_exit(code & 0xff);
 }
 

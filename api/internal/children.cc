@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <new>
 
 namespace mp {
 namespace internal {
@@ -18,8 +19,13 @@ struct Registry {
 
 // This process's registry. Leaked on purpose: it is used from atexit
 // handlers, after static destructors may have run. Replaced (not
-// destroyed) in a fork child.
+// destroyed) in a fork child, by one made in g_child_registry: a fork
+// child allocates nothing for it (no malloc: no write to the allocator's
+// pages, each of which would cost it a copy-on-write fault). A fork child
+// of a fork child makes its own over the one it inherited, which belongs
+// to its parent.
 std::atomic<Registry*> g_registry{new Registry};
+alignas(Registry) unsigned char g_child_registry[sizeof(Registry)];
 
 // Where children share the address space (os::ChildrenShareAddressSpace),
 // each emulated process has its own registry, found by its pid. The map is
@@ -150,8 +156,9 @@ void ResetInChild(bool daemon) {
     r = fresh;
     return;
   }
-  // The old registry (and any lock held in it) belongs to the parent.
-  Registry* fresh = new Registry;
+  // The old registry (and any lock held in it) belongs to the parent; so
+  // does what its vector holds, dropped here without running destructors.
+  Registry* fresh = new (g_child_registry) Registry;
   fresh->daemon.store(daemon);
   g_registry.store(fresh);
 }
