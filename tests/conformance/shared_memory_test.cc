@@ -411,7 +411,9 @@ TYPED_TEST_P(SharedMemoryTest, CreatePassCloseCyclesLeakNothing) {
   // Threads: the memory is the program's heap, and the mappings are the C
   // library's (child threads' stacks and malloc arenas, kept as it sees
   // fit), so counting them says nothing about mp.
-  if (!TypeParam::kThreads) EXPECT_EQ(MappingCount(), mappings_before);
+  if (!TypeParam::kThreads) {
+    EXPECT_EQ(MappingCount(), mappings_before);
+  }
   EXPECT_EQ(CountZombieChildren(), 0);
 }
 
