@@ -637,7 +637,12 @@ void Pool::Impl::Enqueue(Batch* batch) {
     if (task->done()) continue;  // refused when it was made
     if (!broken_.ok()) {
       task->Complete(broken_, "");
-    } else if (closed_ || terminating_) {
+    } else if (terminating_) {
+      // As every task the pool had not finished: an Imap stream's later
+      // inputs reach here after the pool was terminated or destroyed.
+      task->Complete(absl::CancelledError("mp::Pool: the pool was terminated"),
+                     "");
+    } else if (closed_) {
       task->Complete(
           absl::FailedPreconditionError("mp::Pool: the pool is closed"), "");
     } else {
@@ -923,6 +928,13 @@ void LocalPool::WorkerEnded(size_t index) {
   (void)w->process->Join(absl::Seconds(5));  // its sentinel is ready
   const std::string how =
       absl::StrCat("worker ", w->pid, " ", HowEnded(w->process->ExitCode()));
+  // The tasks still whole in its ring are those it never took: they go
+  // back to the queue. The count comes from memory the dead worker could
+  // write, so it is read once and bounded by what the pool sent.
+  const int64_t in_ring = w->link.task_ring->Items();
+  const size_t untaken = std::min(
+      w->held.size(), static_cast<size_t>(std::max<int64_t>(in_ring, 0)));
+  if (untaken == w->held.size()) Requeue(w, 0);
   if (!w->held.empty()) {
     std::shared_ptr<TaskState> front = w->held.front();
     if (w->timed_out) {

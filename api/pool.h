@@ -40,7 +40,10 @@
 // is busy; larger ones go through a pipe. While tasks are short (under
 // 1 ms on average), each worker is handed up to 32 ahead of time, so that
 // it never waits for the pool; those it has not started when it dies go
-// back to the queue and run elsewhere.
+// back to the queue and run elsewhere. A task handed ahead waits for its
+// worker even if another one falls idle, so a long task among short ones
+// delays the few handed to its worker behind it (Python's Pool delays a
+// chunk's tasks the same way); Future::Cancel() no longer stops it.
 //
 // Arguments that wrap OS handles (a Lock, Queue, Connection, ...) cannot be
 // sent with a task: Submit fails such a task with InvalidArgument. Give
@@ -124,8 +127,9 @@ class Future {
     return state_ != nullptr && state_->Wait(timeout);
   }
   bool Ready() const { return state_ != nullptr && state_->done(); }
-  // A task that no worker has taken yet never runs: true, and Get() is
-  // Cancelled. False if it started or ended already.
+  // A task that no worker has been handed yet never runs: true, and Get()
+  // is Cancelled. False if it was handed to a worker (which may be ahead
+  // of time: see "Cost" above), started or ended already.
   bool Cancel() { return state_ != nullptr && state_->Cancel(); }
   bool valid() const { return state_ != nullptr; }
 
@@ -375,9 +379,12 @@ class Pool {
   // `with Pool() as p:` block does.
   ~Pool();
 
-  // Queues fn(args...) for a worker. Errors (the pool is closed or
-  // terminated, an argument wraps an OS handle or cannot be encoded, the
-  // caller is not the pool's creator) come back as the Future's result.
+  // Queues fn(args...) for a worker. Errors come back as the Future's
+  // result: FailedPrecondition once the pool is closed, Cancelled once it
+  // is terminated (as every task it had not finished, and as an Imap
+  // stream's later inputs once its pool is destroyed), InvalidArgument for
+  // an argument that wraps an OS handle or cannot be encoded,
+  // FailedPrecondition for a caller that is not the pool's creator.
   template <typename F, typename... A>
   Future<typename internal::TaskReturnType<F>::type> Submit(F fn, A&&... args);
 
@@ -410,7 +417,9 @@ class Pool {
   // or Terminate() came first.
   absl::Status Join();
   // Fails every task not yet done with Cancelled and kills the workers
-  // (each has ended when it returns); returns within about a second.
+  // (each has ended when it returns); returns within about a second, or,
+  // with hundreds of workers per core, once the OS has ended them (it
+  // takes a fraction of a millisecond to a few per process).
   absl::Status Terminate();
 
   int size() const;

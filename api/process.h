@@ -174,7 +174,8 @@ class Process {
   absl::Status SetDieWithParent(bool die_with_parent);
 
   // Before Start(): the child's standard streams (mp/stdio.h; default
-  // Stdio::Inherit()). Files are opened and pipes made by Start().
+  // Stdio::Inherit()). Files are opened and pipes made by Start(). A file
+  // with an empty path is this call's InvalidArgument.
   absl::Status SetStdin(Stdio stdio);
   absl::Status SetStdout(Stdio stdio);
   absl::Status SetStderr(Stdio stdio);
@@ -186,11 +187,17 @@ class Process {
   // process's as it is at Start() (or over SetEnvironment's, if called).
   // Names compare as the OS compares them: case-insensitively on Windows.
   // Both are InvalidArgument for an empty name, a name holding '=', or a
-  // NUL in a name or value.
+  // NUL in a name or value. A spawned child gets its environment through
+  // exec, so under spawn an environment larger than the OS takes there
+  // (Linux: a quarter of the stack limit in all, 128 KiB per entry) is
+  // Start()'s InvalidArgument ("Argument list too long"); fork and
+  // forkserver children take it whatever its size.
   absl::Status ExtendEnvironment(std::map<std::string, std::string> variables);
   // Before Start(): the child starts in `path` (Python's cwd=), relative to
   // this process's working directory. A path that is not a directory the
-  // child could enter makes Start() fail; the child is never started.
+  // child could enter makes Start() fail; the child is never started. An
+  // empty path, or one holding NUL, is this call's InvalidArgument (and
+  // the child would inherit this process's directory if it were ignored).
   absl::Status SetWorkingDirectory(std::string path);
 
   // Starts the child. Asynchronous: returns once the child exists (under

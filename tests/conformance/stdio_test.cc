@@ -467,8 +467,17 @@ TYPED_TEST_P(StdioTest, WorkingDirectoryApplied) {
 // What cannot be set up fails Start() with the OS's error, and no child is
 // started: a missing working directory, one that is a file, output to a
 // file in a missing directory, input from a missing file. Nothing is left
-// open by any of them.
+// open by any of them. An empty path is refused by its setter, on every
+// backend.
 TYPED_TEST_P(StdioTest, WhatCannotBeOpenedFailsStartWithoutAChild) {
+  {
+    Process p = MakeProcess<TypeParam>(PrintMarker);
+    EXPECT_TRUE(absl::IsInvalidArgument(p.SetWorkingDirectory("")));
+    EXPECT_TRUE(absl::IsInvalidArgument(p.SetStdin(Stdio::File(""))));
+    EXPECT_TRUE(absl::IsInvalidArgument(p.SetStdout(Stdio::File(""))));
+    EXPECT_TRUE(
+        absl::IsInvalidArgument(p.SetStderr(Stdio::File("", Stdio::kAppend))));
+  }
   const std::string missing = TempPath("missing");
   const std::string file = TempPath("a-file");
   WriteFile(file, "not a directory");
