@@ -369,7 +369,7 @@ class SpawnTimeoutForCase {
 
 // The pid of this process's forkserver, started now if need be: its one
 // child that is not among ActiveChildren(); -1 if there is none.
-int64_t ForkserverPid() {
+[[maybe_unused]] int64_t ForkserverPid() {
   if (!StartForkserver().ok()) return -1;
   const std::vector<int64_t> active = ActiveChildren();
   int64_t server = -1;

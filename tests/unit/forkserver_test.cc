@@ -136,7 +136,9 @@ TEST(ForkserverTest, FiveHundredHandlesArrive) {
   for (int i = 0; i < 500; ++i) {
     absl::StatusOr<Lock> lock = Lock::Create();
     ASSERT_TRUE(lock.ok()) << i << ": " << lock.status();
-    if (i % 2 == 1) ASSERT_TRUE(lock->Acquire().ok());
+    if (i % 2 == 1) {
+      ASSERT_TRUE(lock->Acquire().ok());
+    }
     locks.push_back(*lock);
   }
   Process p = Forkserver(Process(CheckLocks, locks));

@@ -20,7 +20,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
-  p.Join();
+  if (absl::Status s = p.Join(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
   std::printf("parent %lld: child exited with %d\n",
               static_cast<long long>(mp::CurrentPid()), p.ExitCode().value());
   return p.ExitCode().value();
