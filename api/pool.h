@@ -129,7 +129,8 @@ class Future {
   bool Ready() const { return state_ != nullptr && state_->done(); }
   // A task that no worker has been handed yet never runs: true, and Get()
   // is Cancelled. False if it was handed to a worker (which may be ahead
-  // of time: see "Cost" above), started or ended already.
+  // of time: see "Cost" above, as Python's ProcessPoolExecutor counts a
+  // call running once it is in its call queue), started or ended already.
   bool Cancel() { return state_ != nullptr && state_->Cancel(); }
   bool valid() const { return state_ != nullptr; }
 
