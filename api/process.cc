@@ -40,6 +40,33 @@ constexpr const char* kStreamNames[3] = {"stdin", "stdout", "stderr"};
 
 std::atomic<int> g_process_counter{0};
 
+// Code addresses os::MakeCodeRef() accepted. It accepts only code of a
+// module loaded when the program started, which is never unloaded, so an
+// address accepted once stays accepted: a fork Start() (which needs the
+// check but not the CodeRef) finds its invoker and target here instead of
+// walking the loaded modules, which takes the dynamic loader's lock and
+// allocates. A lookup only reads; a full table forgets its oldest entry.
+class KnownCode {
+ public:
+  bool Contains(const void* address) const {
+    for (const std::atomic<const void*>& slot : slots_) {
+      if (slot.load(std::memory_order_relaxed) == address) return true;
+    }
+    return false;
+  }
+  void Add(const void* address) {
+    if (Contains(address)) return;
+    slots_[next_.fetch_add(1, std::memory_order_relaxed) % kSlots].store(
+        address, std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr unsigned kSlots = 64;
+  std::atomic<const void*> slots_[kSlots] = {};
+  std::atomic<unsigned> next_{0};
+};
+KnownCode g_known_code;
+
 StartMethod Resolve(StartMethod m) {
   if (m != StartMethod::kDefault) return m;
   m = internal::ProcessWideStartMethod();
@@ -323,14 +350,20 @@ absl::Status Process::Start() {
   const StartMethod method = Resolve(method_);
   // The same checks for every start method, so that a program accepted
   // under fork is accepted under spawn and the other way round.
-  absl::StatusOr<internal::CodeRef> invoker =
-      os::MakeCodeRef(reinterpret_cast<const void*>(invoker_));
-  absl::StatusOr<internal::CodeRef> target =
-      invoker.ok() ? os::MakeCodeRef(reinterpret_cast<const void*>(target_))
-                   : invoker;
-  if (!target.ok()) {
-    return absl::Status(target.status().code(),
-                        absl::StrCat(name_, ": ", target.status().message()));
+  const void* const invoker_code = reinterpret_cast<const void*>(invoker_);
+  const void* const target_code = reinterpret_cast<const void*>(target_);
+  absl::StatusOr<internal::CodeRef> invoker = internal::CodeRef{};
+  absl::StatusOr<internal::CodeRef> target = internal::CodeRef{};
+  if (method != StartMethod::kFork || !g_known_code.Contains(invoker_code) ||
+      !g_known_code.Contains(target_code)) {
+    invoker = os::MakeCodeRef(invoker_code);
+    target = invoker.ok() ? os::MakeCodeRef(target_code) : invoker;
+    if (!target.ok()) {
+      return absl::Status(target.status().code(),
+                          absl::StrCat(name_, ": ", target.status().message()));
+    }
+    g_known_code.Add(invoker_code);
+    g_known_code.Add(target_code);
   }
   const os::ChildOptions options{daemon_, die_with_parent_};
   if (method != StartMethod::kFork && !Initialized()) {
@@ -377,6 +410,11 @@ absl::Status Process::Start() {
     setup.io.environment.assign(environment_.begin(), environment_.end());
   }
 
+  // Made before the child exists: once a fork child shares this process's
+  // pages, each page written here costs a copy-on-write fault, and the
+  // allocator writes pages of its own. Filled in below.
+  auto record =
+      std::make_shared<internal::ChildRecord>(os::Child{}, name_, daemon_);
   absl::StatusOr<os::Child> child;
   if (method == StartMethod::kFork) {
     child = os::StartFork(os::Target{invoker_, target_, args_, handles_.handles,
@@ -399,8 +437,8 @@ absl::Status Process::Start() {
     return absl::Status(child.status().code(),
                         absl::StrCat(name_, ": ", child.status().message()));
   }
-  record_ = std::make_shared<internal::ChildRecord>(*std::move(child), name_,
-                                                    daemon_);
+  record->child = *std::move(child);  // not shared yet: no lock needed
+  record_ = std::move(record);
   for (int stream = 0; stream < 3; ++stream) {
     if (setup.parent_ends[stream].valid()) {
       pipes_[stream] = ByteStream(std::make_shared<internal::StreamState>(

@@ -54,7 +54,18 @@ namespace {
 // atfork child handler, before fork() returns there. Nothing that allocates
 // or takes another lock runs under it, so no thread holding it waits for
 // the locks fork() takes after the atfork handlers (the allocator's).
-pthread_mutex_t g_fork_lock = PTHREAD_MUTEX_INITIALIZER;
+//
+// ChannelGeneration() lives beside the lock, on the cache line (and so the
+// page) that every fork writes in both processes anyway: a fork child that
+// bumps it then costs no copy-on-write fault of its own.
+struct ForkLock {
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  // ChannelGeneration(). Changed only by a fork child before it runs
+  // anything else, so relaxed loads see the current value.
+  std::atomic<uint64_t> generation{0};
+};
+alignas(64) ForkLock g_fork;
+pthread_mutex_t& g_fork_lock = g_fork.mu;
 
 void LockBeforeFork() { pthread_mutex_lock(&g_fork_lock); }
 void UnlockInParent() { pthread_mutex_unlock(&g_fork_lock); }
@@ -93,10 +104,6 @@ void Track(intptr_t fd, bool on) {
     g_channel_fds[fd / 64].fetch_and(~bit);
   }
 }
-
-// ChannelGeneration(). Changed only by a fork child before it runs anything
-// else, so relaxed loads see the current value.
-std::atomic<uint64_t> g_generation{0};
 
 }  // namespace
 
@@ -297,11 +304,11 @@ void AdoptChannel(intptr_t end) {
 }
 
 uint64_t ChannelGeneration() {
-  return g_generation.load(std::memory_order_relaxed);
+  return g_fork.generation.load(std::memory_order_relaxed);
 }
 
 void CloseChannelsExcept(const std::vector<intptr_t>& keep) {
-  g_generation.fetch_add(1, std::memory_order_relaxed);
+  g_fork.generation.fetch_add(1, std::memory_order_relaxed);
   const int words = g_words_used.load();
   for (int word = 0; word < words; ++word) {
     uint64_t bits = g_channel_fds[word].load();

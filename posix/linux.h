@@ -117,6 +117,17 @@ void MarkCloseOnExecFrom(int first, int limit);
 // fchdir() to even without read permission on it (O_PATH | O_DIRECTORY);
 // -1 with errno (ENOTDIR for a path that is not a directory).
 int OpenDirectoryToEnter(const char* path);
+// In a fork child before its target: system calls made through
+// syscall(2), not the C library's wrappers, each of which would be
+// another page of code for the fresh child to fault in. Async-signal-safe.
+// The calling thread's signal mask becomes `mask`.
+void SetSignalMaskInChild(const sigset_t& mask);
+void CloseInChild(int fd);
+// Whether this process has only the calling thread: glibc's
+// __libc_single_threaded, false from the first pthread_create() on (and
+// in a fork child of a process that had other threads). Elsewhere false,
+// which is always a safe answer.
+bool SingleThreaded();
 // In a fork child whose stdin was just replaced (dup2 onto 0): drops what
 // the C library's `stdin` had buffered from the parent's stdin
 // (__fpurge), so that its target reads the new stdin from its start. Takes
@@ -131,7 +142,8 @@ void DropBufferedStdin();
 // parent's streams live on (each would cost it a copy-on-write fault).
 // glibc: the list of streams is walked under its own lock (_IO_list_lock,
 // as fflush(NULL) does; glibc's fork makes it fresh in the child), so
-// other threads may open and close streams meanwhile. Elsewhere:
+// other threads may open and close streams meanwhile; without the lock
+// when SingleThreaded(), as there is no other thread. Elsewhere:
 // fflush(NULL).
 void FlushStdioHoldingData();
 // Whether this process runs with privileges its caller may lack (setuid,

@@ -9,8 +9,10 @@
 // sysconf), eventfd (a pipe whose write end is closed), SO_PEERCRED
 // (FreeBSD: LOCAL_PEERCRED's cr_pid; macOS: LOCAL_PEERPID), O_PATH (O_SEARCH
 // where the system has it; else O_RDONLY, which needs read permission),
-// glibc's __fpurge (fpurge on the BSDs and macOS) and glibc's list of
-// streams (elsewhere: fflush(NULL), the fallback here).
+// glibc's __fpurge (fpurge on the BSDs and macOS), glibc's list of
+// streams (elsewhere: fflush(NULL), the fallback here), glibc's
+// __libc_single_threaded (elsewhere: false) and syscall(2) for a fork
+// child's calls (sigprocmask and close).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,9 @@
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -47,9 +52,17 @@ namespace mp {
 namespace os {
 
 void DieWithParent(pid_t parent) {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) ::_exit(128 + SIGKILL);
+  // Through syscall(2), as SetSignalMaskInChild.
+  ::syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  if (::syscall(SYS_getppid) != parent) ::_exit(128 + SIGKILL);
 }
+
+void SetSignalMaskInChild(const sigset_t& mask) {
+  // The kernel's signal set: one bit per signal, 1 to NSIG - 1.
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &mask, nullptr, (NSIG - 1) / 8);
+}
+
+void CloseInChild(int fd) { ::syscall(SYS_close, fd); }
 
 absl::StatusOr<std::string> RunningBinaryPath() {
   std::string path(PATH_MAX, '\0');
@@ -104,6 +117,14 @@ void FlushIfHoldingData(std::ostream& stream) {
 
 }  // namespace
 
+bool SingleThreaded() {
+#if __has_include(<sys/single_threaded.h>)
+  return __libc_single_threaded != 0;
+#else
+  return false;
+#endif
+}
+
 #ifdef __GLIBC__
 // glibc's list of every FILE, exported (GLIBC_2.2.5) but declared in no
 // public header since 2.28: what fflush(NULL) walks.
@@ -116,19 +137,36 @@ FILE* _IO_iter_next(FILE* iter);
 FILE* _IO_iter_file(FILE* iter);
 }
 
+namespace {
+
+// __fpending(), read from the FILE's public fields for a byte stream (the
+// usual kind): a fork child that calls it touches one page of the C
+// library's code fewer. A wide stream asks __fpending().
+bool HoldsOutput(FILE* file) {
+  if (file->_mode > 0) return __fpending(file) != 0;
+  return file->_IO_write_ptr != file->_IO_write_base;
+}
+
+}  // namespace
+
 void FlushStdioHoldingData() {
   FlushIfHoldingData(std::cout);
   FlushIfHoldingData(std::cerr);
-  _IO_list_lock();
+  // With no other thread (glibc says so from its first pthread_create on,
+  // and in a fork child of a single-threaded parent) nobody can change the
+  // list meanwhile, and the lock is left alone: taking it writes the page
+  // it lives on, which costs a fork child a copy-on-write fault.
+  const bool lock = !SingleThreaded();
+  if (lock) _IO_list_lock();
   for (FILE* it = _IO_iter_begin(); it != _IO_iter_end();
        it = _IO_iter_next(it)) {
     FILE* const file = _IO_iter_file(it);
     // __fpending reads the buffer's pointers without the stream's lock: a
     // stream another thread writes to meanwhile may be missed, as it may be
     // by fflush(NULL) a moment later.
-    if (__fpending(file) != 0) std::fflush(file);
+    if (HoldsOutput(file)) std::fflush(file);
   }
-  _IO_list_unlock();
+  if (lock) _IO_list_unlock();
 }
 #else
 void FlushStdioHoldingData() {

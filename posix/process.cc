@@ -37,17 +37,73 @@ namespace mp {
 namespace os {
 namespace {
 
+// Which signals a fresh child sets back to SIG_DFL (ResetSignals): one
+// bit per signal number, 1 to 64 (bit sig - 1), if `known`.
+//
+// RACE: another thread may change a disposition at any moment, so in
+// general only the child can read the ones it got, after fork(); in a
+// fresh child each of those ~62 sigaction() calls costs about twice what
+// it costs the parent, whose caches are warm. When the parent is the only
+// thread (SingleThreaded()) and has every signal blocked, nothing can
+// change a disposition between its reading them and fork(), so it reads
+// them for the child.
+struct SignalPlan {
+  bool known = false;
+  uint64_t reset = 0;
+};
+
+// Made before main(), so that a fresh child calls nothing to make them:
+// the empty signal set, and the action SIG_DFL.
+const sigset_t kNoSignals = [] {
+  sigset_t none;
+  sigemptyset(&none);
+  return none;
+}();
+const struct sigaction kDefaultAction = [] {
+  struct sigaction action = {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  return action;
+}();
+
+// Whether `sig` must become SIG_DFL in a fresh child: it has a handler
+// (installed for the parent, whose code is not running there), or it is
+// SIGTERM and ignored (Terminate() must end the child). Other ignored
+// signals stay ignored, as they do across exec (a server's SIGPIPE,
+// nohup's SIGHUP). The C library's reserved signals, which sigaction()
+// refuses, are left alone. Async-signal-safe.
+bool NeedsReset(int sig) {
+  if (sig == SIGKILL || sig == SIGSTOP) return false;
+  struct sigaction old;
+  if (::sigaction(sig, nullptr, &old) != 0) return false;
+  if (old.sa_handler == SIG_DFL) return false;
+  return old.sa_handler != SIG_IGN || sig == SIGTERM;
+}
+
 // fork(), with every signal blocked in the calling thread across it: the
 // child then runs none of the parent's handlers before ResetSignals() (a
 // Ctrl-C to the process group in that moment would otherwise run the
 // parent's SIGINT handler in the child). Returns in the parent with its
-// mask restored, and in the child with every signal still blocked.
-pid_t ForkWithSignalsBlocked() {
+// mask restored, and in the child with every signal still blocked. Fills
+// in `signals` before fork() where SignalPlan says it can. errno is
+// written only when fork() failed (pthread_sigmask reports by its
+// result): after a fork, each page the parent writes costs it a
+// copy-on-write fault, errno's among them.
+pid_t ForkWithSignalsBlocked(SignalPlan& signals) {
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  if (NSIG - 1 <= 64 && SingleThreaded()) {
+    signals.known = true;
+    signals.reset = 0;
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (NeedsReset(sig)) signals.reset |= uint64_t{1} << (sig - 1);
+    }
+  }
   const pid_t pid = ::fork();
-  if (pid != 0) {
+  if (pid > 0) {
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  } else if (pid < 0) {
     const int err = errno;
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
     errno = err;
@@ -56,31 +112,19 @@ pid_t ForkWithSignalsBlocked() {
 }
 
 // In a fresh child from ForkWithSignalsBlocked(), before exec or its
-// target: the signal state that mp/process.h promises. Every handler
-// becomes SIG_DFL (it was installed for the parent, whose code is not
-// running here), and so does an ignored SIGTERM (Terminate() must end the
-// child); other ignored signals stay ignored, as they do across exec (a
-// server's SIGPIPE, nohup's SIGHUP). Then no signal is blocked: the mask
-// is the starting thread's, which may block signals only because another
-// thread of the parent waits for them. Handlers first, so that no signal
-// reaches a parent's handler once unblocked. Async-signal-safe: sigaction,
-// sigemptyset and sigprocmask.
-void ResetSignals() {
+// target: the signal state that mp/process.h promises. Every signal that
+// NeedsReset() becomes SIG_DFL: those `signals` names if it is known, else
+// each one is asked. Then no signal is blocked: the mask is the starting
+// thread's, which may block signals only because another thread of the
+// parent waits for them. Handlers first, so that no signal reaches a
+// parent's handler once unblocked. Async-signal-safe.
+void ResetSignals(const SignalPlan& signals) {
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    struct sigaction old;
-    // Fails for the C library's reserved signals, which are left alone.
-    if (::sigaction(sig, nullptr, &old) != 0) continue;
-    if (old.sa_handler == SIG_DFL) continue;
-    if (old.sa_handler == SIG_IGN && sig != SIGTERM) continue;
-    struct sigaction dfl = {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    ::sigaction(sig, &dfl, nullptr);
+    const bool reset =
+        signals.known ? (signals.reset >> (sig - 1) & 1) != 0 : NeedsReset(sig);
+    if (reset) ::sigaction(sig, &kDefaultAction, nullptr);
   }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  SetSignalMaskInChild(kNoSignals);
 }
 
 // One past the highest descriptor this process may hold: the soft
@@ -96,11 +140,18 @@ int DescriptorLimit() {
   return n > 0 && n <= INT_MAX ? static_cast<int>(n) : 1 << 20;
 }
 
-// A descriptor that is always readable (AlwaysReadable()): the sentinel of
-// a child that ended before its pidfd was opened. Made before fork(), so
-// that nothing can fail once a child may be running its target; it also
-// keeps a descriptor free for the pidfd.
-int MakeSpare() { return AlwaysReadable(); }
+// A descriptor that keeps one free for the child's pidfd (HoldChild).
+// Made before fork(), so that nothing can fail once a child may be running
+// its target: a close-on-exec copy of a standard stream where one is open
+// (a copy costs a quarter of a new eventfd to make and to close), else
+// AlwaysReadable(). -1 with errno set if none can be made.
+int MakeSpare() {
+  for (int stream = 2; stream >= 0; --stream) {
+    const int spare = ::fcntl(stream, F_DUPFD_CLOEXEC, 3);
+    if (spare >= 0 || errno != EBADF) return spare;
+  }
+  return AlwaysReadable();
+}
 
 // Whether `pidfd` names a child of this process (ended or not) without
 // reaping it: waitid() refuses any other process with ECHILD.
@@ -113,8 +164,9 @@ bool IsOurChild(int pidfd) {
 }
 
 // In the parent, right after fork() returned `pid`: the Child, held by its
-// pidfd. Takes `spare` (MakeSpare()): closed, or the sentinel of a child
-// that is gone already. On error the child is killed and reaped.
+// pidfd. Takes `spare` (MakeSpare()) and closes it; a child that is gone
+// already gets an AlwaysReadable() sentinel in its place. On error the
+// child is killed and reaped.
 absl::StatusOr<Child> HoldChild(pid_t pid, OwnedHandle spare) {
   int fd = PidfdOpen(pid);
   if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
@@ -139,9 +191,10 @@ absl::StatusOr<Child> HoldChild(pid_t pid, OwnedHandle spare) {
     // fails with EINVAL (a thread that does not lead its process) or opens
     // a stranger, which IsOurChild() refuses. Only a child that this
     // process started meanwhile on the recycled pid would pass for it.
-    if (!spare.valid()) spare.reset(MakeSpare());
-    if (!spare.valid()) return OsError("eventfd");  // nothing left to reap
-    Child gone{pid, std::move(spare)};
+    spare.reset();  // keeps a descriptor free for this one
+    OwnedHandle sentinel(AlwaysReadable());
+    if (!sentinel.valid()) return OsError("eventfd");  // nothing to reap
+    Child gone{pid, std::move(sentinel)};
     gone.lost = true;
     return gone;
   }
@@ -159,7 +212,7 @@ absl::StatusOr<Child> HoldChild(pid_t pid, OwnedHandle spare) {
 absl::StatusOr<OwnedHandle> PrepareToHold() {
   if (absl::Status s = CheckPidfdSupport(); !s.ok()) return s;
   const int spare = MakeSpare();
-  if (spare < 0) return OsError("eventfd");
+  if (spare < 0) return OsError("spare descriptor");
   return OwnedHandle(spare);
 }
 
@@ -209,9 +262,9 @@ absl::Status PlanExec(const CopySpec& spec, ExecPlan& plan) {
 // was replaced or deleted since this process started, the link still
 // reaches the very same file, and a copy must be the same binary (CodeRefs
 // are offsets into it).
-[[noreturn]] void BecomeCopy(ExecPlan& plan, const CopySpec& spec,
-                             pid_t parent) {
-  ResetSignals();
+[[noreturn]] void BecomeCopy(ExecPlan& plan, const SignalPlan& signals,
+                             const CopySpec& spec, pid_t parent) {
+  ResetSignals(signals);
   if (spec.options.die_with_parent) DieWithParent(parent);
   MarkCloseOnExecFrom(3, plan.descriptor_limit);
   const int channel = static_cast<int>(spec.channel.get());
@@ -382,11 +435,12 @@ absl::StatusOr<Child> StartFork(const Target& target) {
   }
   // Unflushed stdio buffers would be written twice, once by each process.
   FlushStdioHoldingData();
-  const pid_t parent = ::getpid();
+  const pid_t parent = static_cast<pid_t>(CurrentPid());
   // Channel ends that other threads make or close meanwhile wait for
   // fork() (channel.cc's atfork handlers), so that the child's record of
   // them, read by CloseChannelsExcept, names exactly the ends it holds.
-  const pid_t pid = ForkWithSignalsBlocked();
+  SignalPlan signals;
+  const pid_t pid = ForkWithSignalsBlocked(signals);
   if (pid < 0) return OsError("fork");
   if (pid == 0) {
     // The child: a copy of the parent (only this thread). Like Python's fork
@@ -395,7 +449,7 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     // parent's other threads do not exist here, and a lock one of them held
     // at fork stays held for ever; the target runs regardless, as under
     // Python's fork method, but what mp does before it takes no lock.
-    ResetSignals();
+    ResetSignals(signals);
     if (target.options.die_with_parent) DieWithParent(parent);
     CopyStep failed;
     if (!ApplyStreamsAndDirectory(target.io, &failed)) {
@@ -406,7 +460,7 @@ absl::StatusOr<Child> StartFork(const Target& target) {
     // closes the sources of the streams just placed, and every parent's end
     // of a stream pipe.
     CloseChannelsExcept(keep);
-    ::close(static_cast<int>(spare->release()));
+    CloseInChild(static_cast<int>(spare->release()));
     if (target.io.streams[0] >= 0) DropBufferedStdin();
     ExitNow(RunTarget(target));
   }
@@ -438,10 +492,11 @@ absl::StatusOr<StartedCopy> StartCopy(CopySpec spec) {
   ExecPlan plan;
   if (absl::Status s = PlanExec(spec, plan); !s.ok()) return s;
   FlushStdioHoldingData();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ForkWithSignalsBlocked();
+  const pid_t parent = static_cast<pid_t>(CurrentPid());
+  SignalPlan signals;
+  const pid_t pid = ForkWithSignalsBlocked(signals);
   if (pid < 0) return OsError("fork");
-  if (pid == 0) BecomeCopy(plan, spec, parent);
+  if (pid == 0) BecomeCopy(plan, signals, spec, parent);
   spec.channel.reset();
   absl::StatusOr<Child> child = HoldChild(pid, *std::move(spare));
   if (!child.ok()) return child.status();
