@@ -124,29 +124,78 @@ class FaultCounter {
   const double children_cpu_;
 };
 
+void RawForkWaitpid() {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  int status;
+  waitpid(pid, &status, 0);
+}
+
+void MpForkStartJoin() {
+  mp::Process p(Noop);
+  Check(p.SetStartMethod(mp::StartMethod::kFork).ok() && p.Start().ok() &&
+            p.Join().ok(),
+        "fork start/join");
+}
+
 void BM_RawForkWaitpid(benchmark::State& state) {
   FaultCounter faults;
-  for (auto _ : state) {
-    const pid_t pid = fork();
-    if (pid == 0) _exit(0);
-    int status;
-    waitpid(pid, &status, 0);
-  }
+  for (auto _ : state) RawForkWaitpid();
   faults.Report(state);
 }
 BENCHMARK(BM_RawForkWaitpid)->UseRealTime();
 
 void BM_MpForkStartJoin(benchmark::State& state) {
   FaultCounter faults;
-  for (auto _ : state) {
-    mp::Process p(Noop);
-    Check(p.SetStartMethod(mp::StartMethod::kFork).ok() && p.Start().ok() &&
-              p.Join().ok(),
-          "fork start/join");
-  }
+  for (auto _ : state) MpForkStartJoin();
   faults.Report(state);
 }
 BENCHMARK(BM_MpForkStartJoin)->UseRealTime();
+
+double MedianOf(std::vector<double> values) {
+  if (values.empty()) return 0;
+  const size_t mid = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + mid, values.end());
+  return values[mid];
+}
+
+// mp's fork start+join and a raw fork+waitpid taking turns, start by start
+// (which goes first alternates too), so that whatever the machine does
+// meanwhile hits both alike. Counters: "raw_us" and "mp_us", the median
+// time of each; "mp_over_raw", their ratio (run.py's mp/raw for the fork
+// row). The iteration time is the pair's.
+void BM_ForkStartJoinPaired(benchmark::State& state) {
+  std::vector<double> raw, mp;
+  bool mp_first = false;
+  using Clock = std::chrono::steady_clock;
+  const auto micros = [](Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double, std::micro>(to - from).count();
+  };
+  for (auto _ : state) {
+    const Clock::time_point t0 = Clock::now();
+    mp_first ? MpForkStartJoin() : RawForkWaitpid();
+    const Clock::time_point t1 = Clock::now();
+    mp_first ? RawForkWaitpid() : MpForkStartJoin();
+    const Clock::time_point t2 = Clock::now();
+    (mp_first ? mp : raw).push_back(micros(t0, t1));
+    (mp_first ? raw : mp).push_back(micros(t1, t2));
+    mp_first = !mp_first;
+  }
+  const double raw_us = MedianOf(raw), mp_us = MedianOf(mp);
+  state.counters["raw_us"] = raw_us;
+  state.counters["mp_us"] = mp_us;
+  if (raw_us > 0) state.counters["mp_over_raw"] = mp_us / raw_us;
+}
+BENCHMARK(BM_ForkStartJoinPaired)->UseRealTime();
+
+// The same, in a parent that has had another thread (started and joined
+// here): glibc then no longer vouches that it has only one, so each child
+// reads its own signal dispositions (posix/process.cc's SignalPlan).
+void BM_ForkStartJoinPairedAfterThread(benchmark::State& state) {
+  std::thread([] {}).join();
+  BM_ForkStartJoinPaired(state);
+}
+BENCHMARK(BM_ForkStartJoinPairedAfterThread)->UseRealTime();
 
 void BM_RawPosixSpawnSelf(benchmark::State& state) {
   char exe[4096];

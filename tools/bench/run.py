@@ -46,9 +46,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 # Several raw benchmarks: the fastest is the baseline. target: ("mp/raw",
 # max) or ("python/mp", min), or ("items/s", min) for a row of items whose
 # target is a rate of its own (no raw or Python figure beside it), or None.
+# A raw benchmark "<name>#mp_over_raw" is a ratio the benchmark measured
+# itself (BM_ForkStartJoinPaired: mp and raw taking turns start by start,
+# the finest interleaving there is); "<name>#mp" is its mp figure.
 ROWS = [
-    ("fork start+join", "BM_MpForkStartJoin", "BM_RawForkWaitpid",
-     "fork_start_join", "op", ("mp/raw", 1.25)),
+    ("fork start+join", "BM_ForkStartJoinPaired#mp",
+     "BM_ForkStartJoinPaired#mp_over_raw", "fork_start_join", "op",
+     ("mp/raw", 1.25)),
     ("spawn start+join", "BM_MpSpawnStartJoin", "BM_RawPosixSpawnSelf",
      "spawn_start_join", "op", ("mp/raw", 1.5)),
     # Against mp's own fork start+join (not a raw call): forkserver's cost
@@ -227,6 +231,12 @@ def build_win32_bench():
 # "<benchmark>#<counter>": page faults per start (mp_bench's FaultCounter).
 COUNTERS = ("parent_faults", "child_faults")
 
+# Rows whose page faults per start come from other benchmarks than their
+# figure (a paired benchmark counts both sides' faults together).
+FAULTS_FROM = {
+    "BM_ForkStartJoinPaired#mp": ("BM_MpForkStartJoin", "BM_RawForkWaitpid"),
+}
+
 
 def parse_costs(data):
     costs = {}
@@ -238,6 +248,9 @@ def parse_costs(data):
         for counter in COUNTERS:
             if counter in b:
                 costs[name + "#" + counter] = b[counter]
+        if "mp_over_raw" in b:  # a paired benchmark (see ROWS)
+            costs[name + "#mp_over_raw"] = b["mp_over_raw"]
+            costs[name + "#mp"] = b["mp_us"] * SECONDS["us"]
         if "bytes_per_second" in b:
             costs[name] = 1.0 / b["bytes_per_second"]
         elif "items_per_second" in b:
@@ -291,6 +304,10 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
         if isinstance(raw_name, tuple):  # the fastest raw channel
             raws = [mp[r] for r in raw_name if r in mp]
             raw = min(raws) if raws else None
+        elif raw_name and raw_name.endswith("#mp_over_raw"):
+            if raw_name in mp:
+                mp_raw.append(mp[raw_name])
+            raw = None
         else:
             raw = mp.get(raw_name) if raw_name else None
         if raw:
@@ -300,6 +317,7 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
     if not costs:
         return "| %s | missing | | | | |" % row
     faults = ""
+    mp_name, raw_name_for_faults = FAULTS_FROM.get(mp_name, (mp_name, raw_name))
     if passes and mp_name + "#parent_faults" in passes[0][0]:
         def per_start(name):
             return "%.0f+%.0f" % (
@@ -307,9 +325,10 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
                 median([p[0][name + "#child_faults"] for p in passes]))
         faults = " (page faults per start, parent+child: %s" % per_start(
             mp_name)
-        if raw_name and not isinstance(raw_name, tuple) and (
-                raw_name + "#parent_faults" in passes[0][0]):
-            faults += ", raw %s" % per_start(raw_name)
+        if raw_name_for_faults and not isinstance(
+                raw_name_for_faults, tuple) and (
+                raw_name_for_faults + "#parent_faults" in passes[0][0]):
+            faults += ", raw %s" % per_start(raw_name_for_faults)
         faults += ")"
 
     met = ""
