@@ -317,18 +317,17 @@ def row_line(row, mp_name, raw_name, py_key, unit, target, passes):
     if not costs:
         return "| %s | missing | | | | |" % row
     faults = ""
-    mp_name, raw_name_for_faults = FAULTS_FROM.get(mp_name, (mp_name, raw_name))
-    if passes and mp_name + "#parent_faults" in passes[0][0]:
+    faults_mp, faults_raw = FAULTS_FROM.get(mp_name, (mp_name, raw_name))
+    if passes and faults_mp + "#parent_faults" in passes[0][0]:
         def per_start(name):
             return "%.0f+%.0f" % (
                 median([p[0][name + "#parent_faults"] for p in passes]),
                 median([p[0][name + "#child_faults"] for p in passes]))
         faults = " (page faults per start, parent+child: %s" % per_start(
-            mp_name)
-        if raw_name_for_faults and not isinstance(
-                raw_name_for_faults, tuple) and (
-                raw_name_for_faults + "#parent_faults" in passes[0][0]):
-            faults += ", raw %s" % per_start(raw_name_for_faults)
+            faults_mp)
+        if faults_raw and not isinstance(faults_raw, tuple) and (
+                faults_raw + "#parent_faults" in passes[0][0]):
+            faults += ", raw %s" % per_start(faults_raw)
         faults += ")"
 
     met = ""
